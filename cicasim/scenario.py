@@ -1,0 +1,410 @@
+"""Scenario files: the typed, validated description of an organisation and its proposals.
+
+A scenario is data (TOML), never code: it is parsed with :mod:`tomllib` and validated by pydantic
+models that reject unknown keys and out-of-range values.  :func:`load_scenario` turns every problem
+into a :class:`ScenarioError` whose message is one line naming the file, the field, what was wrong
+and what is allowed.  :func:`json_schema` publishes the same rules as a JSON Schema for editors.
+
+Scales follow KTAB and the DEU data sets (Thomson et al. 2006): positions 0-100, saliences 0-1,
+capabilities positive with only ratios mattering, tensions 0-1.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cicasim.rules import Consensus, RuleSpec
+
+__all__ = [
+    "Actor",
+    "Behaviour",
+    "BehaviourOverrides",
+    "Dimension",
+    "EnlargementStep",
+    "NewActor",
+    "ObserverJoins",
+    "Proposal",
+    "Scenario",
+    "ScenarioError",
+    "Synthetic",
+    "Tension",
+    "Touch",
+    "Uncertainty",
+    "json_schema",
+    "load_scenario",
+    "parse_scenario",
+]
+
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
+]
+Position = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+Salience = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class ScenarioError(ValueError):
+    """A scenario (or experiment, or data) file is invalid; the message is one line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Behaviour(_Strict):
+    """Behaviour parameters (MODEL.md); scenario-wide defaults, overridable per actor."""
+
+    loss_exponent: Literal[1, 2] = Field(
+        2, description="a: 1 linear loss, 2 quadratic loss (KTAB, Thomson et al. 2006)"
+    )
+    threshold: float = Field(
+        0.0, ge=-1, le=1, description="θ: gain over the status quo needed to accept"
+    )
+    abstention_band: NonNegative = Field(
+        0.01, description="width below θ in which a member abstains instead of objecting"
+    )
+    rival_penalty: NonNegative = Field(
+        0.05, description="β: utility penalty per unit of tension towards the supporters"
+    )
+    holdup_rate: Unit = Field(
+        0.0, description="h: probability scale of objecting for issue linkage (hold-up)"
+    )
+    vote_noise: NonNegative = Field(0.02, description="σ: s.d. of the vote's utility noise")
+    amendment_step: float = Field(
+        0.5, gt=0, le=1, description="α: share of the way the text moves to the compromise"
+    )
+    objector_weight: NonNegative = Field(
+        0.0, description="γ: extra compromise weight of objectors (1 + γ), 0 = Achen's mean"
+    )
+    confidence_bound: float = Field(
+        math.inf, ge=0, description="ε: bounded-confidence radius in position units (inf = off)"
+    )
+    influence_rate: Unit = Field(0.2, description="μ: weight of others' positions per round")
+    stubbornness: Unit = Field(0.8, description="λ: anchoring to the initial position")
+
+
+class BehaviourOverrides(_Strict):
+    """Per-actor overrides of :class:`Behaviour`; unset fields take the scenario default."""
+
+    loss_exponent: Literal[1, 2] | None = None
+    threshold: float | None = Field(None, ge=-1, le=1)
+    abstention_band: NonNegative | None = None
+    rival_penalty: NonNegative | None = None
+    holdup_rate: Unit | None = None
+    vote_noise: NonNegative | None = None
+    amendment_step: float | None = Field(None, gt=0, le=1)
+    objector_weight: NonNegative | None = None
+    confidence_bound: float | None = Field(None, ge=0)
+    influence_rate: Unit | None = None
+    stubbornness: Unit | None = None
+
+
+class Uncertainty(_Strict):
+    """Standard deviations of the inputs, drawn afresh in every replication."""
+
+    position_sd: NonNegative = Field(0.0, description="s.d. of positions (0-100 scale)")
+    capability_sd: NonNegative = Field(
+        0.0, description="s.d. of log capability (multiplicative, lognormal)"
+    )
+    tension_sd: NonNegative = Field(0.0, description="s.d. of tensions (0-1 scale)")
+
+
+class ActorUncertainty(_Strict):
+    position_sd: NonNegative | None = None
+    capability_sd: NonNegative | None = None
+
+
+class Dimension(_Strict):
+    id: Identifier
+    name: str = ""
+    description: str = ""
+    source: str = ""
+
+
+class Actor(_Strict):
+    """A state or organisation in the room; only members vote."""
+
+    id: Identifier
+    name: str = ""
+    role: Literal["member", "observer"]
+    kind: Literal["state", "organisation"] = "state"
+    capability: float = Field(gt=0, allow_inf_nan=False)
+    position: dict[str, Position]
+    salience: dict[str, Salience]
+    population: NonNegative | None = Field(None, description="millions; population criteria")
+    votes: NonNegative | None = Field(None, description="weighted votes; qualified majority")
+    blocs: list[str] = []
+    behaviour: BehaviourOverrides = BehaviourOverrides()
+    uncertainty: ActorUncertainty = ActorUncertainty()
+    source: str = ""
+
+
+class Tension(_Strict):
+    """Pairwise hostility, symmetric."""
+
+    pair: tuple[Identifier, Identifier]
+    value: Unit
+    sd: NonNegative | None = None
+    source: str = ""
+
+
+class Touch(_Strict):
+    """A dimension a proposal touches: the text's position p0 and the status quo q."""
+
+    dimension: Identifier
+    position: Position
+    status_quo: Position
+
+
+class Proposal(_Strict):
+    id: Identifier
+    title: str = ""
+    description: str = ""
+    sponsor: Identifier
+    touches: list[Touch] = Field(min_length=1)
+    rule: RuleSpec = Consensus()
+    max_rounds: int = Field(10, ge=1, le=1000)
+    source: str = ""
+
+
+class ObserverJoins(_Strict):
+    """Enlargement: an observer becomes a member."""
+
+    kind: Literal["observer-joins"] = "observer-joins"
+    actor: Identifier
+    label: str = ""
+
+
+class PartnerTension(_Strict):
+    other: Identifier
+    value: Unit
+    source: str = ""
+
+
+class NewActor(_Strict):
+    """Enlargement: a named new actor joins with given attributes and tensions."""
+
+    kind: Literal["new-actor"] = "new-actor"
+    actor: Actor
+    tensions: list[PartnerTension] = []
+    label: str = ""
+
+
+class Synthetic(_Strict):
+    """Enlargement: ``count`` synthetic members drawn from a named prior (see
+    :mod:`cicasim.enlargement`)."""
+
+    kind: Literal["synthetic"] = "synthetic"
+    count: int = Field(ge=1, le=500)
+    prior: Literal["resample-members", "resample-observers"] = "resample-members"
+    position_jitter: NonNegative = Field(5.0, description="s.d. added to resampled positions")
+    label: str = ""
+
+
+EnlargementStep = Annotated[ObserverJoins | NewActor | Synthetic, Field(discriminator="kind")]
+
+
+class ScenarioInfo(_Strict):
+    name: str
+    description: str = ""
+    year: int | None = None
+    default_tension: Unit = Field(0.0, description="tension of pairs not listed")
+    source: str = ""
+
+
+class Scenario(_Strict):
+    """A whole scenario file."""
+
+    scenario: ScenarioInfo
+    behaviour: Behaviour = Behaviour()
+    uncertainty: Uncertainty = Uncertainty()
+    dimensions: list[Dimension] = Field(min_length=1)
+    actors: list[Actor] = Field(min_length=1)
+    tensions: list[Tension] = []
+    proposals: list[Proposal] = []
+    enlargement: list[EnlargementStep] = []
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        dims = [d.id for d in self.dimensions]
+        _unique(dims, "dimensions", "id")
+        ids = [a.id for a in self.actors]
+        _unique(ids, "actors", "id")
+        known = set(ids)
+        for i, a in enumerate(self.actors):
+            _check_actor_dims(a, dims, f"actors[{i}] ({a.id})")
+        if not any(a.role == "member" for a in self.actors):
+            raise ValueError("actors: no actor has role 'member'; at least one must vote")
+        seen: set[frozenset[str]] = set()
+        for i, t in enumerate(self.tensions):
+            where = f"tensions[{i}].pair"
+            for x in t.pair:
+                if x not in known:
+                    raise ValueError(f"{where}: unknown actor {x!r}; allowed: the actors' ids")
+            if t.pair[0] == t.pair[1]:
+                raise ValueError(f"{where}: an actor cannot have a tension with itself")
+            key = frozenset(t.pair)
+            if key in seen:
+                raise ValueError(f"{where}: pair {t.pair[0]}-{t.pair[1]} is listed twice")
+            seen.add(key)
+        members = {a.id for a in self.actors if a.role == "member"}
+        _unique([p.id for p in self.proposals], "proposals", "id")
+        for i, p in enumerate(self.proposals):
+            where = f"proposals[{i}] ({p.id})"
+            if p.sponsor not in known:
+                raise ValueError(f"{where}.sponsor: unknown actor {p.sponsor!r}")
+            touched = [t.dimension for t in p.touches]
+            _unique(touched, f"{where}.touches", "dimension")
+            for d in touched:
+                if d not in dims:
+                    raise ValueError(
+                        f"{where}.touches: undefined dimension {d!r}; allowed: {', '.join(dims)}"
+                    )
+        _check_enlargement(self, dims, known, members)
+        return self
+
+    # -- convenience -------------------------------------------------------------------------
+    def actor(self, actor_id: str) -> Actor:
+        for a in self.actors:
+            if a.id == actor_id:
+                return a
+        raise KeyError(actor_id)
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        for p in self.proposals:
+            if p.id == proposal_id:
+                return p
+        raise KeyError(proposal_id)
+
+    @property
+    def members(self) -> list[Actor]:
+        return [a for a in self.actors if a.role == "member"]
+
+    @property
+    def observers(self) -> list[Actor]:
+        return [a for a in self.actors if a.role == "observer"]
+
+
+def _unique(values: list[str], where: str, field: str) -> None:
+    seen: set[str] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise ValueError(f"{where}[{i}].{field}: duplicate {v!r}; each {field} must be unique")
+        seen.add(v)
+
+
+def _check_actor_dims(a: Actor, dims: list[str], where: str) -> None:
+    for field in ("position", "salience"):
+        given = getattr(a, field)
+        for d in given:
+            if d not in dims:
+                raise ValueError(
+                    f"{where}.{field}: undefined dimension {d!r}; allowed: {', '.join(dims)}"
+                )
+        missing = [d for d in dims if d not in given]
+        if missing:
+            raise ValueError(f"{where}.{field}: missing dimension(s) {', '.join(missing)}")
+
+
+def _check_enlargement(s: Scenario, dims: list[str], known: set[str], members: set[str]) -> None:
+    known = set(known)
+    members = set(members)
+    observers = {a.id for a in s.actors if a.role == "observer"}
+    for i, step in enumerate(s.enlargement):
+        where = f"enlargement[{i}]"
+        if isinstance(step, ObserverJoins):
+            if step.actor not in observers:
+                raise ValueError(
+                    f"{where}.actor: {step.actor!r} is not an observer at that step; "
+                    f"allowed: {', '.join(sorted(observers)) or 'none left'}"
+                )
+            observers.discard(step.actor)
+            members.add(step.actor)
+        elif isinstance(step, NewActor):
+            a = step.actor
+            if a.id in known:
+                raise ValueError(f"{where}.actor.id: {a.id!r} is already in the scenario")
+            _check_actor_dims(a, dims, f"{where}.actor")
+            for j, t in enumerate(step.tensions):
+                if t.other not in known:
+                    raise ValueError(f"{where}.tensions[{j}].other: unknown actor {t.other!r}")
+            known.add(a.id)
+            (members if a.role == "member" else observers).add(a.id)
+        elif isinstance(step, Synthetic) and step.prior == "resample-observers" and not observers:
+            raise ValueError(f"{where}.prior: no observers left to resample")
+
+
+def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
+    """('actors', 3, 'capability') -> 'actors[3] (IND).capability' using the raw data for ids."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            try:
+                node = node[part]
+                if isinstance(node, dict) and "id" in node:
+                    out += f" ({node['id']})"
+            except (IndexError, KeyError, TypeError):
+                node = None
+        else:
+            if part in {"consensus", "consensus-minus-k", "qualified-majority", "simple-majority",
+                        "observer-joins", "new-actor", "synthetic"}:
+                continue  # discriminator tags add nothing for the reader
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def _one_line(err: ValidationError, data: Any) -> str:
+    e = err.errors(include_url=False)[0]
+    loc = _format_loc(tuple(e["loc"]), data)
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        return f"{loc}: unknown key; see `cicasim schema` for the allowed keys"
+    if e["type"] == "missing":
+        return f"{loc}: required field is missing"
+    if e["type"] == "value_error" and ":" in msg and loc == "(top level)":
+        return msg
+    got = e.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"{loc}: {msg}{shown}"
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate an already-parsed mapping; errors become one-line :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(f"{source}: {_one_line(err, data)}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot be read as a UTF-8 text file ({exc.strerror or exc})")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return parse_scenario(data, str(path))
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (for editors such as VS Code's Even Better TOML)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "cicasim scenario"
+    return schema
