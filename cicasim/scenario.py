@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cicasim.errors import InputError
 from cicasim.rules import Consensus, RuleSpec
 
 __all__ = [
@@ -50,7 +51,7 @@ Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario (or experiment, or data) file is invalid; the message is one line."""
 
 

@@ -1,0 +1,110 @@
+"""Run the Monte Carlo ensemble of a scenario's proposals and print P(consensus) per proposal.
+
+For each proposal: the probability of consensus with its 95% Wilson interval, the median number
+of rounds, the mean dilution of the agreed text (0 = the text as tabled, 1 = watered down as far
+as the status quo), and the three members that most often blocked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cicasim.commands._common import positive_int, resolve_seed, seed_int
+from cicasim.ensemble import EnsembleResult, run_ensemble
+from cicasim.results import MANIFEST, TABLE, atomic_directory, manifest, write_json, write_table
+from cicasim.scenario import load_scenario
+
+HELP = "run the Monte Carlo ensemble of a scenario"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="scenario file (TOML)")
+    parser.add_argument(
+        "--replications", "-n", type=positive_int, default=10_000,
+        help="replications per proposal (default 10000)",
+    )
+    parser.add_argument("--seed", type=seed_int, help="master seed (drawn and printed when absent)")
+    parser.add_argument(
+        "--proposal", action="append", metavar="ID", help="run only this proposal (repeatable)"
+    )
+    parser.add_argument("--out", type=Path, help="write the per-replication table and manifest here")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--plots", action="store_true", help="with --out: also write the standard figures"
+    )
+
+
+def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
+    return {
+        "scenario": scenario_name,
+        "seed": result.seed,
+        "replications": result.replications,
+        "proposals": [s.to_dict() for s in result.summaries()],
+    }
+
+
+def _print_table(result: EnsembleResult, path: str, seed: int, drawn: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    note = " (drawn; pass --seed to repeat)" if drawn else ""
+    console.print(
+        f"[bold]{result.scenario.scenario.name}[/bold]  ({path})\n"
+        f"seed {seed}{note} · {result.replications:,} replications per proposal"
+    )
+    table = Table(show_lines=False)
+    for col, just in (("proposal", "left"), ("P(consensus)", "right"), ("95% CI", "right"),
+                      ("median rounds", "right"), ("mean dilution", "right"),
+                      ("top blockers (frequency)", "left")):
+        table.add_column(col, justify=just)
+    for s in result.summaries():
+        blockers = ", ".join(f"{b.actor} {b.frequency:.2f}" for b in s.blockers(3)) or "-"
+        dil = "-" if s.mean_dilution is None else f"{s.mean_dilution:.2f}"
+        table.add_row(
+            f"{s.id}\n[dim]{s.title}[/dim]" if s.title else s.id,
+            f"{s.p_consensus:.3f}",
+            f"{s.ci_low:.3f}-{s.ci_high:.3f}",
+            f"{s.median_rounds:g}",
+            dil,
+            blockers,
+        )
+    console.print(table)
+
+
+def run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    seed, drawn = resolve_seed(args.seed)
+    if args.plots and not args.out:
+        from cicasim.errors import InputError
+
+        raise InputError("--plots: needs --out DIR to write the figures into")
+    result = run_ensemble(
+        scenario, proposals=args.proposal, replications=args.replications, seed=seed
+    )
+    summary = summary_dict(result, scenario.scenario.name)
+    if args.out:
+        text = Path(args.scenario).read_text(encoding="utf-8")
+        with atomic_directory(args.out) as tmp:
+            write_table(tmp / TABLE, result.table())
+            write_json(tmp / "summary.json", summary)
+            write_json(tmp / MANIFEST, manifest(
+                kind="run", seed=seed, inputs={Path(args.scenario).name: text},
+                scenario=str(args.scenario), replications=result.replications,
+                proposals=[r.proposal for r in result.runs],
+            ))
+            if args.plots:
+                from cicasim.plotting import write_standard_figures
+
+                write_standard_figures(tmp)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_table(result, args.scenario, seed, drawn)
+        if args.out:
+            print(f"results written to {args.out}")
+    return 0

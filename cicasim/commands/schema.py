@@ -1,0 +1,19 @@
+"""Print the JSON Schema of scenario files (for editors that check TOML as it is typed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from cicasim.scenario import json_schema
+
+HELP = "print the JSON Schema of scenario files"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--indent", type=int, default=2, help="indentation (default 2)")
+
+
+def run(args: argparse.Namespace) -> int:
+    print(json.dumps(json_schema(), indent=args.indent))
+    return 0

@@ -1,0 +1,239 @@
+"""Monte Carlo ensembles: many replications of each proposal's negotiation, and their summaries.
+
+Replications run in blocks of :data:`cicasim.draws.BLOCK` through the vectorised kernel; memory
+is bounded by one block whatever the replication count.  A block's numbers depend only on
+``(seed, point, block, proposal, actor)`` (:mod:`cicasim.draws`), so any split of blocks over
+workers gives the same result, bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from cicasim.draws import BLOCK, BlockDraws
+from cicasim.errors import InputError
+from cicasim.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
+from cicasim.scenario import Scenario
+from cicasim.setup import negotiation
+
+__all__ = [
+    "EnsembleResult",
+    "ProposalRun",
+    "ProposalSummary",
+    "blocks_for",
+    "run_block",
+    "run_ensemble",
+    "run_proposal",
+    "summarise",
+    "wilson",
+]
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927; Brown, Cai & DasGupta
+    2001 recommend it over the Wald interval, notably near 0 and 1)."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+def blocks_for(replications: int) -> list[tuple[int, int]]:
+    """``(block, rows)`` pairs covering ``replications`` replications."""
+    out = []
+    for b in range(-(-replications // BLOCK)):
+        out.append((b, min(BLOCK, replications - b * BLOCK)))
+    return out
+
+
+def _concat(parts: Sequence[Outcome]) -> Outcome:
+    return Outcome(**{
+        f: np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__
+    })
+
+
+def run_block(neg: Negotiation, *, seed: int, point: int, block: int, rows: int) -> Outcome:
+    """Run replications ``block * BLOCK`` to ``block * BLOCK + rows - 1`` of one negotiation."""
+    draws = BlockDraws(
+        master=seed,
+        point=point,
+        block=block,
+        proposal=neg.proposal,
+        actors=neg.actor_ids,
+        dimensions=len(neg.dimensions),
+        rows=slice(0, rows),
+    )
+    return negotiate(neg, draws.start(), draws.rounds())
+
+
+@dataclass(frozen=True)
+class ProposalRun:
+    """All replications of one proposal."""
+
+    negotiation: Negotiation
+    replications: int
+    outcome: Outcome
+
+    @property
+    def proposal(self) -> str:
+        return self.negotiation.proposal
+
+
+def run_proposal(
+    scenario: Scenario, proposal_id: str, *, replications: int, seed: int, point: int = 0
+) -> ProposalRun:
+    """Monte Carlo over ``replications`` replications of one proposal, serially by block."""
+    neg = negotiation(scenario, proposal_id)
+    parts = [
+        run_block(neg, seed=seed, point=point, block=b, rows=rows)
+        for b, rows in blocks_for(replications)
+    ]
+    return ProposalRun(negotiation=neg, replications=replications, outcome=_concat(parts))
+
+
+@dataclass(frozen=True)
+class Blocker:
+    actor: str
+    frequency: float
+
+
+@dataclass(frozen=True)
+class ProposalSummary:
+    """The headline figures of one proposal's ensemble."""
+
+    id: str
+    title: str
+    replications: int
+    passed: int
+    p_consensus: float
+    ci_low: float
+    ci_high: float
+    median_rounds: float
+    mean_dilution: float | None
+    reasons: dict[str, int]
+    blocking: dict[str, float]  # every member: share of replications it objected and it failed
+    first_blocker: dict[str, float]  # share of replications each actor blocked first
+    mean_outcome: dict[str, float]  # mean agreed text per touched dimension (passed only)
+
+    def blockers(self, top: int = 3) -> list[Blocker]:
+        """The ``top`` most frequent blockers (ties broken by actor id)."""
+        ranked = sorted(self.blocking.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [Blocker(a, f) for a, f in ranked[:top] if f > 0]
+
+    def to_dict(self, top: int = 3) -> dict:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "p_consensus": self.p_consensus,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "passed": self.passed,
+            "replications": self.replications,
+            "median_rounds": self.median_rounds,
+            "mean_dilution": self.mean_dilution,
+            "reasons": self.reasons,
+            "blockers": [{"actor": b.actor, "frequency": b.frequency} for b in self.blockers(top)],
+            "mean_outcome": self.mean_outcome,
+        }
+
+
+def summarise(run: ProposalRun, title: str = "") -> ProposalSummary:
+    """P(consensus) with its Wilson interval, median rounds over all replications, mean
+    dilution of the agreed texts, and each member's blocking frequency."""
+    o, neg, n = run.outcome, run.negotiation, run.replications
+    passed = o.status == PASSED
+    k = int(passed.sum())
+    lo, hi = wilson(k, n)
+    failed = ~passed
+    block = (o.objectors & failed[:, None]).mean(axis=0)
+    first = np.bincount(o.first_blocker[o.first_blocker >= 0], minlength=neg.n) / n
+    ids = neg.actor_ids
+    return ProposalSummary(
+        id=neg.proposal,
+        title=title,
+        replications=n,
+        passed=k,
+        p_consensus=k / n,
+        ci_low=lo,
+        ci_high=hi,
+        median_rounds=float(np.median(o.rounds)),
+        mean_dilution=float(o.dilution[passed].mean()) if k else None,
+        reasons={REASONS[c]: int((o.status == c).sum()) for c in sorted(REASONS) if c},
+        blocking={ids[i]: float(block[i]) for i in range(neg.n) if neg.member[i]},
+        first_blocker={ids[i]: float(first[i]) for i in range(neg.n) if first[i] > 0},
+        mean_outcome={
+            d: float(o.outcome[passed, j].mean()) if k else float("nan")
+            for j, d in enumerate(neg.dimensions)
+        },
+    )
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """The ensembles of several proposals of one scenario, with their seed."""
+
+    scenario: Scenario
+    seed: int
+    point: int
+    replications: int
+    runs: tuple[ProposalRun, ...]
+
+    def summaries(self) -> list[ProposalSummary]:
+        titles = {p.id: p.title for p in self.scenario.proposals}
+        return [summarise(r, titles[r.proposal]) for r in self.runs]
+
+    def table(self) -> pd.DataFrame:
+        """Tidy table: one row per proposal × replication."""
+        frames = []
+        for r in self.runs:
+            o, neg = r.outcome, r.negotiation
+            ids = np.asarray(neg.actor_ids, dtype=object)
+            df = pd.DataFrame({
+                "point": np.full(r.replications, self.point, dtype=np.int64),
+                "proposal": neg.proposal,
+                "replication": np.arange(r.replications, dtype=np.int64),
+                "passed": o.status == PASSED,
+                "reason": [REASONS[int(c)] for c in o.status],
+                "rounds": o.rounds.astype(np.int64),
+                "dilution": o.dilution,
+                "first_blocker": [ids[i] if i >= 0 else None for i in o.first_blocker],
+                "objectors": [";".join(ids[row]) for row in o.objectors],
+                "abstainers": [";".join(ids[row]) for row in o.abstainers],
+            })
+            for j, d in enumerate(neg.dimensions):
+                df[f"outcome_{d}"] = o.outcome[:, j]
+                df[f"policy_{d}"] = o.policy[:, j]
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
+
+def run_ensemble(
+    scenario: Scenario,
+    *,
+    proposals: Sequence[str] | None = None,
+    replications: int = 10_000,
+    seed: int,
+    point: int = 0,
+) -> EnsembleResult:
+    """Monte Carlo ensembles of the given proposals (default: all) of a scenario."""
+    if replications < 1:
+        raise InputError(f"replications: must be at least 1 (got {replications})")
+    known = [p.id for p in scenario.proposals]
+    chosen = list(proposals) if proposals else known
+    if not chosen:
+        raise InputError("proposals: the scenario defines no proposals to run")
+    for pid in chosen:
+        if pid not in known:
+            raise InputError(f"proposal: unknown id {pid!r}; allowed: {', '.join(known)}")
+    runs = tuple(
+        run_proposal(scenario, pid, replications=replications, seed=seed, point=point)
+        for pid in chosen
+    )
+    return EnsembleResult(
+        scenario=scenario, seed=seed, point=point, replications=replications, runs=runs
+    )
