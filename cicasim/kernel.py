@@ -31,6 +31,10 @@ __all__ = [
     "Negotiation",
     "Outcome",
     "RoundDraws",
+    "compromise_point",
+    "holdup_probability",
+    "influence",
+    "rival_penalty_term",
     "StartDraws",
     "State",
     "initial_state",
@@ -191,7 +195,7 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
     )
 
 
-def _rival_penalty(neg: Negotiation, st: State) -> np.ndarray:
+def rival_penalty_term(neg: Negotiation, st: State) -> np.ndarray:
     """ρ_i = β_i · capability-weighted mean tension from i to last round's supporters (j ≠ i).
 
     Relations colour evaluation: states discount texts backed by their rivals (Bueno de
@@ -204,7 +208,7 @@ def _rival_penalty(neg: Negotiation, st: State) -> np.ndarray:
     return neg.rival_penalty[None] * mean
 
 
-def _holdup_probability(neg: Negotiation, st: State) -> np.ndarray:
+def holdup_probability(neg: Negotiation, st: State) -> np.ndarray:
     """P(hold-up)_i = h_i · max_j T_ij over supporting members j ≠ i (issue linkage: a state
     blocks an unrelated text to gain leverage over a rival, the SAARC pattern; Häge 2013)."""
     if not neg.holdup_rate.any():
@@ -214,7 +218,7 @@ def _holdup_probability(neg: Negotiation, st: State) -> np.ndarray:
     return neg.holdup_rate[None] * tmax
 
 
-def _compromise(neg: Negotiation, st: State, objection: np.ndarray) -> np.ndarray:
+def compromise_point(neg: Negotiation, st: State, objection: np.ndarray) -> np.ndarray:
     """Achen's (2006) compromise point: capability × salience weighted mean of the members'
     positions per dimension, objectors weighted by (1 + γ)."""
     w = (st.c * neg.member[None] * (1.0 + neg.gamma * objection))[:, :, None] * neg.salience[None]
@@ -223,7 +227,7 @@ def _compromise(neg: Negotiation, st: State, objection: np.ndarray) -> np.ndarra
     return np.divide(z, tot, out=st.p.copy(), where=tot > 0)
 
 
-def _influence(neg: Negotiation, st: State) -> np.ndarray:
+def influence(neg: Negotiation, st: State) -> np.ndarray:
     """Synchronous Friedkin-Johnsen update with bounded confidence (Friedkin & Johnsen 1990;
     Hegselmann & Krause 2002):
 
@@ -259,8 +263,8 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
         st.x, neg.salience[None], neg.loss_exponent, q
     )
     # 2. relations: rival penalty and hold-up
-    rho = _rival_penalty(neg, st)
-    held = draws.holdup < _holdup_probability(neg, st)
+    rho = rival_penalty_term(neg, st)
+    held = draws.holdup < holdup_probability(neg, st)
     # 3. vote (members only; the sponsor stands by its own text)
     u = gain - rho + neg.vote_noise[None] * draws.noise
     margin = u - neg.threshold[None]
@@ -312,7 +316,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     if not going.any():
         return new
     # 6. amend towards the compromise; the sponsor withdraws a text it likes less than q
-    z = _compromise(neg, st, objection)
+    z = compromise_point(neg, st, objection)
     p_next = st.p + neg.alpha * (z - st.p)
     s = neg.sponsor
     xs, ss, a_s = st.x[:, s : s + 1], neg.salience[None, s : s + 1], neg.loss_exponent[s : s + 1]
@@ -321,7 +325,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     going &= ~withdraw
     new.p = np.where(going[:, None], p_next, st.p)
     # 7. influence, synchronously
-    new.x = np.where(going[:, None, None], _influence(neg, st), st.x)
+    new.x = np.where(going[:, None, None], influence(neg, st), st.x)
     return new
 
 
