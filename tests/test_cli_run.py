@@ -1,0 +1,94 @@
+"""`cicasim run`, `trace` and `check` end to end, in-process."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import DATA
+
+from cicasim.cli import main
+from cicasim.results import sha256
+
+TINY = str(DATA / "tiny.toml")
+
+
+def test_run_json_has_the_documented_keys(capsys):
+    assert main(["run", TINY, "-n", "500", "--seed", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"scenario", "seed", "replications", "proposals"}
+    assert out["seed"] == 3 and out["replications"] == 500
+    (p,) = out["proposals"]
+    assert set(p) >= {"id", "p_consensus", "ci_low", "ci_high", "median_rounds",
+                      "mean_dilution", "blockers"}
+    assert p["id"] == "deal"
+    assert 0 <= p["ci_low"] <= p["p_consensus"] <= p["ci_high"] <= 1
+    assert all(set(b) == {"actor", "frequency"} for b in p["blockers"])
+    assert len(p["blockers"]) <= 3
+
+
+def test_run_table_prints_seed_and_proposal(capsys):
+    assert main(["run", TINY, "-n", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "seed" in out and "drawn" in out and "deal" in out and "P(consensus)" in out
+
+
+def test_run_out_writes_parquet_and_manifest(tmp_path, capsys):
+    out = tmp_path / "res"
+    assert main(["run", TINY, "-n", "300", "--seed", "9", "--out", str(out)]) == 0
+    table = pd.read_parquet(out / "replications.parquet")
+    assert len(table) == 300 and table["replication"].tolist() == list(range(300))
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["seed"] == 9 and man["cicasim_results"] == "run"
+    text = (DATA / "tiny.toml").read_text()
+    assert man["inputs"]["tiny.toml"]["sha256"] == sha256(text)
+    assert man["inputs"]["tiny.toml"]["text"] == text
+    assert {"numpy", "mesa", "python"} <= set(man["versions"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["proposals"][0]["p_consensus"] == pytest.approx(table["passed"].mean())
+    # the same seed reproduces the table
+    again = tmp_path / "again"
+    assert main(["run", TINY, "-n", "300", "--seed", "9", "--out", str(again)]) == 0
+    assert table.equals(pd.read_parquet(again / "replications.parquet"))
+
+
+def test_run_refuses_to_overwrite_a_foreign_directory(tmp_path, capsys):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    assert main(["run", TINY, "-n", "10", "--seed", "1", "--out", str(foreign)]) == 2
+    assert "not a cicasim results directory" in capsys.readouterr().err
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_unknown_proposal(capsys):
+    assert main(["run", TINY, "--proposal", "nope", "-n", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown id 'nope'" in err and "allowed: deal" in err
+
+
+def test_trace_tells_the_story(capsys):
+    assert main(["trace", TINY, "--proposal", "deal", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "round 1: text (80.0)" in out
+    assert "objected" in out and "ended after" in out
+
+
+def test_trace_json_matches_the_run(capsys):
+    assert main(["trace", TINY, "--proposal", "deal", "--seed", "5", "--json"]) == 0
+    tr = json.loads(capsys.readouterr().out)
+    assert main(["run", TINY, "-n", "1", "--seed", "5", "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    passed = run["proposals"][0]["p_consensus"] == 1.0
+    assert (tr["end"]["reason"] == "passed") == passed
+    assert tr["rounds"][0]["text"] == [80.0]
+    assert len(tr["rounds"]) == tr["end"]["rounds"]
+
+
+def test_check_summarises(capsys):
+    assert main(["check", TINY, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["members"] == ["AAA", "BBB", "CCC"] and s["observers"] == ["OBS"]
+    assert s["tension"]["members_max"] == 0.6
+    assert s["proposals"][0]["rule"] == "consensus"
