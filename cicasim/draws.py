@@ -15,9 +15,10 @@ with ``key`` a stable 63-bit hash of the identifier.  Consequences:
 Every block draws full ``BLOCK``-sized vectors in a fixed order, whatever the dynamics do, so a
 single traced replication sees exactly the numbers the ensemble saw.
 
-Pairwise tension noise stays keyed per actor: each actor draws two ``(BLOCK, M)`` factor matrices
-``a_i``, ``b_i`` and the pair's noise is ``(a_i·b_j + a_j·b_i) / sqrt(2M)``: mean zero, unit
-variance, uncorrelated across pairs, and close to normal (M = 16 terms).
+Pairwise tension noise stays keyed per actor: each actor draws a ``(BLOCK, M)`` factor matrix
+``a_i`` and the pair's noise is ``a_i·a_j / sqrt(M)``: symmetric, mean zero, unit variance,
+uncorrelated across pairs (``E[a_i·a_j a_i·a_k] = 0`` for ``j != k``), and close to normal
+(M = 16 terms; excess kurtosis 6/M).
 """
 
 from __future__ import annotations
@@ -76,15 +77,19 @@ class BlockDraws:
     def _stack(self, draw) -> np.ndarray:
         return np.stack([draw(g) for g in self._gens], axis=1)[self._rows]
 
-    def start(self) -> StartDraws:
-        """Draws for the uncertain inputs (positions, capabilities, tensions)."""
+    def start(self, *, tension: bool = True) -> StartDraws:
+        """Draws for the uncertain inputs (positions, capabilities, tensions).
+
+        With ``tension=False`` (no tension uncertainty anywhere) the pair noise is not assembled
+        (zeros instead); its factors are still drawn so the streams stay aligned.
+        """
         pos = self._stack(lambda g: g.standard_normal((BLOCK, self._d)))
         cap = self._stack(lambda g: g.standard_normal(BLOCK))
         fa = self._stack(lambda g: g.standard_normal((BLOCK, FACTORS)))
-        fb = self._stack(lambda g: g.standard_normal((BLOCK, FACTORS)))
-        ab = fa @ np.swapaxes(fb, 1, 2)
-        ten = (ab + np.swapaxes(ab, 1, 2)) / np.sqrt(2.0 * FACTORS)
-        n = ten.shape[1]
+        n = fa.shape[1]
+        if not tension:
+            return StartDraws(position=pos, capability=cap, tension=np.zeros((len(pos), n, n)))
+        ten = (fa @ np.swapaxes(fa, 1, 2)) / np.sqrt(FACTORS)
         ten[:, np.arange(n), np.arange(n)] = 0.0
         return StartDraws(position=pos, capability=cap, tension=ten)
 

@@ -122,6 +122,7 @@ class State:
     x: np.ndarray  # (B, N, D) current positions
     c: np.ndarray  # (B, N) capabilities
     T: np.ndarray  # (B, N, N) tensions
+    A: np.ndarray  # (B, N, N) influence weights c_j (1 - T_ij), row-normalised when ε = ∞
     p: np.ndarray  # (B, D) the text on the table
     supporters: np.ndarray  # (B, N) bool, accepted in the previous round
     status: np.ndarray  # (B,) RUNNING / PASSED / DEADLOCK / WITHDRAWN
@@ -174,6 +175,9 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
     c = neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
     T = np.clip(neg.tension[None] + neg.tension_sd[None] * draws.tension, 0.0, 1.0)
     b, n, dd = x0.shape
+    A = c[:, None, :] * (1.0 - T)
+    if not np.isfinite(neg.confidence_bound).any():
+        A /= A.sum(axis=-1, keepdims=True)  # fixed over the rounds: normalise once
     supporters = np.zeros((b, n), dtype=bool)
     supporters[:, neg.sponsor] = True
     return State(
@@ -182,6 +186,7 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
         x=x0.copy(),
         c=c,
         T=T,
+        A=A,
         p=np.broadcast_to(neg.p0, (b, dd)).copy(),
         supporters=supporters,
         status=np.zeros(b, dtype=np.int8),
@@ -235,14 +240,15 @@ def influence(neg: Negotiation, st: State) -> np.ndarray:
     W_ij ∝ c_j (1 - T_ij) 1[d_ij <= ε_i], rows normalised; observers are sources too.
     Every actor updates from the same previous state, so agent order cannot matter.
     """
-    W = st.c[:, None, :] * (1.0 - st.T)
     eps = neg.confidence_bound
     if np.isfinite(eps).any():
         diff = st.x[:, :, None, :] - st.x[:, None, :, :]
         d = np.sqrt((diff * diff).sum(axis=-1))
-        W = W * (d <= eps[None, :, None])
-    W = W / W.sum(axis=-1, keepdims=True)  # W_ii = c_i > 0 keeps every row positive
-    social = W @ st.x
+        W = st.A * (d <= eps[None, :, None])
+        W /= W.sum(axis=-1, keepdims=True)  # W_ii = c_i > 0 keeps every row positive
+    else:
+        W = st.A  # normalised once in initial_state
+    social = np.einsum("bij,bjd->bid", W, st.x)
     mu = neg.influence_rate[None, :, None]
     lam = neg.stubbornness[None, :, None]
     return lam * st.x0 + (1.0 - lam) * ((1.0 - mu) * st.x + mu * social)
@@ -301,6 +307,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
         x=st.x,
         c=st.c,
         T=st.T,
+        A=st.A,
         p=st.p,
         supporters=np.where(keep, accept, st.supporters),
         status=status,
@@ -329,6 +336,9 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     return new
 
 
+_RECORD = ("status", "rounds", "final_text", "objectors", "abstainers", "first_blocker")
+
+
 def outcome(neg: Negotiation, st: State) -> Outcome:
     """The record of a finished block."""
     passed = st.status == PASSED
@@ -348,15 +358,40 @@ def outcome(neg: Negotiation, st: State) -> Outcome:
     )
 
 
+def _take(st: State, rows: np.ndarray) -> State:
+    """The state of a subset of the negotiations (rows along the replication axis)."""
+    return State(**{
+        f: (getattr(st, f) if f == "t" else getattr(st, f)[rows])
+        for f in State.__dataclass_fields__
+    })
+
+
 def negotiate(neg: Negotiation, start: StartDraws, rounds) -> Outcome:
     """Run a block of negotiations to the end.
 
     ``rounds`` is an iterator of :class:`RoundDraws`, one per round, consumed lazily so memory
-    does not grow with ``max_rounds``.
+    does not grow with ``max_rounds``.  Finished negotiations are set aside as soon as they are
+    half the block, so later rounds only compute what still runs; every row's arithmetic is
+    independent of the others, so this changes no number.
     """
     st = initial_state(neg, start)
+    record = {f: getattr(st, f).copy() for f in _RECORD}
+    rows = np.arange(st.status.shape[0])
     for _ in range(neg.max_rounds):
-        st = step(neg, st, next(rounds))
-        if not (st.status == RUNNING).any():
+        d = next(rounds)
+        if len(rows) < len(record["status"]):
+            d = RoundDraws(noise=d.noise[rows], holdup=d.holdup[rows])
+        st = step(neg, st, d)
+        running = st.status == RUNNING
+        if not running.any():
             break
-    return outcome(neg, st)
+        if 2 * running.sum() <= len(rows):
+            done = ~running
+            for f in _RECORD:
+                record[f][rows[done]] = getattr(st, f)[done]
+            keep = np.flatnonzero(running)
+            st, rows = _take(st, keep), rows[keep]
+    for f in _RECORD:
+        record[f][rows] = getattr(st, f)
+    final = State(**{**{f: getattr(st, f) for f in State.__dataclass_fields__}, **record})
+    return outcome(neg, final)

@@ -199,3 +199,19 @@ def test_compromise_and_median_by_hand():
 def test_passed_means_status_passed():
     o = run_proposal(TINY, "deal", replications=100, seed=1).outcome
     assert_array_equal(o.passed, o.status == PASSED)
+
+
+def test_pair_noise_is_standardised_and_uncorrelated():
+    """The factor construction of tension noise (cicasim.draws): unit variance, zero mean,
+    no correlation between two pairs sharing an actor, exact symmetry."""
+    from cicasim.draws import BlockDraws
+
+    d = BlockDraws(master=1, point=0, block=0, proposal="p", actors=["A", "B", "C", "D"],
+                   dimensions=1).start()
+    t = d.tension
+    assert_array_equal(t, np.swapaxes(t, 1, 2))
+    assert_array_equal(t[:, range(4), range(4)], 0.0)
+    ab, ac = t[:, 0, 1], t[:, 0, 2]
+    assert abs(ab.mean()) < 4 / np.sqrt(BLOCK)
+    assert abs(ab.var() - 1) < 0.15
+    assert abs(np.corrcoef(ab, ac)[0, 1]) < 4 / np.sqrt(BLOCK)
