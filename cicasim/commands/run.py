@@ -37,16 +37,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def a_priori(result: EnsembleResult) -> dict[str, float | None]:
+    """Coleman's power to act of each proposal's rule alone (coin-flip voters), or None when
+    it cannot be computed (e.g. a population criterion without populations)."""
+    from cicasim.errors import InputError
+    from cicasim.power import power_for_proposal
+
+    out: dict[str, float | None] = {}
+    for r in result.runs:
+        try:
+            out[r.proposal] = power_for_proposal(result.scenario, r.proposal).passage_probability
+        except InputError:
+            out[r.proposal] = None
+    return out
+
+
 def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
+    """The JSON summary: per proposal the simulated figures and the rule's a-priori figure."""
+    prior = a_priori(result)
+    proposals = []
+    for s in result.summaries():
+        d = s.to_dict()
+        d["a_priori_passage"] = prior[s.id]
+        proposals.append(d)
     return {
         "scenario": scenario_name,
         "seed": result.seed,
         "replications": result.replications,
-        "proposals": [s.to_dict() for s in result.summaries()],
+        "proposals": proposals,
     }
 
 
-def _print_table(result: EnsembleResult, path: str, seed: int, drawn: bool) -> None:
+def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int,
+                 drawn: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -58,9 +81,11 @@ def _print_table(result: EnsembleResult, path: str, seed: int, drawn: bool) -> N
     )
     table = Table(show_lines=False)
     for col, just in (("proposal", "left"), ("P(consensus)", "right"), ("95% CI", "right"),
+                      ("rule alone", "right"),
                       ("median rounds", "right"), ("mean dilution", "right"),
                       ("top blockers (frequency)", "left")):
         table.add_column(col, justify=just)
+    prior = {p["id"]: p["a_priori_passage"] for p in summary["proposals"]}
     for s in result.summaries():
         blockers = ", ".join(f"{b.actor} {b.frequency:.2f}" for b in s.blockers(3)) or "-"
         dil = "-" if s.mean_dilution is None else f"{s.mean_dilution:.2f}"
@@ -68,11 +93,16 @@ def _print_table(result: EnsembleResult, path: str, seed: int, drawn: bool) -> N
             f"{s.id}\n[dim]{s.title}[/dim]" if s.title else s.id,
             f"{s.p_consensus:.3f}",
             f"{s.ci_low:.3f}-{s.ci_high:.3f}",
+            "-" if prior[s.id] is None else f"{prior[s.id]:.3g}",
             f"{s.median_rounds:g}",
             dil,
             blockers,
         )
     console.print(table)
+    console.print(
+        "[dim]rule alone: the passage probability of the decision rule with coin-flip voters "
+        "(Coleman's power to act), before any bargaining.[/dim]"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_table(result, args.scenario, seed, drawn)
+        _print_table(result, summary, args.scenario, seed, drawn)
         if args.out:
             print(f"results written to {args.out}")
     return 0
