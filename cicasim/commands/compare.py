@@ -1,0 +1,131 @@
+"""Compare two scenarios, or a scenario and its enlargement: ΔP(consensus) per proposal.
+
+Both sides run the same replications with the same seed, so the states they share draw the same
+random numbers (common random numbers) and the difference gets a paired 95% interval (Newcombe
+1998, method 10), much narrower than the two sides' own Wilson intervals would suggest.
+B is a second scenario file, or --enlarge (A after all its [[enlargement]] steps) or --steps K
+(A after its first K steps).  ΔP = P(B) − P(A).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cicasim.commands._common import positive_int, resolve_seed, seed_int
+from cicasim.commands.sweep import progress_bar
+from cicasim.errors import InputError
+
+HELP = "ΔP(consensus) between two scenarios or a scenario and its enlargement (paired)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", help="scenario file A (TOML)")
+    parser.add_argument("b", nargs="?", help="scenario file B (or use --enlarge / --steps)")
+    parser.add_argument(
+        "--enlarge", action="store_true", help="B = A after all its enlargement steps"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, metavar="K", help="B = A after its first K enlargement steps"
+    )
+    parser.add_argument(
+        "--replications", "-n", type=positive_int, default=10_000,
+        help="replications per proposal and side (default 10000)",
+    )
+    parser.add_argument("--seed", type=seed_int, help="master seed (drawn and printed when absent)")
+    parser.add_argument(
+        "--proposal", action="append", metavar="ID", help="compare only this proposal (repeatable)"
+    )
+    parser.add_argument(
+        "--workers", "-j", type=positive_int,
+        help="local worker processes (default: all cores; 1 runs in this process)",
+    )
+    parser.add_argument("--out", "-o", type=Path, help="write comparison.parquet and a manifest")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cicasim.compare import compare_scenarios, comparison_table, enlarged
+    from cicasim.results import MANIFEST, atomic_directory, manifest, write_json
+    from cicasim.scenario import load_scenario
+    from cicasim.sweep import make_executor, write_parquet
+
+    modes = sum([args.b is not None, args.enlarge, args.steps is not None])
+    if modes != 1:
+        raise InputError("compare: give exactly one of a scenario B, --enlarge or --steps K")
+    seed, drawn = resolve_seed(args.seed)
+    scen_a = load_scenario(args.a)
+    inputs = {Path(args.a).name: Path(args.a).read_text(encoding="utf-8")}
+    if args.b is not None:
+        scen_b = load_scenario(args.b)
+        label_a, label_b = str(args.a), str(args.b)
+        name_b = Path(args.b).name
+        if name_b in inputs:
+            name_b = f"B-{name_b}"
+        inputs[name_b] = Path(args.b).read_text(encoding="utf-8")
+    else:
+        scen_a, scen_b, step = enlarged(scen_a, steps=args.steps, seed=seed)
+        label_a, label_b = str(args.a), f"{args.a} after {step}"
+    if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()) and not (
+        Path(args.out) / MANIFEST
+    ).exists():
+        raise InputError(
+            f"{args.out}: exists and is not a cicasim results directory; give a new one"
+        )
+    with make_executor(workers=args.workers) as executor:
+        with progress_bar("compare") as update:
+            rows = compare_scenarios(
+                scen_a, scen_b, replications=args.replications, seed=seed,
+                proposals=args.proposal, executor=executor, progress=update,
+            )
+    table = comparison_table(rows)
+    if args.out:
+        import pyarrow as pa
+
+        schema = pa.schema(
+            [pa.field("proposal", pa.string()), pa.field("replications", pa.int64())]
+            + [pa.field(c, pa.float64()) for c in (
+                "p_a", "ci_a_low", "ci_a_high", "p_b", "ci_b_low", "ci_b_high",
+                "delta", "delta_low", "delta_high")]
+            + [pa.field("n_members_a", pa.int64()), pa.field("n_members_b", pa.int64())]
+        )
+        with atomic_directory(args.out) as tmp:
+            write_parquet(tmp / "comparison.parquet", table, schema)
+            write_json(tmp / MANIFEST, manifest(
+                kind="compare", seed=seed, inputs=inputs, a=label_a, b=label_b,
+                replications=args.replications, proposals=[r.proposal for r in rows],
+                enlarge=args.enlarge, steps=args.steps,
+            ))
+    if args.json:
+        json.dump({
+            "a": label_a, "b": label_b, "seed": seed, "replications": args.replications,
+            "proposals": [r.to_dict() for r in rows],
+        }, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    note = " (drawn; pass --seed to repeat)" if drawn else ""
+    console.print(
+        f"A: {label_a} ({rows[0].n_members_a} members)\n"
+        f"B: {label_b} ({rows[0].n_members_b} members)"
+        f"\nseed {seed}{note} · {args.replications:,} paired replications per proposal"
+    )
+    t = Table()
+    for col in ("proposal", "P(A)", "95% CI", "P(B)", "95% CI", "ΔP = P(B) − P(A)",
+                "paired 95% CI"):
+        t.add_column(col, justify="left" if col == "proposal" else "right")
+    for r in rows:
+        t.add_row(
+            r.proposal, f"{r.p_a:.4f}", f"{r.ci_a_low:.4f}-{r.ci_a_high:.4f}", f"{r.p_b:.4f}",
+            f"{r.ci_b_low:.4f}-{r.ci_b_high:.4f}", f"{r.delta:+.4f}",
+            f"{r.delta_low:+.4f} to {r.delta_high:+.4f}",
+        )
+    console.print(t)
+    if args.out:
+        console.print(f"results written to {args.out}")
+    return 0

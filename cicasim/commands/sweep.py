@@ -1,0 +1,169 @@
+"""Run an experiment file's design: every design point's ensemble, streamed to disk.
+
+Results go to --out as Parquet tables (layout in docs/experiments.md): one part per finished
+design point under parts/, then replications.parquet, summary.parquet, blocking.parquet and
+points.parquet.  An interrupted sweep completes with --resume; the tables are the same, bit for
+bit, whatever the executor, the number of workers, or interruptions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cicasim.commands._common import positive_int
+from cicasim.errors import InputError
+
+HELP = "run an experiment's design points (sweep) on local processes or a Dask cluster"
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers", "-j", type=positive_int,
+        help="local worker processes (default: all cores; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on an existing Dask distributed cluster (e.g. tcp://10.0.0.5:8786)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", help="experiment file (TOML)")
+    parser.add_argument("--out", "-o", type=Path, required=True, help="results directory")
+    add_executor_arguments(parser)
+    parser.add_argument(
+        "--resume", action="store_true", help="complete an interrupted sweep in --out"
+    )
+    parser.add_argument(
+        "--replications", "-n", type=positive_int,
+        help="replications per point and proposal (overrides the file; for a quick look)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plots", action="store_true", help="also write the standard figures")
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar with ETA on stderr (shown on a terminal only)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("blocks"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, disable=not console.is_terminal,
+    )
+    task = bar.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update
+
+
+def _require_plotting() -> None:
+    if importlib.util.find_spec("cicasim.plotting") is None:
+        raise InputError("--plots: plotting is unavailable (cicasim.plotting is not installed)")
+
+
+def _write_plots(out: Path) -> None:
+    from cicasim.plotting import write_standard_figures
+
+    write_standard_figures(out)
+
+
+def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    crn = "common random numbers" if plan.common_random_numbers else "independent streams"
+    console.print(
+        f"[bold]{plan.name}[/bold]  ({plan.path})\n"
+        f"{result.points} design points × {len(plan.proposals)} proposals × "
+        f"{plan.replications:,} replications · seed {plan.seed} · {crn} · "
+        f"{result.computed} points computed now"
+    )
+    labels = {dp.point: dp.label for dp in plan.points}
+    dmap = {(d["point"], d["proposal"]): d for d in deltas or []}
+    table = Table()
+    for col, just in (("point", "right"), ("design point", "left"), ("proposal", "left"),
+                      ("P(consensus)", "right"), ("95% CI", "right"),
+                      ("ΔP vs point 0 (paired 95% CI)", "right"), ("median rounds", "right")):
+        if col.startswith("ΔP") and not deltas:
+            continue
+        table.add_column(col, justify=just)
+    shown = records[:60]
+    for r in shown:
+        cells = [str(r["point"]), labels[r["point"]], r["proposal"], f"{r['p_consensus']:.4f}",
+                 f"{r['ci_low']:.4f}-{r['ci_high']:.4f}"]
+        if deltas:
+            d = dmap[(r["point"], r["proposal"])]
+            cells.append(f"{d['delta']:+.4f} ({d['delta_low']:+.4f}, {d['delta_high']:+.4f})")
+        cells.append(f"{r['median_rounds']:g}")
+        table.add_row(*cells)
+    console.print(table)
+    if len(records) > len(shown):
+        console.print(f"... {len(records) - len(shown)} more rows in summary.parquet")
+    console.print(f"results written to {result.directory}")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from cicasim.sweep import (
+        DELTAS,
+        check_directory,
+        make_executor,
+        plan_experiment,
+        run_sweep,
+        summary_records,
+    )
+
+    plan = plan_experiment(args.experiment, replications=args.replications)
+    if args.plots:
+        _require_plotting()
+    check_directory(args.out, plan, kind="sweep", resume=args.resume)
+    with make_executor(workers=args.workers, scheduler=args.scheduler) as executor:
+        with progress_bar(f"{plan.name}") as update:
+            result = run_sweep(
+                plan, out=args.out, executor=executor, resume=args.resume, progress=update
+            )
+    if args.plots:
+        _write_plots(result.directory)
+    records = summary_records(result.directory)
+    deltas = None
+    if (result.directory / DELTAS).exists():
+        deltas = json.loads(pd.read_parquet(result.directory / DELTAS).to_json(orient="records"))
+    if args.json:
+        json.dump({
+            "experiment": plan.name,
+            "out": str(result.directory),
+            "points": result.points,
+            "computed": result.computed,
+            "proposals": list(plan.proposals),
+            "replications": plan.replications,
+            "seed": plan.seed,
+            "common_random_numbers": plan.common_random_numbers,
+            "summary": records,
+            "deltas": deltas,
+        }, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _print_summary(result, plan, records, deltas)
+    return 0

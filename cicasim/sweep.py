@@ -1,0 +1,1131 @@
+"""Experiments and sweeps: many scenarios' ensembles, laid out as a design, run anywhere.
+
+A sweep has three layers (the EMA workbench and SALib split):
+
+1. **Design.**  An experiment file (TOML, :func:`load_experiment`) names a base scenario, the
+   factors to vary and a design: a full grid, a Latin hypercube (McKay, Beckman & Conover 1979)
+   or a scrambled Sobol sequence (Sobol' 1967; Owen 1998), both from :mod:`scipy.stats.qmc` and
+   seeded.  :func:`plan_experiment` turns it into numbered design points.
+2. **Execution.**  The work unit is one replication block of one proposal at one design point;
+   units run through an :class:`Executor` (in-process, a local process pool or a Dask
+   distributed cluster: registry :data:`EXECUTORS`), all behind the same small interface.
+3. **Results on disk.**  Each finished design point is written to ``parts/`` (Parquet, atomic
+   rename), after a manifest written first; ``--resume`` skips the points already there; the
+   merged tables are written last.  See ``docs/experiments.md`` for the layout.
+
+Seeds are pure functions of keys (:mod:`cicasim.draws`): the numbers of design point ``p`` come
+from ``SeedSequence(seed, spawn_key=(p, block, proposal, actor))``, so the tables never depend on
+the executor, the worker count, a resume, or which other points the sweep contains.  With
+``common_random_numbers`` every point uses the key ``p = 0``: the points then share their
+random numbers (Law 2015, *Simulation Modeling and Analysis*, sec. 11.2), curves are smooth and
+differences between points are paired.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import tomllib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cicasim.draws import key, seed_sequence
+from cicasim.enlargement import enlargement_path
+from cicasim.ensemble import EnsembleResult, ProposalRun, blocks_for, run_block, summarise
+from cicasim.errors import InputError
+from cicasim.kernel import Negotiation, Outcome
+from cicasim.results import MANIFEST, read_manifest, sha256, write_json
+from cicasim.rules import RuleSpec
+from cicasim.scenario import (
+    Behaviour,
+    EnlargementStep,
+    Scenario,
+    ScenarioError,
+    Uncertainty,
+    load_scenario,
+    parse_scenario,
+)
+from cicasim.setup import negotiation
+
+__all__ = [
+    "DESIGNS",
+    "EXECUTORS",
+    "DaskExecutor",
+    "DesignPoint",
+    "Executor",
+    "Experiment",
+    "InProcessExecutor",
+    "LocalProcessExecutor",
+    "Plan",
+    "SweepResult",
+    "available_cores",
+    "check_directory",
+    "load_experiment",
+    "make_executor",
+    "parse_experiment",
+    "plan_experiment",
+    "run_sweep",
+    "run_units",
+]
+
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+]
+
+#: Column names of the result tables that a factor may not take.
+RESERVED = frozenset({
+    "point", "proposal", "replication", "label", "n_members", "p_consensus", "ci_low", "ci_high",
+    "median_rounds", "mean_dilution", "passed", "replications", "actor", "frequency",
+    "first_blocker", "reason", "rounds", "dilution", "objectors", "abstainers", "delta",
+    "delta_low", "delta_high",
+})
+
+BEHAVIOUR_PARAMETERS = tuple(Behaviour.model_fields)
+UNCERTAINTY_PARAMETERS = tuple(Uncertainty.model_fields)
+
+
+# -- the experiment file ---------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExperimentInfo(_Strict):
+    """The ``[experiment]`` table."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    scenario: str = Field(min_length=1, description="base scenario, relative to this file")
+    seed: int = Field(ge=0, lt=2**63, description="master seed")
+    replications: int = Field(10_000, ge=1, le=10_000_000, description="per point and proposal")
+    proposals: list[str] = Field([], description="proposal ids; empty = all of the scenario's")
+    common_random_numbers: bool | None = Field(
+        None, description="same random numbers at every point (default: enlargement-only designs)"
+    )
+    source: str = ""
+
+
+class _NumericFactor(_Strict):
+    name: Identifier | None = None
+    values: list[int | float] | None = Field(None, min_length=1)
+    range: tuple[float, float] | None = None
+    levels: int | None = Field(None, ge=2, le=10_000, description="grid points over the range")
+
+    @model_validator(mode="after")
+    def _values_or_range(self):
+        if (self.values is None) == (self.range is None):
+            raise ValueError("give exactly one of values = [...] or range = [low, high]")
+        if self.range is not None:
+            lo, hi = self.range
+            if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+                raise ValueError(f"range must be two finite numbers, low < high (got {lo}, {hi})")
+        if self.levels is not None and self.range is None:
+            raise ValueError("levels applies to a range only")
+        return self
+
+
+class BehaviourFactor(_NumericFactor):
+    """A scenario-wide behaviour parameter (actors' own overrides stay)."""
+
+    kind: Literal["behaviour"]
+    parameter: Literal[BEHAVIOUR_PARAMETERS]  # type: ignore[valid-type]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.parameter
+
+
+class UncertaintyFactor(_NumericFactor):
+    """A scenario-wide uncertainty level (actors' and tensions' own s.d. stay)."""
+
+    kind: Literal["uncertainty"]
+    parameter: Literal[UNCERTAINTY_PARAMETERS]  # type: ignore[valid-type]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.parameter
+
+
+class EnlargementFactor(_Strict):
+    """The number of enlargement steps applied, cumulatively, to the base scenario."""
+
+    kind: Literal["enlargement"]
+    name: Identifier | None = None
+    steps: list[EnlargementStep] | None = Field(
+        None, description="replace the scenario's own [[enlargement]] list"
+    )
+    append: list[EnlargementStep] = Field([], description="steps after the scenario's own")
+    values: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, min_length=1, description="numbers of steps; default 0, 1, ..., all"
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or "enlargement"
+
+
+class RuleFactor(_Strict):
+    """The decision rule of every proposal run."""
+
+    kind: Literal["rule"]
+    name: Identifier | None = None
+    values: list[RuleSpec] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.name or "rule"
+
+
+Factor = Annotated[
+    BehaviourFactor | UncertaintyFactor | EnlargementFactor | RuleFactor,
+    Field(discriminator="kind"),
+]
+
+
+class Design(_Strict):
+    """The ``[design]`` table."""
+
+    kind: Literal["grid", "latin-hypercube", "sobol"] = "grid"
+    samples: int | None = Field(None, ge=1, le=1_000_000, description="points (not for grid)")
+
+    @model_validator(mode="after")
+    def _samples(self):
+        if self.kind == "grid" and self.samples is not None:
+            raise ValueError("samples applies to latin-hypercube and sobol designs, not grid")
+        if self.kind != "grid" and self.samples is None:
+            raise ValueError(f"a {self.kind} design needs samples = N")
+        if self.kind == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(
+                f"a sobol design needs a power of two samples (got {self.samples}); "
+                "its balance properties hold only then (Owen 1998)"
+            )
+        return self
+
+
+class Sensitivity(_Strict):
+    """The ``[sensitivity]`` table (for ``cicasim sensitivity``)."""
+
+    samples: int = Field(64, ge=2, le=65_536, description="base samples N, a power of two")
+    second_order: bool = False
+    resamples: int = Field(100, ge=10, le=100_000, description="bootstrap resamples")
+    confidence: float = Field(0.95, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _power_of_two(self):
+        if self.samples & (self.samples - 1):
+            raise ValueError(
+                f"samples must be a power of two (got {self.samples}) for Saltelli sampling"
+            )
+        return self
+
+
+class Experiment(_Strict):
+    """A whole experiment file."""
+
+    experiment: ExperimentInfo
+    design: Design = Design()
+    factors: list[Factor] = []
+    sensitivity: Sensitivity = Sensitivity()
+
+    @model_validator(mode="after")
+    def _names(self):
+        seen: set[str] = set()
+        enlargements = 0
+        for i, f in enumerate(self.factors):
+            name = f.label
+            if name in seen:
+                raise ValueError(
+                    f"factors[{i}].name: duplicate factor {name!r}; give each factor its own name"
+                )
+            if name in RESERVED:
+                raise ValueError(
+                    f"factors[{i}].name: {name!r} is a result column; choose another name"
+                )
+            seen.add(name)
+            enlargements += isinstance(f, EnlargementFactor)
+        if enlargements > 1:
+            raise ValueError("factors: at most one enlargement factor")
+        return self
+
+
+_TAGS = {
+    "behaviour", "uncertainty", "enlargement", "rule", "consensus", "consensus-minus-k",
+    "qualified-majority", "simple-majority", "observer-joins", "new-actor", "synthetic",
+    "int", "float",
+}
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _TAGS:
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _one_line(err: ValidationError) -> str:
+    e = err.errors(include_url=False)[0]
+    where = _loc(tuple(e["loc"]))
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "extra_forbidden":
+        return f"{where}: unknown key; see docs/experiments.md for the allowed keys"
+    if e["type"] == "missing":
+        return f"{where}: required field is missing"
+    if e["type"] == "value_error" and where == "(top level)" and ":" in msg:
+        return msg
+    got = e.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"{where}: {msg}{shown}"
+
+
+def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
+    """Validate an already-parsed mapping; errors become one-line :class:`ScenarioError`."""
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(f"{source}: {_one_line(err)}") from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(
+            f"{path}: cannot be read as a UTF-8 text file ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+
+
+# -- the plan: numbered design points --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One design point: its number, the factor values and a human label."""
+
+    point: int
+    values: dict[str, Any]
+    label: str
+    n_members: int
+
+
+@dataclass
+class Plan:
+    """An experiment made concrete: base scenario, proposals and numbered design points."""
+
+    experiment: Experiment
+    path: Path
+    text: str
+    scenario: Scenario
+    scenario_path: Path
+    scenario_text: str
+    proposals: tuple[str, ...]
+    replications: int
+    points: list[DesignPoint]
+    common_random_numbers: bool
+    factors: list[Any]
+    _path_scenarios: list[Scenario] | None = None
+    _path_labels: list[str] = field(default_factory=list)
+
+    @property
+    def seed(self) -> int:
+        return self.experiment.experiment.seed
+
+    @property
+    def name(self) -> str:
+        return self.experiment.experiment.name
+
+    def seed_point(self, point: int) -> int:
+        """The design-point key of the random numbers (0 for all with common random numbers)."""
+        return 0 if self.common_random_numbers else point
+
+    def scenario_at(self, point: int) -> Scenario:
+        """The scenario of design point ``point``: enlargement first, then the other factors."""
+        values = self.points[point].values
+        s = self.scenario
+        behaviour: dict[str, Any] = {}
+        uncertainty: dict[str, Any] = {}
+        rule = None
+        for f in self.factors:
+            v = values[f.label]
+            if isinstance(f, EnlargementFactor):
+                s = self._path_scenarios[v]
+            elif isinstance(f, BehaviourFactor):
+                behaviour[f.parameter] = v
+            elif isinstance(f, UncertaintyFactor):
+                uncertainty[f.parameter] = v
+            elif isinstance(f, RuleFactor):
+                rule = v
+        update: dict[str, Any] = {}
+        if behaviour:
+            update["behaviour"] = s.behaviour.model_copy(update=behaviour)
+        if uncertainty:
+            update["uncertainty"] = s.uncertainty.model_copy(update=uncertainty)
+        if rule is not None:
+            update["proposals"] = [p.model_copy(update={"rule": rule}) for p in s.proposals]
+        # the values were validated against the same fields when the plan was made
+        return s.model_copy(update=update) if update else s
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What a resumed sweep must share with the original one."""
+        return {
+            "experiment_sha256": sha256(self.text),
+            "scenario_sha256": sha256(self.scenario_text),
+            "replications": self.replications,
+            "seed": self.seed,
+            "points": len(self.points),
+            "proposals": list(self.proposals),
+        }
+
+
+def rule_label(rule: Any) -> str:
+    """``qualified-majority(quota=12, min_members=3)``: a rule's kind and its set parameters."""
+    params = rule.model_dump(exclude={"kind"}, exclude_none=True)
+    inner = ", ".join(
+        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
+    return f"{rule.kind}({inner})" if inner else rule.kind
+
+
+def _check_value(model: type[BaseModel], parameter: str, value: float, where: str) -> None:
+    try:
+        model.model_validate({parameter: value})
+    except ValidationError as err:
+        e = err.errors(include_url=False)[0]
+        raise ValueError(f"{where}: {parameter} = {value!r}: {e['msg']}") from None
+
+
+def _levels(f: Any, n_steps: int | None) -> list[Any] | None:
+    """The discrete levels of a factor (None for a continuous range)."""
+    if isinstance(f, EnlargementFactor):
+        return list(f.values) if f.values is not None else list(range(n_steps + 1))
+    if isinstance(f, RuleFactor):
+        return list(f.values)
+    if f.values is not None:
+        return list(f.values)
+    return None
+
+
+def _unit_to_value(f: Any, levels: list[Any] | None, u: float) -> Any:
+    if levels is not None:
+        return levels[min(int(u * len(levels)), len(levels) - 1)]
+    lo, hi = f.range
+    return float(lo + u * (hi - lo))
+
+
+def _design_rng(seed: int, what: str) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(seed_sequence(seed, key(what))))
+
+
+def _latin_hypercube(d: int, n: int, seed: int) -> np.ndarray:
+    """Latin hypercube (McKay, Beckman & Conover 1979), scrambled within strata."""
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d, rng=_design_rng(seed, "design")).random(n)
+
+
+def _sobol(d: int, n: int, seed: int) -> np.ndarray:
+    """Scrambled Sobol' sequence (Sobol' 1967; Owen 1998); ``n`` a power of two."""
+    from scipy.stats import qmc
+
+    return qmc.Sobol(d, scramble=True, rng=_design_rng(seed, "design")).random_base2(
+        int(round(math.log2(n)))
+    )
+
+
+#: Unit-cube designs: name -> (factors, samples, seed) -> (samples, factors) array in [0, 1).
+DESIGNS: dict[str, Callable[[int, int, int], np.ndarray]] = {
+    "latin-hypercube": _latin_hypercube,
+    "sobol": _sobol,
+}
+
+
+def load_experiment(path: str | Path) -> tuple[Experiment, str]:
+    """Read and validate an experiment file; returns the experiment and its text."""
+    path = Path(path)
+    text = _read_text(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return parse_experiment(data, str(path)), text
+
+
+def plan_experiment(
+    path: str | Path, *, replications: int | None = None, unit_points: np.ndarray | None = None
+) -> Plan:
+    """Load an experiment file and its base scenario; validate the factors against the scenario
+    and number the design points.
+
+    ``unit_points`` (samples × factors in [0, 1)) replaces the file's design; the sensitivity
+    analysis passes its Saltelli sample here.
+    """
+    path = Path(path)
+    exp, text = load_experiment(path)
+    info = exp.experiment
+    scen_path = (path.parent / info.scenario).resolve()
+    if not scen_path.exists():
+        raise ScenarioError(f"{path}: experiment.scenario: file not found: {info.scenario}")
+    scenario = load_scenario(scen_path)
+    scen_text = scen_path.read_text(encoding="utf-8")
+    known = [p.id for p in scenario.proposals]
+    proposals = tuple(info.proposals) if info.proposals else tuple(known)
+    if not proposals:
+        raise ScenarioError(f"{path}: experiment.proposals: the scenario defines no proposals")
+    for i, pid in enumerate(proposals):
+        if pid not in known:
+            raise ScenarioError(
+                f"{path}: experiment.proposals[{i}]: unknown proposal {pid!r}; "
+                f"allowed: {', '.join(known)}"
+            )
+    if len(set(proposals)) != len(proposals):
+        raise ScenarioError(f"{path}: experiment.proposals: a proposal is listed twice")
+    factors = list(exp.factors)
+    path_scenarios: list[Scenario] | None = None
+    path_labels: list[str] = []
+    levels: list[list[Any] | None] = []
+    for i, f in enumerate(factors):
+        where = f"factors[{i}] ({f.label})"
+        n_steps = None
+        if isinstance(f, EnlargementFactor):
+            steps = list(scenario.enlargement) if f.steps is None else list(f.steps)
+            steps += list(f.append)
+            if not steps:
+                raise ScenarioError(
+                    f"{path}: {where}.steps: no enlargement steps (the scenario has none; "
+                    "give steps = [...] or append = [...])"
+                )
+            data = scenario.model_dump()
+            data["enlargement"] = [s.model_dump() for s in steps]
+            with_steps = parse_scenario(data, f"{path}: {where} applied to {info.scenario}")
+            try:
+                built = enlargement_path(with_steps, seed=info.seed)
+            except ValueError as exc:
+                raise ScenarioError(f"{path}: {where}: {exc}") from None
+            path_labels = [lab for lab, _ in built]
+            path_scenarios = [s for _, s in built]
+            n_steps = len(steps)
+            if f.values is not None:
+                for j, v in enumerate(f.values):
+                    if v > n_steps:
+                        raise ScenarioError(
+                            f"{path}: {where}.values[{j}]: {v} steps asked, "
+                            f"but the path has {n_steps}; allowed: 0-{n_steps}"
+                        )
+        elif isinstance(f, BehaviourFactor | UncertaintyFactor):
+            model = Behaviour if isinstance(f, BehaviourFactor) else Uncertainty
+            checks = list(f.values) if f.values is not None else list(f.range)
+            field_name = "values" if f.values is not None else "range"
+            if f.range is not None and f.parameter == "loss_exponent":
+                raise ScenarioError(
+                    f"{path}: {where}.range: loss_exponent takes the values 1 or 2; "
+                    "use values = [1, 2]"
+                )
+            try:
+                for v in checks:
+                    _check_value(model, f.parameter, v, f"{where}.{field_name}")
+            except ValueError as exc:
+                raise ScenarioError(f"{path}: {exc}") from None
+        levels.append(_levels(f, n_steps))
+
+    # the design: numbered points
+    rows: list[dict[str, Any]] = []
+    if unit_points is not None or exp.design.kind != "grid":
+        if not factors:
+            raise ScenarioError(f"{path}: factors: a {exp.design.kind} design needs factors")
+        if unit_points is None:
+            unit_points = DESIGNS[exp.design.kind](len(factors), exp.design.samples, info.seed)
+        for u in unit_points:
+            rows.append({
+                f.label: _unit_to_value(f, lv, float(x))
+                for f, lv, x in zip(factors, levels, u, strict=True)
+            })
+    else:
+        for i, f in enumerate(factors):
+            if isinstance(f, _NumericFactor) and f.range is not None and f.levels is None:
+                raise ScenarioError(
+                    f"{path}: factors[{i}].levels: a range in a grid design needs levels = N "
+                    "(or use a latin-hypercube or sobol design)"
+                )
+        axes = [
+            lv if lv is not None else [float(x) for x in np.linspace(*f.range, f.levels)]
+            for f, lv in zip(factors, levels, strict=True)
+        ]
+        for combo in itertools.product(*axes):
+            rows.append({f.label: v for f, v in zip(factors, combo, strict=True)})
+    crn = info.common_random_numbers
+    if crn is None:
+        crn = bool(factors) and all(isinstance(f, EnlargementFactor) for f in factors)
+    points = []
+    for p, values in enumerate(rows):
+        parts = []
+        n_members = len(scenario.members)
+        for f in factors:
+            v = values[f.label]
+            if isinstance(f, EnlargementFactor):
+                n_members = len(path_scenarios[v].members)
+                parts.append(f"{path_labels[v]} ({n_members} members)")
+            elif isinstance(f, RuleFactor):
+                parts.append(f"{f.label}={rule_label(v)}")
+            else:
+                parts.append(f"{f.label}={v:g}")
+        label = "; ".join(parts) if parts else "base"
+        points.append(DesignPoint(point=p, values=values, label=label, n_members=n_members))
+    return Plan(
+        experiment=exp, path=path, text=text, scenario=scenario, scenario_path=scen_path,
+        scenario_text=scen_text, proposals=proposals,
+        replications=replications or info.replications, points=points,
+        common_random_numbers=crn, factors=factors, _path_scenarios=path_scenarios,
+        _path_labels=path_labels,
+    )
+
+
+# -- executors -------------------------------------------------------------------------------
+
+
+def _run_unit(neg: Negotiation, seed: int, seed_point: int, block: int, rows: int) -> Outcome:
+    """The work unit: one replication block of one proposal (runs in a worker)."""
+    return run_block(neg, seed=seed, point=seed_point, block=block, rows=rows)
+
+
+Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]
+
+
+class Executor(ABC):
+    """Runs tasks ``(tag, function, args)`` and yields ``(tag, result)`` as they finish.
+
+    At most ``window`` tasks are in flight, so memory stays bounded and finished design points
+    reach the disk early.  Results are keyed by tag, never by completion order.
+    """
+
+    name: str = ""
+    workers: int = 1
+
+    @abstractmethod
+    def run(self, tasks: Iterable[Task], *, window: int | None = None) -> Iterator[tuple[Any, Any]]:
+        ...
+
+    def close(self) -> None:
+        """Release the workers (idempotent)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Runs every task in the calling process, in order: the reference the others must equal."""
+
+    name = "in-process"
+
+    def run(self, tasks, *, window=None):
+        for tag, fn, args in tasks:
+            yield tag, fn(*args)
+
+
+class LocalProcessExecutor(Executor):
+    """A pool of local worker processes (``concurrent.futures``, the forkserver start method:
+    no fork of a threaded parent, and the library imported once in the server)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["cicasim.sweep"])
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+    def run(self, tasks, *, window=None):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        window = window or 2 * self.workers
+        it = iter(tasks)
+        pending: dict[Any, Any] = {}
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                try:
+                    tag, fn, args = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[self._pool.submit(fn, *args)] = tag
+            if not pending:
+                return
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                tag = pending.pop(fut)
+                yield tag, fut.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """Tasks on an existing Dask distributed cluster (``Client(address)``).
+
+    A worker that dies takes its running tasks with it; the scheduler reschedules them on the
+    others (up to ``distributed.scheduler.allowed-failures`` deaths per task), and since a unit's
+    result depends only on its inputs the table is unchanged.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, *, timeout: float = 10.0) -> None:
+        from distributed import Client
+
+        try:
+            self._client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"--scheduler: cannot connect to a Dask scheduler at {address!r} ({exc})"
+            ) from None
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            self._client.close()
+            raise InputError(
+                f"--scheduler: the Dask cluster at {address!r} has no workers"
+            ) from None
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def run(self, tasks, *, window=None):
+        import uuid
+
+        from distributed import as_completed
+
+        window = window or 2 * self.workers + 2
+        it = iter(tasks)
+        token = uuid.uuid4().hex[:8]
+        ac = as_completed(with_results=True)
+        tags: dict[str, Any] = {}
+        count = 0
+
+        def submit() -> bool:
+            nonlocal count
+            try:
+                tag, fn, args = next(it)
+            except StopIteration:
+                return False
+            fut = self._client.submit(fn, *args, key=f"cicasim-{token}-{count}", pure=False)
+            count += 1
+            tags[fut.key] = tag
+            ac.add(fut)
+            return True
+
+        for _ in range(window):
+            if not submit():
+                break
+        for fut, result in ac:
+            tag = tags.pop(fut.key)
+            fut.release()
+            yield tag, result
+            submit()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+#: Executors by name.
+EXECUTORS: dict[str, type[Executor]] = {
+    InProcessExecutor.name: InProcessExecutor,
+    LocalProcessExecutor.name: LocalProcessExecutor,
+    DaskExecutor.name: DaskExecutor,
+}
+
+
+def available_cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_executor(*, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """Dask when a scheduler address is given; else a local pool, in-process for one worker."""
+    if scheduler:
+        return DaskExecutor(scheduler)
+    workers = workers or available_cores()
+    return InProcessExecutor() if workers == 1 else LocalProcessExecutor(workers)
+
+
+def run_units(
+    executor: Executor,
+    jobs: Iterable[tuple[Any, Negotiation, int, int]],
+    *,
+    seed: int,
+    replications: int,
+    on_block: Callable[[], None] | None = None,
+) -> dict[Any, Outcome]:
+    """Run ``replications`` replications of each ``(tag, negotiation, seed point, _)`` job,
+    block by block on ``executor``; the whole outcomes by tag, blocks in order."""
+    jobs = list(jobs)
+    blocks = blocks_for(replications)
+    tasks = (
+        ((tag, b), _run_unit, (neg, seed, sp, b, rows))
+        for tag, neg, sp, _ in jobs
+        for b, rows in blocks
+    )
+    got: dict[Any, dict[int, Outcome]] = {tag: {} for tag, *_ in jobs}
+    for (tag, b), out in executor.run(tasks):
+        got[tag][b] = out
+        if on_block:
+            on_block()
+    return {tag: _concat([parts[b] for b, _ in blocks]) for tag, parts in got.items()}
+
+
+def _concat(parts: list[Outcome]) -> Outcome:
+    if len(parts) == 1:
+        return parts[0]
+    return Outcome(**{
+        f: np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__
+    })
+
+
+# -- results on disk -------------------------------------------------------------------------
+
+PARTS = "parts"
+REPLICATIONS = "replications.parquet"
+SUMMARY = "summary.parquet"
+BLOCKING = "blocking.parquet"
+POINTS = "points.parquet"
+DELTAS = "deltas.parquet"
+
+
+def _factor_type(f: Any) -> pa.DataType:
+    if isinstance(f, EnlargementFactor):
+        return pa.int64()
+    if isinstance(f, RuleFactor):
+        return pa.string()
+    return pa.float64()
+
+
+def _factor_value(f: Any, v: Any) -> Any:
+    if isinstance(f, RuleFactor):
+        return rule_label(v)
+    if isinstance(f, EnlargementFactor):
+        return int(v)
+    return float(v)
+
+
+def _dimensions(plan: Plan) -> list[str]:
+    touched = {t.dimension for pid in plan.proposals for t in plan.scenario.proposal(pid).touches}
+    return [d.id for d in plan.scenario.dimensions if d.id in touched]
+
+
+def schemas(plan: Plan) -> dict[str, pa.Schema]:
+    """The Arrow schemas of the result tables (a contract: ``docs/experiments.md``)."""
+    fcols = [pa.field(f.label, _factor_type(f)) for f in plan.factors]
+    dims = _dimensions(plan)
+    reps = pa.schema(
+        [
+            pa.field("point", pa.int64()),
+            pa.field("proposal", pa.string()),
+            pa.field("replication", pa.int64()),
+            pa.field("passed", pa.bool_()),
+            pa.field("reason", pa.string()),
+            pa.field("rounds", pa.int64()),
+            pa.field("dilution", pa.float64()),
+            pa.field("first_blocker", pa.string()),
+            pa.field("objectors", pa.string()),
+            pa.field("abstainers", pa.string()),
+        ]
+        + [pa.field(f"outcome_{d}", pa.float64()) for d in dims]
+        + [pa.field(f"policy_{d}", pa.float64()) for d in dims]
+    )
+    summary = pa.schema(
+        [pa.field("point", pa.int64()), pa.field("proposal", pa.string())]
+        + fcols
+        + [
+            pa.field("n_members", pa.int64()),
+            pa.field("p_consensus", pa.float64()),
+            pa.field("ci_low", pa.float64()),
+            pa.field("ci_high", pa.float64()),
+            pa.field("median_rounds", pa.float64()),
+            pa.field("mean_dilution", pa.float64()),
+            pa.field("passed", pa.int64()),
+            pa.field("replications", pa.int64()),
+        ]
+    )
+    blocking = pa.schema([
+        pa.field("point", pa.int64()),
+        pa.field("proposal", pa.string()),
+        pa.field("actor", pa.string()),
+        pa.field("frequency", pa.float64()),
+        pa.field("first_blocker", pa.float64()),
+    ])
+    points = pa.schema(
+        [pa.field("point", pa.int64())]
+        + fcols
+        + [pa.field("label", pa.string()), pa.field("n_members", pa.int64())]
+    )
+    deltas = pa.schema([
+        pa.field("point", pa.int64()),
+        pa.field("proposal", pa.string()),
+        pa.field("delta", pa.float64()),
+        pa.field("delta_low", pa.float64()),
+        pa.field("delta_high", pa.float64()),
+    ])
+    return {
+        REPLICATIONS: reps, SUMMARY: summary, BLOCKING: blocking, POINTS: points, DELTAS: deltas,
+    }
+
+
+def write_parquet(path: Path, table: pa.Table | pd.DataFrame, schema: pa.Schema) -> None:
+    """Write a table atomically: a temporary sibling, then :func:`os.replace`."""
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(
+            table.reindex(columns=schema.names), schema=schema, preserve_index=False
+        )
+    table = table.replace_schema_metadata(None)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def _part(directory: Path, point: int, what: str) -> Path:
+    return directory / PARTS / f"point-{point:06d}.{what}.parquet"
+
+
+def done_points(directory: Path, n: int) -> set[int]:
+    """Design points whose parts are all on disk (the replications part is written last)."""
+    return {
+        p for p in range(n)
+        if _part(directory, p, "replications").exists()
+        and _part(directory, p, "summary").exists()
+        and _part(directory, p, "blocking").exists()
+    }
+
+
+def _point_tables(
+    plan: Plan, point: int, scenario: Scenario, negs: dict[str, Negotiation],
+    outcomes: dict[str, Outcome],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    order = sorted(plan.proposals)
+    runs = tuple(
+        ProposalRun(negotiation=negs[pid], replications=plan.replications, outcome=outcomes[pid])
+        for pid in order
+    )
+    result = EnsembleResult(
+        scenario=scenario, seed=plan.seed, point=point, replications=plan.replications, runs=runs
+    )
+    reps = result.table()
+    values = plan.points[point].values
+    n_members = plan.points[point].n_members
+    srows, brows = [], []
+    for run in runs:
+        s = summarise(run)
+        row = {"point": point, "proposal": s.id}
+        row.update({f.label: _factor_value(f, values[f.label]) for f in plan.factors})
+        row.update(
+            n_members=n_members, p_consensus=s.p_consensus, ci_low=s.ci_low, ci_high=s.ci_high,
+            median_rounds=s.median_rounds,
+            mean_dilution=float("nan") if s.mean_dilution is None else s.mean_dilution,
+            passed=s.passed, replications=s.replications,
+        )
+        srows.append(row)
+        for actor in sorted(s.blocking):
+            brows.append({
+                "point": point, "proposal": s.id, "actor": actor,
+                "frequency": s.blocking[actor], "first_blocker": s.first_blocker.get(actor, 0.0),
+            })
+    return reps, pd.DataFrame(srows), pd.DataFrame(brows)
+
+
+def points_table(plan: Plan) -> pd.DataFrame:
+    """One row per design point: its number, factor values, label and number of members."""
+    rows = []
+    for dp in plan.points:
+        row = {"point": dp.point}
+        row.update({f.label: _factor_value(f, dp.values[f.label]) for f in plan.factors})
+        row.update(label=dp.label, n_members=dp.n_members)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Where a sweep's tables are, and what ran."""
+
+    directory: Path
+    points: int
+    computed: int  # points computed by this call (the rest were on disk)
+    replications: int
+    proposals: tuple[str, ...]
+
+    def summary(self) -> pd.DataFrame:
+        return pd.read_parquet(self.directory / SUMMARY)
+
+
+def check_directory(directory: str | Path, plan: Plan, *, kind: str = "sweep",
+                    resume: bool = False) -> bool:
+    """Whether ``directory`` can take this sweep's results; True when it holds a matching one
+    to resume.  One-line errors otherwise; nothing is written."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory}: exists and is not a directory; give a new directory")
+    has_manifest = (directory / MANIFEST).exists()
+    if directory.exists() and any(directory.iterdir()):
+        if not has_manifest:
+            raise InputError(
+                f"{directory}: exists and is not a cicasim results directory; give a new one"
+            )
+        if not resume:
+            raise InputError(
+                f"{directory}: already holds results; pass --resume to complete them "
+                "or give a new directory"
+            )
+        old = read_manifest(directory, kinds=(kind,))
+        if old.get("fingerprint") != plan.fingerprint():
+            raise InputError(
+                f"{directory}: holds a different {kind} (experiment, scenario, seed or "
+                "replications differ); give a new directory to start afresh"
+            )
+        return True
+    return False
+
+
+def _prepare_directory(directory: Path, plan: Plan, *, kind: str, resume: bool,
+                       extra: dict[str, Any]) -> None:
+    from cicasim.results import manifest
+
+    if check_directory(directory, plan, kind=kind, resume=resume):
+        (directory / PARTS).mkdir(exist_ok=True)
+        for tmp in (directory / PARTS).glob(".*.tmp"):
+            tmp.unlink()
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    m = manifest(
+        kind=kind, seed=plan.seed,
+        inputs={plan.path.name: plan.text, plan.scenario_path.name: plan.scenario_text},
+        experiment=plan.name, experiment_file=plan.path.name,
+        scenario_file=plan.scenario_path.name, design=plan.experiment.design.kind,
+        replications=plan.replications, proposals=list(plan.proposals),
+        points=len(plan.points), factors=[f.label for f in plan.factors],
+        common_random_numbers=plan.common_random_numbers,
+        fingerprint=plan.fingerprint(), **extra,
+    )
+    tmp = directory / f".{MANIFEST}.tmp"
+    write_json(tmp, m)
+    os.replace(tmp, directory / MANIFEST)
+    (directory / PARTS).mkdir(exist_ok=True)
+
+
+def run_sweep(
+    plan: Plan,
+    *,
+    out: str | Path,
+    executor: Executor | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    kind: str = "sweep",
+    manifest_extra: dict[str, Any] | None = None,
+) -> SweepResult:
+    """Run every design point not yet on disk, then write the merged tables.
+
+    ``progress(done, total)`` is called with counts of replication blocks.  The manifest is
+    written before any computing; each design point's parts when its last block is in; the
+    merged tables at the end, each by atomic rename.
+    """
+    directory = Path(out)
+    _prepare_directory(directory, plan, kind=kind, resume=resume, extra=manifest_extra or {})
+    sch = schemas(plan)
+    write_parquet(directory / POINTS, points_table(plan), sch[POINTS])
+    done = done_points(directory, len(plan.points))
+    todo = [dp.point for dp in plan.points if dp.point not in done]
+    blocks = blocks_for(plan.replications)
+    per_point = len(plan.proposals) * len(blocks)
+    total = len(plan.points) * per_point
+    finished = len(done) * per_point
+    if progress:
+        progress(finished, total)
+    executor = executor or InProcessExecutor()
+
+    pending: dict[int, dict[str, Any]] = {}
+
+    def tasks() -> Iterator[Task]:
+        for p in todo:
+            scenario = plan.scenario_at(p)
+            negs = {pid: negotiation(scenario, pid) for pid in plan.proposals}
+            pending[p] = {"scenario": scenario, "negs": negs, "got": {}}
+            sp = plan.seed_point(p)
+            for pid in plan.proposals:
+                for b, rows in blocks:
+                    yield (p, pid, b), _run_unit, (negs[pid], plan.seed, sp, b, rows)
+
+    for (p, pid, b), out_block in executor.run(tasks()):
+        state = pending[p]
+        state["got"][(pid, b)] = out_block
+        finished += 1
+        if progress:
+            progress(finished, total)
+        if len(state["got"]) == per_point:
+            outcomes = {
+                q: _concat([state["got"][(q, bb)] for bb, _ in blocks]) for q in plan.proposals
+            }
+            reps, summ, blk = _point_tables(plan, p, state["scenario"], state["negs"], outcomes)
+            write_parquet(_part(directory, p, "summary"), summ, sch[SUMMARY])
+            write_parquet(_part(directory, p, "blocking"), blk, sch[BLOCKING])
+            write_parquet(_part(directory, p, "replications"), reps, sch[REPLICATIONS])
+            del pending[p]
+    _merge(directory, plan, sch)
+    return SweepResult(
+        directory=directory, points=len(plan.points), computed=len(todo),
+        replications=plan.replications, proposals=plan.proposals,
+    )
+
+
+def _merge(directory: Path, plan: Plan, sch: dict[str, pa.Schema]) -> None:
+    """Concatenate the parts in point order into the final tables."""
+    n = len(plan.points)
+    missing = sorted(set(range(n)) - done_points(directory, n))
+    if missing:
+        raise InputError(f"{directory}: design points {missing[:5]} are missing from {PARTS}/")
+    for name, what in ((REPLICATIONS, "replications"), (SUMMARY, "summary"),
+                       (BLOCKING, "blocking")):
+        tables = [pq.read_table(_part(directory, p, what), schema=sch[name]) for p in range(n)]
+        table = pa.concat_tables(tables).combine_chunks()
+        write_parquet(directory / name, table, sch[name])
+    if plan.common_random_numbers and n > 1:
+        from cicasim.compare import paired_difference
+
+        reps = pd.read_parquet(directory / REPLICATIONS, columns=["point", "proposal", "passed"])
+        rows = []
+        base = {
+            pid: g["passed"].to_numpy()
+            for pid, g in reps[reps["point"] == 0].groupby("proposal", sort=True)
+        }
+        for (p, pid), g in reps.groupby(["point", "proposal"], sort=True):
+            d, lo, hi = paired_difference(base[pid], g["passed"].to_numpy())
+            rows.append({"point": p, "proposal": pid, "delta": d, "delta_low": lo,
+                         "delta_high": hi})
+        write_parquet(directory / DELTAS, pd.DataFrame(rows), sch[DELTAS])
+
+
+def summary_records(directory: str | Path) -> list[dict[str, Any]]:
+    """The summary table as JSON-ready records (NaN becomes None)."""
+    df = pd.read_parquet(Path(directory) / SUMMARY)
+    return json.loads(df.to_json(orient="records"))
