@@ -282,10 +282,10 @@ def test_lisbon_floor_makes_blocking_harder():
     population = np.round(rng.uniform(0.4, 80, size=14), 3)
     base = dict(min_members_share=0.55, min_population_share=0.65)
     without = power_indices(rule=QualifiedMajority(**base), population=population)
-    with_floor = power_indices(rule=QualifiedMajority(**base, blocking_min=4), population=population)
+    rule = QualifiedMajority(**base, blocking_min=4)
+    with_floor = power_indices(rule=rule, population=population)
     assert with_floor.method == "generating-function"
     assert with_floor.winning_coalitions > without.winning_coalitions
-    rule = QualifiedMajority(**base, blocking_min=4)
     assert_matches_brute_force(with_floor, rule, np.ones(14), population)
 
 
