@@ -100,7 +100,8 @@ class Calibrated:
 
 def default_assumptions() -> Path:
     """The assumptions file bundled with the scenarios (``scenarios/assumptions/``)."""
-    return Path(__file__).resolve().parents[2] / "scenarios" / "assumptions" / "cica-assumptions.toml"
+    root = Path(__file__).resolve().parents[2]
+    return root / "scenarios" / "assumptions" / "cica-assumptions.toml"
 
 
 def load_assumptions(path: str | Path) -> dict[str, Any]:
@@ -226,7 +227,10 @@ def calibrate(
     for p in ass["proposals"]:
         p = dict(p)
         if p["sponsor"] not in members:
-            p["sponsor"] = chair(year) if chair(year) in members else "KAZ"
+            raise InputError(f"{apath}: proposals ({p.get('id')}).sponsor: {p['sponsor']!r} is not "
+                             f"a member in {year}; allowed: {', '.join(members)}")
+        p["sponsor_note"] = (f"proposer (assumptions file); CICA chair in {year}: {chair(year)} "
+                             "(CICA_FACTS.md, Chairmanship)")
         proposals.append(p)
 
     observers = [s.iso3 for s, r in people if r == "observer"]
@@ -265,7 +269,8 @@ def calibrate(
 
 _SOURCES = [
     "CICA membership and observers: cicasim/calibrate/cica.py (pages cited per actor)",
-    "COW National Material Capabilities v7 (CINC), via peacesciencer: Singer, Bremer & Stuckey 1972",
+    "COW National Material Capabilities v7 (CINC), via peacesciencer: Singer, Bremer & Stuckey "
+    "1972",
     "UNGA ideal points, July 2025 release: Bailey, Strezhnev & Voeten 2017, JCR 61(2)",
     "UNGA roll calls to Jan 2020 (Voeten, unvotes package): hdl:1902.1/12379",
     "COW MID v5 dispute-dyad-years (Palmer et al. 2022); rivalries: Thompson & Dreyer 2012; "
@@ -498,7 +503,9 @@ def _rivalry_scores(data: Path, year: int, people, half_life: float) -> np.ndarr
     return r
 
 
-def _tensions(data: Path, year: int, people, blocs, ass) -> tuple[list[CalibratedTension], list[str]]:
+def _tensions(
+    data: Path, year: int, people, blocs, ass
+) -> tuple[list[CalibratedTension], list[str]]:
     t = ass["tension"]
     hl = float(t["half_life"])
     u, cnt, (first, last) = _unga_disagreement(

@@ -2,8 +2,8 @@
 
 The files stay where the user keeps them (``--data DIR``, laid out as in the data folder's
 ``README.md``); nothing is copied or cached.  Each reader checks that the file exists and holds the
-columns it needs, and otherwise raises a one-line :class:`~cicasim.errors.InputError` naming the file
-and what was expected.  R data files (``.rda``) are read with pyreadr, Stata files with pandas.
+columns it needs, and otherwise raises a one-line :class:`~cicasim.errors.InputError` naming the
+file and what was expected.  R data files (``.rda``) are read with pyreadr, Stata files with pandas.
 """
 
 from __future__ import annotations
