@@ -1,0 +1,1136 @@
+"""Figures from results on disk: each function takes tables (pandas) or a scenario and returns a
+matplotlib :class:`~matplotlib.figure.Figure`.
+
+This is the only module that imports matplotlib, and only the command line imports it (lazily),
+as Mesa's ``app.py`` and SALib's ``plotting/`` keep figures at the edge.  Figures are built as
+plain ``Figure`` objects on the Agg canvas, never through ``pyplot``: rendering is headless, no
+global figure registry fills up, and the caller's backend is left alone.
+
+Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), distinguishable
+with the common colour-vision deficiencies; heatmaps use the perceptually uniform ``viridis``
+(probabilities) and ``magma_r`` (tensions) maps (van der Walt & Smith 2015), which stay ordered
+in grey scale.
+
+:func:`write_standard_figures` writes every figure that applies to a results directory into its
+``figures/`` folder; :func:`standard_figures` yields them in memory for the HTML report.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patheffects import withStroke
+
+from cicasim.errors import InputError
+from cicasim.results import read_manifest
+from cicasim.scenario import Scenario, ScenarioError, parse_scenario
+
+__all__ = [
+    "CICA_MILESTONES",
+    "FORMATS",
+    "KINDS",
+    "PALETTE",
+    "Results",
+    "Trace",
+    "blocking_bars",
+    "blocking_frequencies",
+    "comparison_figure",
+    "dilution_curve",
+    "dilution_stats",
+    "enlargement_curve",
+    "load_results",
+    "negotiation_trace",
+    "run_summary_figure",
+    "save_figure",
+    "sobol_figure",
+    "standard_figures",
+    "sweep_heatmap",
+    "tension_heatmap",
+    "tension_network",
+    "trace_figure",
+    "write_standard_figures",
+]
+
+#: Okabe-Ito colours, in the order lines take them (black last: kept for the text on the table).
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+MEMBER_COLOUR = PALETTE[0]
+OBSERVER_COLOUR = PALETTE[1]
+OBJECTION_COLOUR = PALETTE[3]
+GREY = "#8C8C8C"
+
+#: CICA's membership at its summits and ministerial meetings: (year, members).
+#: Source: CICA_FACTS.md in the project's shared data sets ("Enlargement history"), which cites
+#: english.pravda.ru (16 founding members, 2002), s-cica.org (Thailand 2004), chinadaily
+#: 2014-05-20 (2006-2011), allmedialink.com and cicabc.cccme.org.cn (2014), adaderana.lk (2018)
+#: and inform.kz (Kuwait, 28th member, 13 Oct 2022).
+CICA_MILESTONES: tuple[tuple[int, int], ...] = (
+    (2002, 16), (2004, 17), (2006, 18), (2008, 20), (2010, 22),
+    (2011, 24), (2014, 26), (2018, 27), (2022, 28),
+)
+
+#: Results kinds that have figures.
+KINDS = ("run", "sweep", "compare", "sensitivity")
+FORMATS = ("png", "svg", "pdf")
+
+STYLE: dict[str, Any] = {
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.alpha": 0.35,
+    "grid.linewidth": 0.6,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "figure.titlesize": 12,
+    "figure.titleweight": "bold",
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+    "figure.dpi": 100,
+    "figure.constrained_layout.use": True,
+    "image.cmap": "viridis",
+    "svg.hashsalt": "cicasim",
+}
+
+PROBABILITY = "P(consensus) (probability, 95% interval)"
+
+
+def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Build the figure inside the house style, without touching global settings."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with matplotlib.rc_context(STYLE):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _figure(width: float = 6.4, height: float = 4.8) -> Figure:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+# -- results on disk ---------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    """A results directory: its manifest, its tables (read on demand) and its scenario."""
+
+    directory: Path
+    manifest: dict
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest["cicasim_results"])
+
+    def has(self, name: str) -> bool:
+        return (self.directory / f"{name}.parquet").is_file()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """``<name>.parquet``; a one-line error when it is missing."""
+        if name not in self._tables:
+            path = self.directory / f"{name}.parquet"
+            if not path.is_file():
+                raise InputError(f"{self.directory}: {self.kind} results lack {path.name}")
+            self._tables[name] = pd.read_parquet(path)
+        return self._tables[name]
+
+    @functools.cached_property
+    def scenario(self) -> Scenario | None:
+        """The scenario recorded in the manifest (None when the manifest holds none)."""
+        return scenario_from_manifest(self.manifest)
+
+    @property
+    def title(self) -> str:
+        s = self.scenario
+        return s.scenario.name if s is not None else str(self.manifest.get("name", "results"))
+
+
+def load_results(directory: str | Path) -> Results:
+    """Open a results directory of a kind that has figures; one-line error otherwise."""
+    directory = Path(directory)
+    return Results(directory=directory, manifest=read_manifest(directory, kinds=KINDS))
+
+
+def scenario_from_manifest(manifest: dict) -> Scenario | None:
+    """Rebuild the scenario from the text the manifest recorded (run: the scenario file; sweep:
+    the base scenario).  Prefers the input named like ``manifest["scenario"]``."""
+    inputs = manifest.get("inputs") or {}
+    preferred = Path(str(manifest.get("scenario", ""))).name
+    names = sorted(inputs, key=lambda n: (n != preferred, n))
+    for name in names:
+        text = (inputs[name] or {}).get("text")
+        if not isinstance(text, str):
+            continue
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            continue
+        if "actors" in data and "scenario" in data:
+            try:
+                return parse_scenario(data, name)
+            except ScenarioError:
+                continue
+    return None
+
+
+def _label(scenario: Scenario | None, actor_id: str, *, width: int = 20) -> str:
+    """The actor's name where it fits in ``width`` characters, else its id."""
+    if scenario is not None:
+        for a in scenario.actors:
+            if a.id == actor_id:
+                return a.name if a.name and len(a.name) <= width else a.id
+    return actor_id
+
+
+def _proposal_title(scenario: Scenario | None, proposal_id: str, *, width: int = 40) -> str:
+    if scenario is not None:
+        for p in scenario.proposals:
+            if p.id == proposal_id and p.title:
+                t = p.title if len(p.title) <= width else p.title[: width - 1] + "…"
+                return t
+    return proposal_id
+
+
+def _proposals(table: pd.DataFrame) -> list[str]:
+    """Proposals in the order they first appear (the scenario's order)."""
+    return list(dict.fromkeys(table["proposal"].tolist()))
+
+
+def _colours(n: int) -> list[str]:
+    cols = [c for c in PALETTE if c != "#F0E442"]  # yellow is too pale for thin lines
+    return [cols[i % len(cols)] for i in range(n)]
+
+
+# -- run: P(consensus), dilution and blocking ---------------------------------------------------
+
+
+def blocking_frequencies(replications: pd.DataFrame, *, members: Sequence[str]) -> pd.DataFrame:
+    """Per proposal, each member's blocking frequency: the share of replications in which it
+    objected in the last round and the proposal failed (as ``cicasim run`` summarises it)."""
+    rows = []
+    for pid in _proposals(replications):
+        sub = replications[replications["proposal"] == pid]
+        failed = ~sub["passed"].to_numpy(bool)
+        objectors = [set(s.split(";")) if s else set() for s in sub["objectors"]]
+        n = len(sub)
+        for a in members:
+            k = sum(1 for f, obj in zip(failed, objectors, strict=True) if f and a in obj)
+            rows.append({"proposal": pid, "actor": a, "frequency": k / n if n else 0.0})
+    return pd.DataFrame(rows, columns=["proposal", "actor", "frequency"])
+
+
+@_styled
+def blocking_bars(
+    blocking: pd.DataFrame, *, proposal: str, scenario: Scenario | None = None
+) -> Figure:
+    """Blocking frequency of each member for one proposal, sorted, with the observers apart.
+
+    ``blocking`` has columns proposal, actor, frequency (``blocking.parquet`` of a sweep point,
+    or :func:`blocking_frequencies` of a run).  Observers never vote, so they never block; they
+    are listed in their own panel so a reader does not take their absence for an oversight.
+    """
+    sub = blocking[blocking["proposal"] == proposal].sort_values(
+        ["frequency", "actor"], ascending=[True, False]
+    )
+    observers = [a.id for a in scenario.observers] if scenario is not None else []
+    n = len(sub)
+    note = ""
+    if observers:
+        import textwrap
+
+        names = ", ".join(_label(scenario, a) for a in observers)
+        note = textwrap.fill(
+            f"Observers, in the talks but without a vote, so never blocking: {names}.", 95
+        )
+    lines = note.count("\n") + 1 if note else 0
+    fig = _figure(6.4, max(2.6, 1.5 + 0.24 * n + 0.16 * lines))
+    if note:
+        # the observers, apart: a note under the axis, in the observers' colour
+        ax, ax_note = fig.subplots(2, 1, height_ratios=[max(n, 1) * 0.24 + 0.9, 0.16 * lines])
+        ax_note.axis("off")
+        ax_note.text(0.0, 1.0, note, ha="left", va="top", fontsize=7.5, color="#9A6A00",
+                     style="italic", transform=ax_note.transAxes)
+    else:
+        ax = fig.subplots()
+    labels = [_label(scenario, a) for a in sub["actor"]]
+    ax.barh(labels, sub["frequency"], color=MEMBER_COLOUR, height=0.7, label="members")
+    for y, f in enumerate(sub["frequency"]):
+        ax.text(f + 0.01, y, f"{f:.2f}", va="center", fontsize=8)
+    ax.set_xlim(0, 1.08)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.grid(axis="y", visible=False)
+    ax.set_ylabel("Member")
+    ax.set_xlabel("Blocking frequency (share of replications: objected, proposal failed)")
+    ax.set_title(f"Who blocks: {_proposal_title(scenario, proposal, width=55)}", loc="left")
+    return fig
+
+
+def dilution_stats(replications: pd.DataFrame) -> pd.DataFrame:
+    """Mean dilution of the agreed texts per point and proposal with a 95% normal interval of the
+    mean (passed replications only; dilution is undefined for failed ones)."""
+    rows = []
+    for (point, pid), sub in replications.groupby(["point", "proposal"], sort=False):
+        d = sub.loc[sub["passed"].to_numpy(bool), "dilution"].to_numpy(float)
+        n = len(d)
+        mean = float(d.mean()) if n else math.nan
+        half = 1.96 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+        rows.append({"point": point, "proposal": pid, "n_passed": n, "mean_dilution": mean,
+                     "low": mean - half, "high": mean + half})
+    return pd.DataFrame(
+        rows, columns=["point", "proposal", "n_passed", "mean_dilution", "low", "high"]
+    )
+
+
+@_styled
+def run_summary_figure(
+    summary: pd.DataFrame, replications: pd.DataFrame, *, scenario: Scenario | None = None
+) -> Figure:
+    """Left: P(consensus) per proposal with its 95% Wilson interval.  Right: how far the agreed
+    texts were watered down (dilution of the passed replications, box and whiskers)."""
+    pids = list(summary["proposal"])
+    k = len(pids)
+    fig = _figure(8.0, max(2.6, 1.5 + 0.55 * k))
+    ax_p, ax_d = fig.subplots(1, 2, sharey=True)
+    y = np.arange(k)[::-1]
+    p = summary["p_consensus"].to_numpy(float)
+    lo, hi = summary["ci_low"].to_numpy(float), summary["ci_high"].to_numpy(float)
+    ax_p.errorbar(p, y, xerr=[p - lo, hi - p], fmt="o", color=MEMBER_COLOUR, capsize=3,
+                  label="P(consensus)")
+    for yi, pi, l_, h_ in zip(y, p, lo, hi, strict=True):
+        ax_p.annotate(f"{pi:.3f} ({l_:.3f}-{h_:.3f})", (pi, yi), xytext=(0, 7),
+                      textcoords="offset points", ha="left" if pi < 0.5 else "right",
+                      fontsize=8)
+    ax_p.set_xlim(-0.03, 1.03)
+    ax_p.set_yticks(y, [_proposal_title(scenario, pid, width=28) for pid in pids])
+    ax_p.set_ylim(-0.7, k - 0.3)
+    ax_p.set_xlabel("P(consensus)\n(probability, 95% Wilson interval)")
+    ax_p.set_title("Probability of consensus", loc="left", fontsize=10)
+    data, pos = [], []
+    for yi, pid in zip(y, pids, strict=True):
+        sub = replications[(replications["proposal"] == pid) & replications["passed"]]
+        if len(sub):
+            data.append(sub["dilution"].to_numpy(float))
+            pos.append(yi)
+        else:
+            ax_d.text(0.02, yi, "never agreed", va="center", fontsize=8, color=GREY,
+                      style="italic")
+    for d, yi in zip(data, pos, strict=True):
+        # box: quartiles; whiskers: 5th to 95th percentile; tick: median
+        p5, q1, med, q3, p95 = np.percentile(d, [5, 25, 50, 75, 95])
+        ax_d.hlines(yi, p5, p95, color="black", lw=1.0)
+        ax_d.barh(yi, q3 - q1, left=q1, height=0.45, color=PALETTE[5], edgecolor="black",
+                  lw=0.8)
+        ax_d.vlines(med, yi - 0.22, yi + 0.22, color="black", lw=2.0)
+        ax_d.annotate(f"n = {len(d):,}", (p95, yi), xytext=(5, 0), textcoords="offset points",
+                      va="center", fontsize=7.5, color=GREY)
+    ax_d.set_xlim(-0.03, 1.03)
+    ax_d.set_xlabel("Dilution (0 = as tabled, 1 = status quo)\n"
+                    "box: quartiles; whiskers: 5th-95th percentile")
+    ax_d.set_title("How watered down the agreed texts are", loc="left", fontsize=10)
+    ax_d.tick_params(axis="y", left=False)
+    n = int(replications.groupby("proposal").size().max()) if len(replications) else 0
+    fig.suptitle(f"{_scenario_name(scenario)}: {n:,} replications per proposal")
+    return fig
+
+
+def _scenario_name(scenario: Scenario | None) -> str:
+    return scenario.scenario.name if scenario is not None else "cicasim"
+
+
+# -- tensions -----------------------------------------------------------------------------------
+
+
+def _tension(scenario: Scenario) -> np.ndarray:
+    from cicasim.setup import tension_matrix
+
+    return tension_matrix(scenario)[0]
+
+
+def _cluster_order(T: np.ndarray) -> tuple[np.ndarray, Any]:
+    """Leaf order of average-linkage clustering with tension as the distance (UPGMA)."""
+    from scipy.cluster.hierarchy import linkage, leaves_list
+    from scipy.spatial.distance import squareform
+
+    n = len(T)
+    if n < 3:
+        return np.arange(n), None
+    Z = linkage(squareform(T, checks=False), method="average", optimal_ordering=True)
+    return leaves_list(Z), Z
+
+
+@_styled
+def tension_heatmap(scenario: Scenario) -> Figure:
+    """The tension matrix with actors ordered by hierarchical clustering (average linkage on
+    tension as a distance), so groups of mutually friendly actors sit in blocks along the
+    diagonal and hostile pairs stand out; the dendrogram on top shows the grouping."""
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+    from scipy.cluster.hierarchy import dendrogram
+
+    T = _tension(scenario)
+    n = len(T)
+    order, Z = _cluster_order(T)
+    actors = [scenario.actors[i] for i in order]
+    labels = [_label(scenario, a.id, width=22) + (" (obs.)" if a.role == "observer" else "")
+              for a in actors]
+    size = min(11.0, max(5.0, 2.4 + 0.2 * n))
+    fig = _figure(size + 1.0, size + 0.8)
+    fig.set_layout_engine("none")
+    ax_h = fig.add_subplot()
+    # the dendrogram and colour bar share the heatmap's edges, so leaves sit over their columns
+    divider = make_axes_locatable(ax_h)
+    ax_d = divider.append_axes("top", size="16%", pad=0.05)
+    cax = divider.append_axes("right", size="3%", pad=0.12)
+    img = ax_h.imshow(T[np.ix_(order, order)], cmap="magma_r", vmin=0, vmax=1,
+                      interpolation="nearest")
+    font = 9 if n <= 20 else (7 if n <= 40 else 5)
+    ax_h.set_xticks(range(n), labels, rotation=90, fontsize=font)
+    ax_h.set_yticks(range(n), labels, fontsize=font)
+    for tick_x, tick_y, a in zip(ax_h.get_xticklabels(), ax_h.get_yticklabels(), actors,
+                                 strict=True):
+        if a.role == "observer":
+            for t in (tick_x, tick_y):
+                t.set_color(GREY)
+                t.set_style("italic")
+    ax_h.grid(False)
+    ax_h.tick_params(length=0)
+    for side in ("top", "right"):
+        ax_h.spines[side].set_visible(True)
+    fig.colorbar(img, cax=cax, label="Tension (0 = none, 1 = hostile)")
+    if Z is not None:
+        dendrogram(Z, ax=ax_d, no_labels=True, color_threshold=0, above_threshold_color=GREY,
+                   link_color_func=lambda _k: GREY)
+    ax_d.axis("off")
+    ax_d.set_title(f"{_scenario_name(scenario)}: tensions between actors, clustered",
+                   loc="left")
+    # the dendrogram's leaves sit at 5, 15, 25...; align them with the heatmap columns
+    ax_d.set_xlim(0, 10 * n)
+    return fig
+
+
+@_styled
+def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> Figure:
+    """Actors as nodes (size: capability; colour: member or observer) placed by the Kamada-Kawai
+    layout (Kamada & Kawai 1989) with tension as the distance, so hostile pairs sit apart; edges
+    are the tensions above ``min_tension`` (default: the scenario's default tension)."""
+    import networkx as nx
+
+    T = _tension(scenario)
+    n = len(T)
+    ids = [a.id for a in scenario.actors]
+    floor = scenario.scenario.default_tension if min_tension is None else min_tension
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    if n > 1:
+        dist = {i: {j: 0.3 + T[i, j] for j in range(n) if j != i} for i in range(n)}
+        pos = nx.kamada_kawai_layout(g, dist=dist)
+    else:
+        pos = {0: np.zeros(2)}
+    xy = np.array([pos[i] for i in range(n)])
+    fig = _figure(7.6, 6.6)
+    ax = fig.subplots()
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor]
+    norm = Normalize(0, 1)
+    if pairs:
+        segs = [[xy[i], xy[j]] for i, j in pairs]
+        vals = np.array([T[i, j] for i, j in pairs])
+        lc = LineCollection(segs, cmap="magma_r", norm=norm, linewidths=0.6 + 3.0 * vals,
+                            zorder=1)
+        lc.set_array(vals)
+        ax.add_collection(lc)
+        fig.colorbar(lc, ax=ax, shrink=0.7, label="Tension (0-1)")
+    cap = np.array([a.capability for a in scenario.actors], dtype=float)
+    sizes = 60 + 540 * np.sqrt(cap / cap.max())
+    member = np.array([a.role == "member" for a in scenario.actors])
+    for mask, colour, marker, label in (
+        (member, MEMBER_COLOUR, "o", "member"), (~member, OBSERVER_COLOUR, "s", "observer")
+    ):
+        if mask.any():
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=sizes[mask], c=colour, marker=marker,
+                       edgecolors="white", linewidths=1.0, zorder=2, label=label)
+    font = 8 if n <= 30 else 6.5
+    for i, a in enumerate(ids):
+        # just above the marker: its radius in points is sqrt(area) / 2
+        ax.annotate(_label(scenario, a, width=14), xy[i], xytext=(0, np.sqrt(sizes[i]) / 2 + 2),
+                    textcoords="offset points", ha="center", fontsize=font, zorder=3,
+                    path_effects=[withStroke(linewidth=2.5, foreground="white")])
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.margins(0.08)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.legend(loc="lower left", markerscale=0.5, title="node size: capability",
+              title_fontsize=8)
+    ax.set_title(
+        f"{_scenario_name(scenario)}: tension network (edges: tension > {floor:g})", loc="left"
+    )
+    return fig
+
+
+# -- a negotiation, round by round ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One traced negotiation: ``texts`` (round, dimension, text) holds the text voted on in each
+    round (1, 2, ...); ``positions`` (round, actor, dimension, position, vote) each actor's
+    position when that vote was cast, and its vote (None for observers)."""
+
+    proposal: str
+    seed: int
+    replication: int
+    status: str
+    rounds: int
+    texts: pd.DataFrame
+    positions: pd.DataFrame
+
+
+def negotiation_trace(
+    scenario: Scenario, *, proposal: str, seed: int, replication: int = 0
+) -> Trace:
+    """Run replication ``replication`` of ``proposal`` through the Mesa model (the same numbers
+    as ``cicasim run --seed seed``) and return its rounds as tidy tables.
+
+    The model records the state after each round: the vote of round t was cast on the text and
+    positions recorded after round t - 1, so they are paired that way here.
+    """
+    from cicasim.model import NegotiationModel
+
+    model = NegotiationModel(scenario, proposal, seed=seed, replication=replication)
+    model.run()
+    neg = model.negotiation
+    mv = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    av = model.datacollector.get_agent_vars_dataframe().reset_index()
+    step_col = "Step" if "Step" in av.columns else av.columns[0]
+    last = len(mv) - 1
+    texts, positions = [], []
+    for t in range(1, last + 1):
+        # the vote of round t was cast on the state recorded after round t - 1
+        text = mv.loc[t - 1, "text"]
+        for j, d in enumerate(neg.dimensions):
+            texts.append({"round": t, "dimension": d, "text": float(text[j])})
+        before = av[av[step_col] == t - 1]
+        votes = av[av[step_col] == t].set_index("actor")["vote"]
+        for r in before.itertuples():
+            v = votes.get(r.actor)
+            vote = v if isinstance(v, str) else None
+            for j, d in enumerate(neg.dimensions):
+                positions.append({"round": t, "actor": r.actor, "dimension": d,
+                                  "position": float(r.position[j]), "vote": vote})
+    return Trace(
+        proposal=proposal, seed=seed, replication=replication,
+        status=str(mv.loc[last, "status"]), rounds=int(mv.loc[last, "round"]),
+        texts=pd.DataFrame(texts, columns=["round", "dimension", "text"]),
+        positions=pd.DataFrame(
+            positions, columns=["round", "actor", "dimension", "position", "vote"]
+        ),
+    )
+
+
+@_styled
+def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
+    """The text on the table (black) and every actor's position (members solid, observers
+    dashed) by round, one panel per dimension the proposal touches; objections are marked with
+    a vermillion cross at the objector's position, abstentions with an open circle.
+
+    Each round shows the text voted on and the positions the actors held when they voted.
+    """
+    prop = scenario.proposal(trace.proposal)
+    touches = {t.dimension: t for t in prop.touches}
+    dims = list(dict.fromkeys(trace.texts["dimension"]))
+    dim_names = {d.id: d.name or d.id for d in scenario.dimensions}
+    roles = {a.id: a.role for a in scenario.actors}
+    k = len(dims)
+    fig = _figure(7.6, 1.4 + 3.4 * k)
+    axes = np.atleast_1d(fig.subplots(k, 1, sharex=True, squeeze=False)[:, 0])
+    pos = trace.positions
+    # the sponsor and the most persistent objectors stand out, in colours no other mark uses
+    objections = pos.loc[pos["vote"] == "object"].drop_duplicates(["round", "actor"])
+    persistent = objections["actor"].value_counts()
+    persistent = sorted(persistent.index, key=lambda a: (-persistent[a], a))
+    spare = [PALETTE[0], PALETTE[2], PALETTE[4], PALETTE[5]]
+    highlight = ([prop.sponsor] + [a for a in persistent if a != prop.sponsor])[: len(spare)]
+    colours = dict(zip(highlight, spare, strict=False))
+    n_actors = pos["actor"].nunique()
+    for ax, d in zip(axes, dims, strict=True):
+        sub = pos[pos["dimension"] == d]
+        ends: list[tuple[float, float, str, str]] = []
+        for actor, rows in sub.groupby("actor", sort=False):
+            x = rows["round"].to_numpy()
+            y = rows["position"].to_numpy()
+            is_obs = roles.get(actor) == "observer"
+            col = colours.get(actor, GREY if not is_obs else OBSERVER_COLOUR)
+            mine = actor in colours
+            ax.plot(x, y, ls="--" if is_obs else "-", color=col, lw=1.7 if mine else 0.8,
+                    alpha=1.0 if mine else (0.45 if is_obs else 0.6), zorder=3 if mine else 2)
+            if mine or n_actors <= 12:
+                ends.append((float(x[-1]), float(y[-1]), _label(scenario, actor, width=14), col))
+            obj = (rows["vote"] == "object").to_numpy()
+            ax.scatter(x[obj], y[obj], marker="x", color=OBJECTION_COLOUR, s=34, zorder=4,
+                       linewidths=1.5)
+            ab = (rows["vote"] == "abstain").to_numpy()
+            ax.scatter(x[ab], y[ab], marker="o", facecolors="none",
+                       edgecolors=OBJECTION_COLOUR, s=34, zorder=4)
+        # end labels, nudged apart so they do not overprint each other
+        heights = _spread([e[1] for e in ends], gap=4.0)
+        for (x_end, y_end, text, col), y_lab in zip(ends, heights, strict=True):
+            ax.annotate(text, (x_end, y_end), xytext=(6, y_lab),
+                        textcoords=("offset points", "data"), va="center", fontsize=7.5,
+                        color=col, annotation_clip=False)
+        tx = trace.texts[trace.texts["dimension"] == d]
+        ax.plot(tx["round"], tx["text"], color="black", lw=2.6, marker="o", ms=4,
+                zorder=3)
+        if d in touches:
+            ax.axhline(touches[d].status_quo, color="black", ls=":", lw=1.0, zorder=1)
+        ax.set_ylim(-2, 102)
+        ax.set_ylabel(f"{dim_names.get(d, d)}\n(position, 0-100)")
+    axes[-1].set_xlabel("Round (text and positions when the round's vote was cast)")
+    last = int(pos["round"].max()) if len(pos) else 1
+    step = 1 if last <= 15 else max(1, last // 10)
+    axes[-1].set_xticks(range(1, last + 1, step))
+    axes[-1].set_xlim(0.6, last + 0.4)
+    end = {"passed": f"passed in round {trace.rounds}",
+           "deadlock": f"deadlock after {trace.rounds} rounds",
+           "withdrawn": f"withdrawn after round {trace.rounds}"}.get(trace.status, trace.status)
+    axes[0].set_title(
+        f"{_proposal_title(scenario, trace.proposal)}: {end}\n"
+        f"replication {trace.replication}, seed {trace.seed}", loc="left",
+    )
+    present = set(pos["actor"])
+    handles = [
+        Line2D([], [], color="black", lw=2.6, marker="o", ms=4, label="text on the table"),
+        Line2D([], [], color="black", ls=":", lw=1.0, label="status quo"),
+        Line2D([], [], color=OBJECTION_COLOUR, marker="x", ls="", label="objection"),
+        Line2D([], [], color=OBJECTION_COLOUR, marker="o", mfc="none", ls="",
+               label="abstention"),
+    ]
+    if prop.sponsor in colours:
+        handles.append(Line2D([], [], color=colours[prop.sponsor], lw=1.6,
+                              label=f"sponsor ({_label(scenario, prop.sponsor, width=14)})"))
+    if any(roles.get(a) == "member" and a not in colours for a in present):
+        handles.append(Line2D([], [], color=GREY, lw=0.9, label="member"))
+    if any(roles.get(a) == "observer" for a in present):
+        handles.append(Line2D([], [], color=OBSERVER_COLOUR, lw=0.9, ls="--", label="observer"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=3)
+    return fig
+
+
+# -- sweeps: enlargement, dilution, heatmaps -----------------------------------------------------
+
+
+def _spread(values: Sequence[float], *, gap: float) -> list[float]:
+    """Label heights at least ``gap`` apart, each as close to its value as that allows."""
+    order = np.argsort(values, kind="stable")
+    out = np.asarray(values, dtype=float).copy()
+    for k in range(1, len(order)):
+        lo = out[order[k - 1]] + gap
+        if out[order[k]] < lo:
+            out[order[k]] = lo
+    return [float(v) for v in out]
+
+
+def _milestone_axis(ax: Any, milestones: Sequence[tuple[int, int]]) -> bool:
+    """Dotted lines at the real membership counts, each labelled with its year; True if any
+    falls within the plotted range."""
+    lo, hi = ax.get_xlim()
+    by_members: dict[int, int] = {}
+    for year, m in milestones:
+        if lo <= m <= hi:
+            by_members[m] = year  # the latest year at that size
+    for m, year in by_members.items():
+        ax.axvline(m, color=GREY, ls=":", lw=0.9, zorder=0)
+        ax.text(m, 0.02, f" {year}", transform=ax.get_xaxis_transform(), rotation=90,
+                ha="center", va="bottom", fontsize=7, color="#555555",
+                path_effects=[withStroke(linewidth=2, foreground="white")])
+    return bool(by_members)
+
+
+def _factor_columns(summary: pd.DataFrame) -> list[str]:
+    known = {"point", "proposal", "label", "n_members", "p_consensus", "ci_low", "ci_high",
+             "median_rounds", "mean_dilution", "passed", "replications", "n_passed", "low",
+             "high", "reasons", "title"}
+    return [c for c in summary.columns if c not in known]
+
+
+def _varying(frame: pd.DataFrame, cols: Sequence[str]) -> list[str]:
+    return [c for c in cols if frame[c].nunique(dropna=False) > 1]
+
+
+def _facets(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
+    if not by:
+        return [("", frame)]
+    out = []
+    for key, sub in frame.groupby(list(by), sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        out.append((", ".join(f"{_factor_label(c)} = {_tick(v)}"
+                              for c, v in zip(by, key, strict=True)), sub))
+    return out
+
+
+def _curve_figure(
+    frame: pd.DataFrame, *, value: str, low: str, high: str, ylabel: str, title: str,
+    milestones: Sequence[tuple[int, int]], scenario: Scenario | None, ylim: tuple[float, float],
+) -> Figure:
+    other = _varying(frame, [c for c in _factor_columns(frame) if c != "n_members"])
+    # a factor that only relabels the membership (the enlargement step) is not a facet
+    other = [c for c in other if frame.groupby("n_members")[c].nunique().max() > 1]
+    facets = _facets(frame, other)[:9]
+    cols = min(3, len(facets))
+    rows = -(-len(facets) // cols)
+    fig = _figure(6.4 if cols == 1 else 4.2 * cols, 4.6 if rows == 1 else 3.4 * rows + 0.6)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False))
+    pids = _proposals(frame)
+    colours = dict(zip(pids, _colours(len(pids)), strict=True))
+    markers = "osD^vP*X"
+    marked = False
+    for ax, (name, sub) in zip(axes.flat, facets, strict=False):
+        for i, pid in enumerate(pids):
+            s = sub[sub["proposal"] == pid].sort_values("n_members")
+            if not len(s):
+                continue
+            x = s["n_members"].to_numpy(float)
+            ax.fill_between(x, s[low].to_numpy(float), s[high].to_numpy(float),
+                            color=colours[pid], alpha=0.18, lw=0)
+            ax.plot(x, s[value].to_numpy(float), color=colours[pid],
+                    marker=markers[i % len(markers)], ms=4, lw=1.8,
+                    label=_proposal_title(scenario, pid, width=32))
+        ax.set_ylim(*ylim)
+        if name:
+            ax.set_title(name, fontsize=9, loc="left")
+        marked = _milestone_axis(ax, milestones) or marked
+    for ax in axes.flat[len(facets):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("Number of members")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if marked:
+        handles.append(Line2D([], [], color=GREY, ls=":", lw=0.9))
+        labels.append("real membership (year reached)")
+    if len(handles) > 1 or other:
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)))
+    fig.suptitle(title)
+    return fig
+
+
+def _with_members(summary: pd.DataFrame, points: pd.DataFrame | None) -> pd.DataFrame:
+    if "n_members" in summary.columns or points is None:
+        return summary
+    return summary.merge(points[["point", "n_members"]], on="point", how="left")
+
+
+@_styled
+def enlargement_curve(
+    summary: pd.DataFrame,
+    *,
+    scenario: Scenario | None = None,
+    milestones: Sequence[tuple[int, int]] = (),
+) -> Figure:
+    """P(consensus) per proposal against the number of members, with the 95% interval as a
+    band; ``milestones`` ((year, members) pairs) are marked as dotted lines with their year.
+
+    ``summary`` is a sweep's ``summary.parquet`` (point, proposal, n_members, p_consensus,
+    ci_low, ci_high and the factor columns); other factors that vary become panels.
+    """
+    name = _scenario_name(scenario)
+    return _curve_figure(
+        summary, value="p_consensus", low="ci_low", high="ci_high", ylabel=PROBABILITY,
+        title=f"{name}: probability of consensus as the organisation enlarges",
+        milestones=milestones, scenario=scenario, ylim=(-0.02, 1.02),
+    )
+
+
+@_styled
+def dilution_curve(
+    dilution: pd.DataFrame,
+    *,
+    scenario: Scenario | None = None,
+    milestones: Sequence[tuple[int, int]] = (),
+) -> Figure:
+    """Mean dilution of the agreed text per proposal against the number of members, with a 95%
+    interval band.  ``dilution`` is :func:`dilution_stats` joined with the points' n_members
+    (and factor columns)."""
+    name = _scenario_name(scenario)
+    # dilution is often small: zoom in, but never past the 0-1 scale
+    peak = float(np.nanmax(dilution[["mean_dilution", "high"]].to_numpy(float), initial=0.0))
+    top = min(1.02, max(0.25, 1.2 * peak))
+    return _curve_figure(
+        dilution, value="mean_dilution", low="low", high="high",
+        ylabel="Mean dilution of agreed text\n(0 = as tabled, 1 = status quo)",
+        title=f"{name}: how watered down agreements get as membership grows",
+        milestones=milestones, scenario=scenario, ylim=(-0.02, top),
+    )
+
+
+@_styled
+def sweep_heatmap(
+    summary: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    value: str = "p_consensus",
+    scenario: Scenario | None = None,
+) -> Figure:
+    """``value`` (default P(consensus)) over two factors, one panel per proposal, on a shared
+    0-1 colour scale.  A grid design is drawn as cells annotated with their value; a scattered
+    design (Latin hypercube, Sobol) as points coloured by the value.  Rows that differ in other
+    factors are averaged (the colour-bar label says so)."""
+    pids = _proposals(summary)
+    k = len(pids)
+    cols = min(3, k)
+    rows = -(-k // cols)
+    fig = _figure(4.4 * cols + 0.8, 3.8 * rows + 0.6)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False))
+    others = [c for c in _varying(summary, [c for c in _factor_columns(summary)
+                                            if c not in (x, y)])
+              if summary.groupby([x, y])[c].nunique().max() > 1]  # averaged within a cell
+    label = {"p_consensus": "P(consensus) (probability)",
+             "mean_dilution": "Mean dilution (0-1)"}.get(value, value)
+    if others:
+        label += "\nmean over " + ", ".join(others)
+    norm = Normalize(0, 1)
+    mappable = None
+    for ax, pid in zip(axes.flat, pids, strict=False):
+        sub = summary[summary["proposal"] == pid]
+        grid = sub.pivot_table(index=y, columns=x, values=value, aggfunc="mean")
+        full = grid.notna().all().all() and grid.size == sub[[x, y]].drop_duplicates().shape[0]
+        if full and grid.size <= 400:
+            mappable = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto",
+                                 cmap="viridis", norm=norm, interpolation="nearest")
+            ticks = [_tick(v) for v in grid.columns]
+            long = grid.shape[1] > 6 and max(len(t) for t in ticks) > 3
+            ax.set_xticks(range(grid.shape[1]), ticks, rotation=45 if long else 0)
+            ax.set_yticks(range(grid.shape[0]), [_tick(v) for v in grid.index])
+            if grid.size <= 80:
+                for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                            color="white" if v < 0.55 else "black")
+            ax.grid(False)
+        else:
+            mappable = ax.scatter(sub[x], sub[y], c=sub[value], cmap="viridis", norm=norm,
+                                  s=28, edgecolors="none")
+        ax.set_title(_proposal_title(scenario, pid, width=34), fontsize=9, loc="left")
+        ax.set_xlabel(_factor_label(x))
+        ax.set_ylabel(_factor_label(y))
+    for ax in axes.flat[k:]:
+        ax.set_visible(False)
+    if mappable is not None:
+        fig.colorbar(mappable, ax=axes, shrink=0.8, label=label)
+    what = label.splitlines()[0].split(" (")[0]
+    fig.suptitle(f"{_scenario_name(scenario)}: {what} by {_factor_label(x).lower()} and "
+                 f"{_factor_label(y).lower()}")
+    return fig
+
+
+def _tick(v: Any) -> str:
+    if isinstance(v, float | np.floating):
+        return f"{v:g}"
+    return str(v)
+
+
+def _factor_label(name: str) -> str:
+    units = {"n_members": "Number of members"}
+    return units.get(name, name.replace("_", " "))
+
+
+# -- comparisons and sensitivity -----------------------------------------------------------------
+
+
+@_styled
+def comparison_figure(
+    comparison: pd.DataFrame, *, labels: tuple[str, str] = ("A", "B"),
+    scenario: Scenario | None = None,
+) -> Figure:
+    """Left: each side's P(consensus) per proposal with its own 95% interval.  Right: the
+    difference ΔP = P(B) - P(A) with its paired interval from common random numbers, which is
+    much narrower than the two separate intervals suggest."""
+    c = comparison.reset_index(drop=True)
+    k = len(c)
+    y = np.arange(k)[::-1]
+    fig = _figure(8.4, max(2.8, 1.6 + 0.6 * k))
+    ax_p, ax_d = fig.subplots(1, 2, sharey=True, width_ratios=[1.1, 1])
+    for side, col, off, colour in (("a", labels[0], 0.12, PALETTE[0]),
+                                   ("b", labels[1], -0.12, PALETTE[1])):
+        p = c[f"p_{side}"].to_numpy(float)
+        lo, hi = c[f"ci_{side}_low"].to_numpy(float), c[f"ci_{side}_high"].to_numpy(float)
+        ax_p.errorbar(p, y + off, xerr=[p - lo, hi - p], fmt="o", color=colour, capsize=3,
+                      ms=5, label=col)
+    ax_p.set_xlim(-0.03, 1.03)
+    ax_p.set_yticks(y, [_proposal_title(scenario, pid, width=28) for pid in c["proposal"]])
+    ax_p.set_ylim(-0.7, k - 0.3)
+    ax_p.set_xlabel(PROBABILITY)
+    ax_p.set_title("Each side", loc="left")
+    d = c["delta"].to_numpy(float)
+    dlo, dhi = c["delta_low"].to_numpy(float), c["delta_high"].to_numpy(float)
+    ax_d.axvline(0, color="black", lw=0.8)
+    colour = [OBJECTION_COLOUR if h < 0 else (PALETTE[2] if lo_ > 0 else GREY)
+              for lo_, h in zip(dlo, dhi, strict=True)]
+    for yi, di, lo_, hi_, col in zip(y, d, dlo, dhi, colour, strict=True):
+        ax_d.errorbar([di], [yi], xerr=[[di - lo_], [hi_ - di]], fmt="D", color=col,
+                      capsize=3, ms=5)
+        ax_d.annotate(f"{di:+.3f}", (di, yi), xytext=(0, 7), textcoords="offset points",
+                      ha="center", fontsize=8)
+    span = max(0.05, float(np.nanmax(np.abs(np.r_[dlo, dhi]))) * 1.15) if k else 0.05
+    ax_d.set_xlim(-span, span)
+    ax_d.set_xlabel(f"ΔP(consensus) = {labels[1]} - {labels[0]}\n(probability, paired 95% interval)")
+    ax_d.set_title("Difference (common random numbers)", loc="left")
+    ax_d.tick_params(axis="y", left=False)
+    handles, names = ax_p.get_legend_handles_labels()
+    for col, text in ((PALETTE[2], f"{labels[1]} higher"),
+                      (OBJECTION_COLOUR, f"{labels[1]} lower"), (GREY, "no clear difference")):
+        handles.append(Line2D([], [], color=col, marker="D", ls="", ms=5))
+        names.append(f"ΔP: {text}")
+    fig.legend(handles, names, loc="outside lower center", ncols=5)
+    fig.suptitle(f"{_scenario_name(scenario)}: {labels[0]} against {labels[1]}")
+    return fig
+
+
+@_styled
+def sobol_figure(sobol: pd.DataFrame, *, scenario: Scenario | None = None) -> Figure:
+    """First-order (S1) and total (ST) Sobol indices of P(consensus) for each factor, one panel
+    per proposal, with their 95% confidence intervals (Saltelli et al. 2010, as SALib reports
+    them).  ST much larger than S1 means the factor acts through interactions."""
+    pids = _proposals(sobol)
+    factors = list(dict.fromkeys(sobol["factor"]))
+    k, f = len(pids), len(factors)
+    cols = min(3, k)
+    rows = -(-k // cols)
+    fig = _figure(4.0 * cols + 1.4, (1.2 + 0.45 * f) * rows + 0.9)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False))
+    y = np.arange(f)[::-1]
+    h = 0.36
+    for ax, pid in zip(axes.flat, pids, strict=False):
+        sub = sobol[sobol["proposal"] == pid].set_index("factor").reindex(factors)
+        for idx, conf, off, colour, name in (("S1", "S1_conf", h / 2, PALETTE[0], "first order S1"),
+                                             ("ST", "ST_conf", -h / 2, PALETTE[1], "total ST")):
+            ax.barh(y + off, sub[idx].to_numpy(float), height=h, color=colour, label=name,
+                    xerr=sub[conf].to_numpy(float), error_kw={"elinewidth": 0.9, "capsize": 2})
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(y, [_factor_label(x) for x in factors])
+        ax.set_title(_proposal_title(scenario, pid, width=34), fontsize=9, loc="left")
+        ax.grid(axis="y", visible=False)
+    for ax in axes.flat[k:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("Sobol index\n(share of the variance of P(consensus))")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2)
+    fig.suptitle(f"{_scenario_name(scenario)}: which assumptions drive P(consensus)")
+    return fig
+
+
+# -- standard figures of a results directory ----------------------------------------------------
+
+
+def milestones_for(scenario: Scenario | None) -> tuple[tuple[int, int], ...]:
+    """CICA's real membership milestones when the scenario is about CICA, else none."""
+    if scenario is None:
+        return ()
+    text = f"{scenario.scenario.name} {scenario.scenario.description}".lower()
+    return CICA_MILESTONES if "cica" in text else ()
+
+
+Maker = tuple[str, str, Callable[[], Figure]]
+
+
+def standard_figures(
+    results: Results, *, only: str | None = None, trace_replication: int = 0
+) -> Iterator[tuple[str, str, Figure]]:
+    """Every figure that applies to ``results``: (file stem, caption, figure) triples.
+
+    ``only`` keeps the figures whose stem starts with it; the others are never drawn.
+    """
+    kind = results.kind
+    if kind == "run":
+        makers = _run_figures(results, trace_replication)
+    elif kind == "sweep":
+        makers = _sweep_figures(results)
+    elif kind == "compare":
+        makers = _compare_figures(results)
+    else:
+        makers = _sensitivity_figures(results)
+    for stem, caption, make in makers:
+        if only is None or stem.startswith(only):
+            yield stem, caption, make()
+
+
+def _compare_figures(results: Results) -> Iterator[Maker]:
+    labels = results.manifest.get("labels") or ("A", "B")
+    pair = (str(labels[0]), str(labels[-1]))
+    yield ("comparison", "ΔP(consensus) per proposal with paired 95% intervals",
+           lambda: comparison_figure(results.table("comparison"), labels=pair,
+                                     scenario=results.scenario))
+
+
+def _sensitivity_figures(results: Results) -> Iterator[Maker]:
+    yield ("sobol", "First-order and total Sobol indices of P(consensus)",
+           lambda: sobol_figure(results.table("sobol"), scenario=results.scenario))
+
+
+def _run_summary_table(results: Results, reps: pd.DataFrame) -> pd.DataFrame:
+    """summary.json's proposals as a table; recomputed from the replications when absent."""
+    import json
+
+    path = results.directory / "summary.json"
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = [{"proposal": p["id"], "p_consensus": p["p_consensus"], "ci_low": p["ci_low"],
+                 "ci_high": p["ci_high"]} for p in data.get("proposals", [])]
+        return pd.DataFrame(rows, columns=["proposal", "p_consensus", "ci_low", "ci_high"])
+    from cicasim.ensemble import wilson
+
+    rows = []
+    for pid in _proposals(reps):
+        passed = reps.loc[reps["proposal"] == pid, "passed"].to_numpy(bool)
+        lo, hi = wilson(int(passed.sum()), len(passed))
+        rows.append({"proposal": pid, "p_consensus": passed.mean(), "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows, columns=["proposal", "p_consensus", "ci_low", "ci_high"])
+
+
+def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
+    scen = results.scenario
+    reps = results.table("replications")
+    pids = _proposals(reps)
+    yield ("summary", "P(consensus) per proposal and dilution of the agreed texts",
+           lambda: run_summary_figure(_run_summary_table(results, reps), reps, scenario=scen))
+    if scen is not None:
+        members = [a.id for a in scen.members]
+    else:
+        members = sorted({a for s in reps["objectors"] for a in s.split(";") if a})
+    blocking = functools.cache(lambda: blocking_frequencies(reps, members=members))
+    for pid in pids:
+        yield (f"blocking-{pid}", f"Blocking frequency by member: {_proposal_title(scen, pid)}",
+               lambda pid=pid: blocking_bars(blocking(), proposal=pid, scenario=scen))
+    if scen is None:
+        return
+    yield ("tension-heatmap", "Tension matrix, actors ordered by hierarchical clustering",
+           lambda: tension_heatmap(scen))
+    yield ("tension-network", "Tension network (Kamada-Kawai layout, tension as distance)",
+           lambda: tension_network(scen))
+    seed = int(results.manifest["seed"])
+    for pid in pids:
+        yield (f"trace-{pid}",
+               f"Negotiation trace: {_proposal_title(scen, pid)}, replication "
+               f"{trace_replication}, seed {seed}",
+               lambda pid=pid: trace_figure(
+                   negotiation_trace(scen, proposal=pid, seed=seed,
+                                     replication=trace_replication), scenario=scen))
+
+
+def _sweep_figures(results: Results) -> Iterator[Maker]:
+    scen = results.scenario
+    points = results.table("points") if results.has("points") else None
+    summary = _with_members(results.table("summary"), points)
+    miles = milestones_for(scen)
+    if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
+        yield ("enlargement", "P(consensus) against the number of members",
+               lambda: enlargement_curve(summary, scenario=scen, milestones=miles))
+        if results.has("replications"):
+            def dilution() -> Figure:
+                dil = dilution_stats(results.table("replications"))
+                extra = [c for c in summary.columns if c in _factor_columns(summary)]
+                keys = summary[["point", "proposal", "n_members", *extra]].drop_duplicates()
+                dil = dil.merge(keys, on=["point", "proposal"], how="inner")
+                return dilution_curve(dil, scenario=scen, milestones=miles)
+
+            yield ("dilution", "Mean dilution of agreed texts against the number of members",
+                   dilution)
+    axes_ = _heatmap_axes(summary)
+    if axes_ is not None:
+        x, y = axes_
+        yield ("heatmap", f"P(consensus) over {_factor_label(x)} and {_factor_label(y)}",
+               lambda: sweep_heatmap(summary, x=x, y=y, scenario=scen))
+
+
+def _heatmap_axes(summary: pd.DataFrame) -> tuple[str, str] | None:
+    """The first two factors that vary; a factor that the membership determines (the
+    enlargement step) is replaced by n_members, so that axis is ordered and numeric."""
+    cand = _varying(summary, _factor_columns(summary))
+    if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
+        relabel = [c for c in cand if summary.groupby("n_members")[c].nunique().max() == 1]
+        cand = [c for c in cand if c not in relabel]
+        if relabel or "n_members" not in cand:
+            cand = ["n_members", *cand]
+    cand = [c for c in cand if pd.api.types.is_numeric_dtype(summary[c])
+            or summary[c].nunique() <= 20]
+    return (cand[0], cand[1]) if len(cand) >= 2 else None
+
+
+def save_figure(fig: Figure, path: Path, *, fmt: str) -> Path:
+    """Write ``fig`` without timestamps in the file, so the same results give the same bytes."""
+    meta = {"png": {"Software": None}, "svg": {"Date": None},
+            "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
+    fig.savefig(path, format=fmt, dpi=150, bbox_inches="tight", metadata=meta)
+    return path
+
+
+def write_standard_figures(
+    results_dir: str | Path, *, formats: Sequence[str] = ("png",), kind: str | None = None,
+    out: str | Path | None = None, trace_replication: int = 0,
+) -> list[Path]:
+    """Write every figure that applies to a results directory into ``results_dir/figures/``
+    (or ``out``), one file per figure and format; returns the paths written.
+
+    ``kind`` keeps only the figures whose file stem starts with it (e.g. ``blocking``).
+    """
+    for f in formats:
+        if f not in FORMATS:
+            raise InputError(f"--format: {f!r} is not one of {', '.join(FORMATS)}")
+    results = load_results(results_dir)
+    target = Path(out) if out is not None else results.directory / "figures"
+    written: list[Path] = []
+    made = False
+    for stem, _caption, fig in standard_figures(
+        results, only=kind, trace_replication=trace_replication
+    ):
+        made = True
+        target.mkdir(parents=True, exist_ok=True)
+        for f in formats:
+            written.append(save_figure(fig, target / f"{stem}.{f}", fmt=f))
+    if kind is not None and not made:
+        raise InputError(
+            f"--kind: no {kind!r} figure for {results.kind} results; allowed: "
+            + ", ".join(figure_kinds(results.kind))
+        )
+    return written
+
+
+def figure_kinds(kind: str) -> tuple[str, ...]:
+    """The figure names (``--kind`` values) a results kind can produce."""
+    return {
+        "run": ("summary", "blocking", "tension-heatmap", "tension-network", "tension", "trace"),
+        "sweep": ("enlargement", "dilution", "heatmap"),
+        "compare": ("comparison",),
+        "sensitivity": ("sobol",),
+    }.get(kind, ())
