@@ -529,50 +529,70 @@ def _enumerate(game: _Game) -> _Counts:
 
     T is kept while it leaves enough weight on every threshold (``w(T) <= total - quota``) and
     enough members, or while it is smaller than the blocking floor; both tests are monotone in T,
-    so pruning loses nothing and every intermediate set is itself a winning complement.
+    so pruning loses nothing and every intermediate set is itself a winning complement.  Heavy
+    members go first, so the list stays short until the light members double it at the end.
+    Sets are bit masks (one bit per member, bytes in rows); the members' tables come from byte
+    histograms per coalition size rather than one pass per member.
     """
     n = game.n
-    nwords = (n + 63) // 64
+    nbytes = (n + 7) // 8
     crits = game.weighted
     dtype = np.int64 if all(c.exact for c in crits) else np.float64
-    W = np.stack([c.weights.astype(dtype) for c in crits], axis=1) if crits else np.zeros((n, 0))
-    bound = np.array(
-        [c.weights.sum() - c.quota for c in crits], dtype=dtype
-    ) if crits else np.zeros(0)
+    weights = [c.weights.astype(dtype) for c in crits]
+    bounds = [dtype(c.weights.sum() - c.quota) for c in crits]
     max_size = n - game.size_min  # the largest "no" set the size threshold allows
 
-    def ok(sums: np.ndarray, size: np.ndarray) -> np.ndarray:
-        good = (size <= max_size) & np.all(sums <= bound, axis=1)
+    def ok(sums: list[np.ndarray], size: np.ndarray) -> np.ndarray:
+        good = size <= max_size
+        for s, b in zip(sums, bounds, strict=True):
+            good &= s <= b
         return good | (size < game.floor)
 
-    masks = np.zeros((1, nwords), dtype=np.uint64)
-    sums = np.zeros((1, len(crits)), dtype=dtype)
-    size = np.zeros(1, dtype=np.int16)
-    if not ok(sums, size)[0]:
+    if not ok([np.zeros(1, dtype=dtype) for _ in crits], np.zeros(1, dtype=np.int16))[0]:
         zeros = [0] * (n + 1)
         return _Counts(zeros, [list(zeros) for _ in range(n)])
-    for j in range(n):
-        new_sums = sums + W[j]
-        keep = np.flatnonzero(ok(new_sums, size + 1))
-        if len(masks) + len(keep) > ENUMERATION_LIMIT:
+    cap, m = 1024, 1
+    masks = np.zeros((cap, nbytes), dtype=np.uint8)
+    sums = [np.zeros(cap, dtype=dtype) for _ in crits]
+    size = np.zeros(cap, dtype=np.int16)
+    heaviness = sum((w / max(float(b), 1e-300) for w, b in zip(weights, bounds, strict=True)),
+                    start=np.zeros(n))
+    for j in np.argsort(-heaviness, kind="stable"):
+        new_sums = [s[:m] + w[j] for s, w in zip(sums, weights, strict=True)]
+        new_size = size[:m] + np.int16(1)
+        keep = np.flatnonzero(ok(new_sums, new_size))
+        add = len(keep)
+        if m + add > ENUMERATION_LIMIT:
             raise InputError(
                 f"power_indices: more than {ENUMERATION_LIMIT:,} winning coalitions to list for a "
                 "rule with several weighted thresholds; give one weighted threshold (votes or "
                 "population) or fewer members"
             )
-        new_masks = masks[keep]
-        new_masks[:, j // 64] |= np.uint64(1 << (j % 64))
-        masks = np.concatenate([masks, new_masks])
-        sums = np.concatenate([sums, new_sums[keep]])
-        size = np.concatenate([size, size[keep] + np.int16(1)])
-    k = n - size.astype(np.int64)  # the winning coalition's size
+        if m + add > cap:
+            cap = min(max(2 * cap, m + add), ENUMERATION_LIMIT)
+            masks, size = _grow(masks, cap), _grow(size, cap)
+            sums = [_grow(s, cap) for s in sums]
+        masks[m : m + add] = masks[keep]
+        masks[m : m + add, j // 8] |= np.uint8(1 << (j % 8))
+        for s, ns in zip(sums, new_sums, strict=True):
+            s[m : m + add] = ns[keep]
+        size[m : m + add] = new_size[keep]
+        m += add
+    k = n - size[:m].astype(np.int64)  # the winning coalition's size
     by_size = np.bincount(k, minlength=n + 1)
-    with_member = []
-    for i in range(n):
-        in_no = ((masks[:, i // 64] >> np.uint64(i % 64)) & np.uint64(1)).astype(bool)
-        out = by_size - np.bincount(k[in_no], minlength=n + 1)
-        with_member.append([int(x) for x in out])
+    bits = (np.arange(256)[:, None] >> np.arange(8)[None, :]) & 1  # (byte value, bit)
+    in_no = np.zeros((nbytes * 8, n + 1), dtype=np.int64)  # member in T, by coalition size
+    for b in range(nbytes):
+        hist = np.bincount(k * 256 + masks[:m, b], minlength=(n + 1) * 256).reshape(n + 1, 256)
+        in_no[8 * b : 8 * b + 8] = (hist @ bits).T
+    with_member = [[int(x) for x in by_size - in_no[i]] for i in range(n)]
     return _Counts([int(x) for x in by_size], with_member)
+
+
+def _grow(a: np.ndarray, cap: int) -> np.ndarray:
+    out = np.empty((cap, *a.shape[1:]), dtype=a.dtype)
+    out[: len(a)] = a
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
