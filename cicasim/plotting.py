@@ -50,6 +50,7 @@ __all__ = [
     "blocking_frequencies",
     "comparison_figure",
     "dilution_curve",
+    "delta_curve",
     "dilution_stats",
     "enlargement_curve",
     "load_results",
@@ -184,8 +185,8 @@ def scenario_from_manifest(manifest: dict) -> Scenario | None:
     """Rebuild the scenario from the text the manifest recorded (run: the scenario file; sweep:
     the base scenario).  Prefers the input named like ``manifest["scenario"]``."""
     inputs = manifest.get("inputs") or {}
-    preferred = Path(str(manifest.get("scenario", ""))).name
-    names = sorted(inputs, key=lambda n: (n != preferred, n))
+    preferred = {Path(str(manifest.get(k) or "")).name for k in ("scenario", "scenario_file", "a")}
+    names = sorted(inputs, key=lambda n: (n not in preferred, n))
     for name in names:
         text = (inputs[name] or {}).get("text")
         if not isinstance(text, str):
@@ -439,14 +440,24 @@ def tension_heatmap(scenario: Scenario) -> Figure:
 @_styled
 def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> Figure:
     """Actors as nodes (size: capability; colour: member or observer) placed by the Kamada-Kawai
-    layout (Kamada & Kawai 1989) with tension as the distance, so hostile pairs sit apart; edges
-    are the tensions above ``min_tension`` (default: the scenario's default tension)."""
+    layout (Kamada & Kawai 1989) with tension as the distance, so hostile pairs sit apart and
+    friendly groups close together.  Edges are the tensions above ``min_tension``; by default
+    the pairs above the scenario's default tension, or only the top 10% of pairs when more
+    than 2.5 per actor are above it (a calibrated matrix lists every pair)."""
     import networkx as nx
 
     T = _tension(scenario)
     n = len(T)
     ids = [a.id for a in scenario.actors]
-    floor = scenario.scenario.default_tension if min_tension is None else min_tension
+    off = T[np.triu_indices(n, 1)]
+    if min_tension is not None:
+        floor, how = min_tension, f"tension > {min_tension:g}"
+    else:
+        floor = scenario.scenario.default_tension
+        how = f"tension > {floor:g}"
+        if (off > floor).sum() > 2.5 * n:
+            floor = max(floor, float(np.quantile(off, 0.9)))
+            how = f"the 10% most tense pairs, tension > {floor:.2f}"
     g = nx.Graph()
     g.add_nodes_from(range(n))
     if n > 1:
@@ -457,7 +468,8 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
     xy = np.array([pos[i] for i in range(n)])
     fig = _figure(7.6, 6.6)
     ax = fig.subplots()
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor]
+    pairs = sorted(((i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor),
+                   key=lambda ij: T[ij])  # the most tense drawn last, on top
     norm = Normalize(0, 1)
     if pairs:
         segs = [[xy[i], xy[j]] for i, j in pairs]
@@ -479,7 +491,7 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
     font = 8 if n <= 30 else 6.5
     for i, a in enumerate(ids):
         # just above the marker: its radius in points is sqrt(area) / 2
-        ax.annotate(_label(scenario, a, width=14), xy[i], xytext=(0, np.sqrt(sizes[i]) / 2 + 2),
+        ax.annotate(_label(scenario, a, width=20), xy[i], xytext=(0, np.sqrt(sizes[i]) / 2 + 2),
                     textcoords="offset points", ha="center", fontsize=font, zorder=3,
                     path_effects=[withStroke(linewidth=2.5, foreground="white")])
     ax.set_aspect("equal", adjustable="datalim")
@@ -491,9 +503,7 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
         side.set_visible(False)
     ax.legend(loc="lower left", markerscale=0.5, title="node size: capability",
               title_fontsize=8)
-    ax.set_title(
-        f"{_scenario_name(scenario)}: tension network (edges: tension > {floor:g})", loc="left"
-    )
+    ax.set_title(f"{_scenario_name(scenario)}: tension network\nedges: {how}", loc="left")
     return fig
 
 
@@ -623,8 +633,8 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
            "deadlock": f"deadlock after {trace.rounds} rounds",
            "withdrawn": f"withdrawn after round {trace.rounds}"}.get(trace.status, trace.status)
     axes[0].set_title(
-        f"{_proposal_title(scenario, trace.proposal)}: {end}\n"
-        f"replication {trace.replication}, seed {trace.seed}", loc="left",
+        f"{_proposal_title(scenario, trace.proposal, width=64)}\n{end} "
+        f"(replication {trace.replication}, seed {trace.seed})", loc="left",
     )
     present = set(pos["actor"])
     handles = [
@@ -678,7 +688,7 @@ def _milestone_axis(ax: Any, milestones: Sequence[tuple[int, int]]) -> bool:
 def _factor_columns(summary: pd.DataFrame) -> list[str]:
     known = {"point", "proposal", "label", "n_members", "p_consensus", "ci_low", "ci_high",
              "median_rounds", "mean_dilution", "passed", "replications", "n_passed", "low",
-             "high", "reasons", "title"}
+             "high", "reasons", "title", "seed_key", "delta", "delta_low", "delta_high"}
     return [c for c in summary.columns if c not in known]
 
 
@@ -700,6 +710,7 @@ def _facets(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, pd.DataFr
 def _curve_figure(
     frame: pd.DataFrame, *, value: str, low: str, high: str, ylabel: str, title: str,
     milestones: Sequence[tuple[int, int]], scenario: Scenario | None, ylim: tuple[float, float],
+    zero_line: bool = False,
 ) -> Figure:
     other = _varying(frame, [c for c in _factor_columns(frame) if c != "n_members"])
     # a factor that only relabels the membership (the enlargement step) is not a facet
@@ -725,6 +736,8 @@ def _curve_figure(
                     marker=markers[i % len(markers)], ms=4, lw=1.8,
                     label=_proposal_title(scenario, pid, width=32))
         ax.set_ylim(*ylim)
+        if zero_line:
+            ax.axhline(0, color="black", lw=0.8, zorder=1)
         if name:
             ax.set_title(name, fontsize=9, loc="left")
         marked = _milestone_axis(ax, milestones) or marked
@@ -790,6 +803,28 @@ def dilution_curve(
         ylabel="Mean dilution of agreed text\n(0 = as tabled, 1 = status quo)",
         title=f"{name}: how watered down agreements get as membership grows",
         milestones=milestones, scenario=scenario, ylim=(-0.02, top),
+    )
+
+
+@_styled
+def delta_curve(
+    deltas: pd.DataFrame,
+    *,
+    scenario: Scenario | None = None,
+    milestones: Sequence[tuple[int, int]] = (),
+) -> Figure:
+    """ΔP(consensus) of each design point against the first (point 0), per proposal, against
+    the number of members, with the paired 95% interval as a band (``deltas.parquet`` of a
+    sweep with common random numbers, joined with the points' n_members)."""
+    name = _scenario_name(scenario)
+    span = float(np.nanmax(np.abs(deltas[["delta_low", "delta_high"]].to_numpy(float)),
+                           initial=0.0))
+    span = max(0.05, 1.15 * span)
+    return _curve_figure(
+        deltas, value="delta", low="delta_low", high="delta_high",
+        ylabel="ΔP(consensus) against the first point\n(probability, paired 95% interval)",
+        title=f"{name}: change in P(consensus) as members join",
+        milestones=milestones, scenario=scenario, ylim=(-span, span), zero_line=True,
     )
 
 
@@ -869,23 +904,28 @@ def _factor_label(name: str) -> str:
 
 @_styled
 def comparison_figure(
-    comparison: pd.DataFrame, *, labels: tuple[str, str] = ("A", "B"),
+    comparison: pd.DataFrame, *, names: tuple[str, str] = ("A", "B"),
     scenario: Scenario | None = None,
 ) -> Figure:
     """Left: each side's P(consensus) per proposal with its own 95% interval.  Right: the
     difference ΔP = P(B) - P(A) with its paired interval from common random numbers, which is
-    much narrower than the two separate intervals suggest."""
+    much narrower than the two separate intervals suggest.
+
+    ``comparison`` is ``comparison.parquet`` of ``cicasim compare``; ``names`` describe sides A
+    and B in the legend (with their member counts when the table has them)."""
     c = comparison.reset_index(drop=True)
     k = len(c)
     y = np.arange(k)[::-1]
-    fig = _figure(8.4, max(2.8, 1.6 + 0.6 * k))
+    fig = _figure(8.4, max(3.0, 1.9 + 0.6 * k))
     ax_p, ax_d = fig.subplots(1, 2, sharey=True, width_ratios=[1.1, 1])
-    for side, col, off, colour in (("a", labels[0], 0.12, PALETTE[0]),
-                                   ("b", labels[1], -0.12, PALETTE[1])):
+    for side, off, colour, name in (("a", 0.12, PALETTE[0], names[0]),
+                                    ("b", -0.12, PALETTE[1], names[1])):
         p = c[f"p_{side}"].to_numpy(float)
         lo, hi = c[f"ci_{side}_low"].to_numpy(float), c[f"ci_{side}_high"].to_numpy(float)
+        members = f"n_members_{side}"
+        size = f", {int(c[members].iloc[0])} members" if members in c and k else ""
         ax_p.errorbar(p, y + off, xerr=[p - lo, hi - p], fmt="o", color=colour, capsize=3,
-                      ms=5, label=col)
+                      ms=5, label=f"{side.upper()}: {_shorten(name, 48)}{size}")
     ax_p.set_xlim(-0.03, 1.03)
     ax_p.set_yticks(y, [_proposal_title(scenario, pid, width=28) for pid in c["proposal"]])
     ax_p.set_ylim(-0.7, k - 0.3)
@@ -903,17 +943,21 @@ def comparison_figure(
                       ha="center", fontsize=8)
     span = max(0.05, float(np.nanmax(np.abs(np.r_[dlo, dhi]))) * 1.15) if k else 0.05
     ax_d.set_xlim(-span, span)
-    ax_d.set_xlabel(f"ΔP(consensus) = {labels[1]} - {labels[0]}\n(probability, paired 95% interval)")
+    ax_d.set_xlabel("ΔP(consensus) = P(B) - P(A)\n(probability, paired 95% interval)")
     ax_d.set_title("Difference (common random numbers)", loc="left")
     ax_d.tick_params(axis="y", left=False)
-    handles, names = ax_p.get_legend_handles_labels()
-    for col, text in ((PALETTE[2], f"{labels[1]} higher"),
-                      (OBJECTION_COLOUR, f"{labels[1]} lower"), (GREY, "no clear difference")):
+    handles, labels = ax_p.get_legend_handles_labels()
+    for col, text in ((PALETTE[2], "B higher"), (OBJECTION_COLOUR, "B lower"),
+                      (GREY, "no clear difference")):
         handles.append(Line2D([], [], color=col, marker="D", ls="", ms=5))
-        names.append(f"ΔP: {text}")
-    fig.legend(handles, names, loc="outside lower center", ncols=5)
-    fig.suptitle(f"{_scenario_name(scenario)}: {labels[0]} against {labels[1]}")
+        labels.append(f"ΔP: {text}")
+    fig.legend(handles, labels, loc="outside lower center", ncols=3)
+    fig.suptitle(f"{_scenario_name(scenario)}: how P(consensus) changes from A to B")
     return fig
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1):]
 
 
 @_styled
@@ -969,7 +1013,8 @@ def standard_figures(
 ) -> Iterator[tuple[str, str, Figure]]:
     """Every figure that applies to ``results``: (file stem, caption, figure) triples.
 
-    ``only`` keeps the figures whose stem starts with it; the others are never drawn.
+    ``only`` keeps the figures named ``only`` or ``only-...`` (``blocking`` gives every
+    ``blocking-<proposal>``); the others are never drawn.
     """
     kind = results.kind
     if kind == "run":
@@ -981,15 +1026,16 @@ def standard_figures(
     else:
         makers = _sensitivity_figures(results)
     for stem, caption, make in makers:
-        if only is None or stem.startswith(only):
+        if only is None or stem == only or stem.startswith(f"{only}-"):
             yield stem, caption, make()
 
 
 def _compare_figures(results: Results) -> Iterator[Maker]:
-    labels = results.manifest.get("labels") or ("A", "B")
-    pair = (str(labels[0]), str(labels[-1]))
-    yield ("comparison", "ΔP(consensus) per proposal with paired 95% intervals",
-           lambda: comparison_figure(results.table("comparison"), labels=pair,
+    m = results.manifest
+    names = (str(m.get("a") or "A"), str(m.get("b") or "B"))
+    yield ("comparison", f"ΔP(consensus) per proposal, B - A with paired 95% intervals "
+           f"(A: {names[0]}; B: {names[1]})",
+           lambda: comparison_figure(results.table("comparison"), names=names,
                                      scenario=results.scenario))
 
 
@@ -1066,6 +1112,17 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
 
             yield ("dilution", "Mean dilution of agreed texts against the number of members",
                    dilution)
+    if results.has("deltas") and "n_members" in summary.columns:
+        def deltas() -> Figure:
+            keys = summary[["point", "proposal", "n_members",
+                            *_factor_columns(summary)]].drop_duplicates()
+            table = results.table("deltas").merge(keys, on=["point", "proposal"], how="inner")
+            return delta_curve(table, scenario=scen, milestones=miles)
+
+        if summary["n_members"].nunique() > 1:
+            yield ("delta",
+                   "ΔP(consensus) against the first design point, paired 95% intervals",
+                   deltas)
     axes_ = _heatmap_axes(summary)
     if axes_ is not None:
         x, y = axes_
@@ -1102,7 +1159,7 @@ def write_standard_figures(
     """Write every figure that applies to a results directory into ``results_dir/figures/``
     (or ``out``), one file per figure and format; returns the paths written.
 
-    ``kind`` keeps only the figures whose file stem starts with it (e.g. ``blocking``).
+    ``kind`` keeps only the figures of that kind (:func:`figure_kinds`; e.g. ``blocking``).
     """
     for f in formats:
         if f not in FORMATS:
@@ -1130,7 +1187,7 @@ def figure_kinds(kind: str) -> tuple[str, ...]:
     """The figure names (``--kind`` values) a results kind can produce."""
     return {
         "run": ("summary", "blocking", "tension-heatmap", "tension-network", "tension", "trace"),
-        "sweep": ("enlargement", "dilution", "heatmap"),
+        "sweep": ("enlargement", "delta", "dilution", "heatmap"),
         "compare": ("comparison",),
         "sensitivity": ("sobol",),
     }.get(kind, ())
