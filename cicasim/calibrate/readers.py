@@ -22,7 +22,6 @@ __all__ = [
     "read_mids",
     "read_rivalries",
     "read_igo_state_year",
-    "read_igo_states",
     "read_post2014_memberships",
     "read_worldbank",
 ]
@@ -42,7 +41,6 @@ FILES: dict[str, tuple[str, str]] = {
             "Thompson-Sakuwa-Suhas rivalries (ccode1, ccode2, start, end)"),
     "igo": ("cow_igo_igoR/state_year_format3.rda",
             "COW IGO v3 state-year memberships (ccode, year, one column per IGO)"),
-    "igo_states": ("cow_igo_igoR/states2016.rda", "COW state list (ccode, state)"),
     "post2014": ("derived/org_memberships_cica_relevant.csv",
                  "memberships incl. sourced post-2014 changes (org, iso3c, status, year_from, "
                  "year_to, basis)"),
@@ -184,11 +182,6 @@ def read_igo_state_year(data: Path, orgs: list[str]) -> pd.DataFrame:
     df = _read_rda(data, "igo", ["ccode", "year", *orgs])[["ccode", "year", *orgs]].copy()
     df = _numeric(df, path_of(data, "igo"), "igo", ["ccode", "year", *orgs])
     return df.dropna(subset=["ccode", "year"]).astype({"ccode": int, "year": int})
-
-
-def read_igo_states(data: Path) -> pd.DataFrame:
-    """COW state list shipped with the IGO data: ``ccode, state``."""
-    return _read_rda(data, "igo_states", ["ccode", "state"])[["ccode", "state"]]
 
 
 def read_post2014_memberships(data: Path) -> pd.DataFrame:
