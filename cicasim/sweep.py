@@ -13,12 +13,14 @@ A sweep has three layers (the EMA workbench and SALib split):
    rename), after a manifest written first; ``--resume`` skips the points already there; the
    merged tables are written last.  See ``docs/experiments.md`` for the layout.
 
-Seeds are pure functions of keys (:mod:`cicasim.draws`): the numbers of design point ``p`` come
-from ``SeedSequence(seed, spawn_key=(p, block, proposal, actor))``, so the tables never depend on
-the executor, the worker count, a resume, or which other points the sweep contains.  With
-``common_random_numbers`` every point uses the key ``p = 0``: the points then share their
-random numbers (Law 2015, *Simulation Modeling and Analysis*, sec. 11.2), curves are smooth and
-differences between points are paired.
+Seeds are pure functions of keys (:mod:`cicasim.draws`): the numbers of a design point come
+from ``SeedSequence(seed, spawn_key=(k, block, proposal, actor))`` where ``k`` is the point's
+seed key, a stable hash of its factor values (:func:`point_key`; 0 when there are no factors, so
+such a sweep equals ``cicasim run``).  The tables therefore never depend on the executor, the
+worker count, a resume, or which other points the sweep contains: the same factor values give the
+same numbers in any sweep.  With ``common_random_numbers`` every point uses ``k = 0``: the points
+then share their random numbers (Law 2015, *Simulation Modeling and Analysis*, sec. 11.2),
+curves are smooth and differences between points are paired.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ __all__ = [
     "make_executor",
     "parse_experiment",
     "plan_experiment",
+    "point_key",
     "run_sweep",
     "run_units",
 ]
@@ -324,6 +327,7 @@ class DesignPoint:
     values: dict[str, Any]
     label: str
     n_members: int
+    seed_key: int
 
 
 @dataclass
@@ -354,7 +358,7 @@ class Plan:
 
     def seed_point(self, point: int) -> int:
         """The design-point key of the random numbers (0 for all with common random numbers)."""
-        return 0 if self.common_random_numbers else point
+        return 0 if self.common_random_numbers else self.points[point].seed_key
 
     def scenario_at(self, point: int) -> Scenario:
         """The scenario of design point ``point``: enlargement first, then the other factors."""
@@ -395,6 +399,25 @@ class Plan:
         }
 
 
+def point_key(values: dict[str, Any]) -> int:
+    """The seed key of a design point: a stable 63-bit hash of its factor values (0 for none).
+
+    Numbers enter by their exact binary value (``float.hex``), rules by their fields, so equal
+    settings give equal keys in any experiment.
+    """
+    if not values:
+        return 0
+
+    def canon(v: Any) -> Any:
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json")
+        if isinstance(v, bool | int) and not isinstance(v, float):
+            return int(v)
+        return float(v).hex()
+
+    return key(json.dumps({k: canon(values[k]) for k in sorted(values)}, sort_keys=True))
+
+
 def rule_label(rule: Any) -> str:
     """``qualified-majority(quota=12, min_members=3)``: a rule's kind and its set parameters."""
     params = rule.model_dump(exclude={"kind"}, exclude_none=True)
@@ -410,6 +433,14 @@ def _check_value(model: type[BaseModel], parameter: str, value: float, where: st
     except ValidationError as err:
         e = err.errors(include_url=False)[0]
         raise ValueError(f"{where}: {parameter} = {value!r}: {e['msg']}") from None
+
+
+def _numeric(factors: list[Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Behaviour and uncertainty values as floats (1 and 1.0 are the same setting)."""
+    return {
+        f.label: float(values[f.label]) if isinstance(f, _NumericFactor) else values[f.label]
+        for f in factors
+    }
 
 
 def _levels(f: Any, n_steps: int | None) -> list[Any] | None:
@@ -587,7 +618,10 @@ def plan_experiment(
             else:
                 parts.append(f"{f.label}={v:g}")
         label = "; ".join(parts) if parts else "base"
-        points.append(DesignPoint(point=p, values=values, label=label, n_members=n_members))
+        points.append(DesignPoint(
+            point=p, values=values, label=label, n_members=n_members,
+            seed_key=0 if crn else point_key(_numeric(factors, values)),
+        ))
     return Plan(
         experiment=exp, path=path, text=text, scenario=scenario, scenario_path=scen_path,
         scenario_text=scen_text, proposals=proposals,
@@ -683,6 +717,28 @@ class LocalProcessExecutor(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _probe(address: str) -> None:
+    """Fail fast, in one line, when nothing listens at a TCP scheduler address (Dask's own
+    client would retry until its timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "") or parts.hostname is None:
+        return  # tls://, ucx://, ...: let Dask handle them
+    try:
+        port = parts.port or 8786
+    except ValueError:
+        raise InputError(f"--scheduler: {address!r} is not a host:port address") from None
+    try:
+        socket.create_connection((parts.hostname, port), timeout=5).close()
+    except OSError as exc:
+        raise InputError(
+            f"--scheduler: cannot connect to a Dask scheduler at {address!r} "
+            f"({exc.strerror or exc})"
+        ) from None
+
+
 class DaskExecutor(Executor):
     """Tasks on an existing Dask distributed cluster (``Client(address)``).
 
@@ -694,6 +750,7 @@ class DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, address: str, *, timeout: float = 10.0) -> None:
+        _probe(address)
         from distributed import Client
 
         try:
@@ -880,7 +937,11 @@ def schemas(plan: Plan) -> dict[str, pa.Schema]:
     points = pa.schema(
         [pa.field("point", pa.int64())]
         + fcols
-        + [pa.field("label", pa.string()), pa.field("n_members", pa.int64())]
+        + [
+            pa.field("label", pa.string()),
+            pa.field("n_members", pa.int64()),
+            pa.field("seed_key", pa.int64()),
+        ]
     )
     deltas = pa.schema([
         pa.field("point", pa.int64()),
@@ -961,7 +1022,7 @@ def points_table(plan: Plan) -> pd.DataFrame:
     for dp in plan.points:
         row = {"point": dp.point}
         row.update({f.label: _factor_value(f, dp.values[f.label]) for f in plan.factors})
-        row.update(label=dp.label, n_members=dp.n_members)
+        row.update(label=dp.label, n_members=dp.n_members, seed_key=dp.seed_key)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -91,7 +91,7 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     crn = "common random numbers" if plan.common_random_numbers else "independent streams"
     console.print(
         f"[bold]{plan.name}[/bold]  ({plan.path})\n"
@@ -104,8 +104,9 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
     table = Table()
     for col, just in (("point", "right"), ("design point", "left"), ("proposal", "left"),
                       ("P(consensus)", "right"), ("95% CI", "right"),
-                      ("ΔP vs point 0 (paired 95% CI)", "right"), ("median rounds", "right")):
-        if col.startswith("ΔP") and not deltas:
+                      ("ΔP vs point 0", "right"), ("paired 95% CI", "right"),
+                      ("median rounds", "right")):
+        if col in ("ΔP vs point 0", "paired 95% CI") and not deltas:
             continue
         table.add_column(col, justify=just)
     shown = records[:60]
@@ -114,7 +115,7 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
                  f"{r['ci_low']:.4f}-{r['ci_high']:.4f}"]
         if deltas:
             d = dmap[(r["point"], r["proposal"])]
-            cells.append(f"{d['delta']:+.4f} ({d['delta_low']:+.4f}, {d['delta_high']:+.4f})")
+            cells += [f"{d['delta']:+.4f}", f"{d['delta_low']:+.4f} to {d['delta_high']:+.4f}"]
         cells.append(f"{r['median_rounds']:g}")
         table.add_row(*cells)
     console.print(table)
