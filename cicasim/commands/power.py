@@ -159,6 +159,8 @@ def _run_enlarge(args: argparse.Namespace, scenario: Any, pid: str, rule: Rule) 
 
 def _top(index: Any) -> str:
     actor = max(index, key=index.get)
+    if index[actor] - min(index.values()) < 1e-12:
+        return f"all equal {index[actor]:.4f}"
     return f"{actor} {index[actor]:.4f}"
 
 
