@@ -289,7 +289,8 @@ def _dim_source(d: str, year: int) -> str:
 
 def _bloc_note(year: int) -> str:
     if year <= IGO_LAST_YEAR:
-        return f"COW IGO v3 full memberships {year}; OTS from its founding-members table"
+        return (f"COW IGO v3 full memberships {year}; organisations COW IGO lacks (OTS, EAEU, "
+                "RCEP) from the sourced membership table")
     return (f"COW IGO v3 full memberships 2014 carried forward (EurAsEC dropped: merged into the "
             f"EAEU 2015) + sourced post-2014 changes to {year}")
 
