@@ -159,3 +159,14 @@ def test_enlarge_without_steps(tmp_path, capsys):
     path = write(tmp_path, text, "flat.toml")
     assert main(["power", path, "--enlarge"]) == 2
     assert "has no [[enlargement]] steps" in capsys.readouterr().err
+
+
+def test_enlarge_with_synthetic_members_is_seeded(tmp_path, capsys):
+    text = (DATA / "tiny.toml").read_text(encoding="utf-8")
+    text += '\n[[enlargement]]\nkind = "synthetic"\ncount = 2\n'
+    path = write(tmp_path, text, "grow.toml")
+    first = run_json(capsys, ["power", path, "--enlarge", "--seed", "5"])
+    again = run_json(capsys, ["power", path, "--enlarge", "--seed", "5"])
+    assert first == again
+    assert [s["n"] for s in first["steps"]] == [3, 4, 6]
+    assert_allclose(first["steps"][-1]["passage_probability"], 2.0**-6, rtol=1e-15)
