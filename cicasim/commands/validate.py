@@ -1,0 +1,175 @@
+"""Validate the model against real negotiations.
+
+``cicasim validate deu FILE`` runs every issue of a DEU III file that has a recorded outcome as
+a one-dimensional negotiation (member states, the Commission as sponsor, the Parliament as a
+veto player under codecision, the Council rule in force on the proposal's date) and compares
+the predicted outcome with the real one, beside the compromise model and the weighted median.
+It also cross-validates the fitted behaviour parameters over proposals.  See docs/validation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from cicasim.commands._common import positive_int, seed_int
+from cicasim.errors import InputError
+
+HELP = "validate the model against real negotiations (DEU III)"
+
+DEFAULT_COUNCIL = Path("..") / "eu_council" / "council_weights.csv"
+DEFAULT_POPULATION = Path("..") / "worldbank" / "wb_population.csv"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="dataset", required=True, metavar="DATASET")
+    p = sub.add_parser(
+        "deu",
+        help="EU legislative negotiations: a DEU III issue file (tab-separated)",
+        description=__doc__,
+    )
+    p.add_argument("file", type=Path, help="DEU III issue file (e.g. deu3/deu3_dev.tsv)")
+    p.add_argument(
+        "--council", type=Path, metavar="CSV",
+        help="Council weights table (default: eu_council/council_weights.csv beside the "
+        "file's folder)",
+    )
+    p.add_argument(
+        "--population", type=Path, metavar="CSV",
+        help="World Bank population table (default: worldbank/wb_population.csv beside the "
+        "file's folder)",
+    )
+    p.add_argument(
+        "--params", default="validation", metavar="FILE",
+        help="parameter set (TOML); default: the shipped 'validation' set",
+    )
+    p.add_argument(
+        "--replications", "-n", type=positive_int, default=1000,
+        help="replications per issue for the reported prediction (default 1000)",
+    )
+    p.add_argument("--seed", type=seed_int, help="master seed (default: the parameter set's)")
+    p.add_argument(
+        "--fit-replications", type=positive_int,
+        help="replications per issue and grid point in the cross-validation "
+        "(default: the parameter set's)",
+    )
+    p.add_argument("--folds", type=positive_int, help="folds over proposals (default: 5)")
+    p.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
+    p.add_argument(
+        "--bootstrap", type=positive_int, default=2000,
+        help="bootstrap resamples for the intervals (default 2000)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--out", type=Path, metavar="DIR",
+        help="write issues.csv, summary.json, predicted_vs_actual.png and a manifest here",
+    )
+
+
+def _beside(file: Path, rel: Path) -> Path:
+    return (file.resolve().parent / rel).resolve()
+
+
+def run(args: argparse.Namespace) -> int:
+    from cicasim.validate.council import read_council
+    from cicasim.validate.deu import read_deu
+    from cicasim.validate.params import load_params
+    from cicasim.validate.report import validate_deu
+
+    if args.folds is not None and args.folds < 2:
+        raise InputError(f"--folds: must be at least 2 (got {args.folds})")
+    params = load_params(args.params)
+    data = read_deu(args.file)
+    council_path = args.council or _beside(args.file, DEFAULT_COUNCIL)
+    population_path = args.population or _beside(args.file, DEFAULT_POPULATION)
+    if args.council is None and not council_path.exists():
+        raise InputError(
+            f"{council_path}: file not found (the Council weights table); pass --council CSV"
+        )
+    if args.population is None and not population_path.exists():
+        population_path = None
+    council = read_council(council_path, population=population_path)
+    seed = params.fit.seed if args.seed is None else args.seed
+    n_props = len({i.proposal for i in data.with_outcome()})
+    folds = args.folds or params.fit.folds
+    if not args.no_cv and folds > n_props:
+        raise InputError(
+            f"--folds: {folds} folds need at least {folds} proposals with an outcome; "
+            f"{args.file} has {n_props}"
+        )
+    tty = sys.stderr.isatty()
+    report = validate_deu(
+        data, council, params,
+        replications=args.replications,
+        seed=seed,
+        cross_validation=not args.no_cv,
+        fit_replications=args.fit_replications,
+        folds=args.folds,
+        resamples=args.bootstrap,
+        progress=(lambda m: print(f"cicasim: {m}", file=sys.stderr)) if tty else None,
+    )
+    if args.out is not None:
+        _write(report, args.out, [args.file, council_path, population_path])
+    if args.json:
+        print(json.dumps(report.summary, indent=2))
+    else:
+        _print(report, args.out)
+    return 0
+
+
+def _write(report, out: Path, inputs: list[Path | None]) -> None:
+    from cicasim.results import atomic_directory, manifest, write_json
+    from cicasim.validate.plotting import predicted_vs_actual
+
+    files = {}
+    for f in inputs:
+        if f is not None:
+            files[str(f)] = hashlib.sha256(Path(f).read_bytes()).hexdigest()
+    fig = predicted_vs_actual(report.table, report.summary)
+    with atomic_directory(out) as tmp:
+        report.table.to_csv(tmp / "issues.csv", index=False)
+        write_json(tmp / "summary.json", report.summary)
+        fig.savefig(tmp / "predicted_vs_actual.png", dpi=120)
+        write_json(
+            tmp / "manifest.json",
+            manifest(
+                kind="validation",
+                seed=report.seed,
+                inputs={"params.toml": report.params.text},
+                data_sha256=files,
+                replications=report.replications,
+            ),
+        )
+
+
+def _print(report, out: Path | None) -> None:
+    s = report.summary
+    print(f"DEU validation: {s['n_issues']} issues with an outcome, {s['n_proposals']} proposals"
+          f"  ({s['source']})")
+    print(f"parameter set {s['params']!r}; seed {s['seed']}; {s['replications']} replications; "
+          f"prediction = {s['statistic']}")
+    print("mean absolute error (0-100), 95% cluster-bootstrap interval over proposals:")
+    rows = [("cicasim (parameter set, in-sample)", s["mae"], s["mae_ci_low"], s["mae_ci_high"])]
+    if "mae_cv" in s:
+        rows.append(("cicasim (cross-validated)", s["mae_cv"], s["mae_cv_ci_low"],
+                     s["mae_cv_ci_high"]))
+    rows += [
+        ("compromise model", s["mae_compromise"], s["mae_compromise_ci_low"],
+         s["mae_compromise_ci_high"]),
+        ("weighted median", s["mae_median"], s["mae_median_ci_low"], s["mae_median_ci_high"]),
+    ]
+    for name, m, lo, hi in rows:
+        print(f"  {name:<36} {m:6.2f}  [{lo:5.2f}, {hi:5.2f}]")
+    d, (lo, hi) = s["diff_compromise"], s["diff_compromise_ci"]
+    print(f"  {'cicasim - compromise (in-sample)':<36} {d:+6.2f}  [{lo:+5.2f}, {hi:+5.2f}]")
+    if "mae_cv" in s:
+        d, (lo, hi) = s["diff_cv_compromise"], s["diff_cv_compromise_ci"]
+        print(f"  {'cicasim - compromise (cross-valid.)':<36} {d:+6.2f}  [{lo:+5.2f}, {hi:+5.2f}]")
+        cv = s["cv"]
+        print(f"cross-validation: {cv['folds']} folds over proposals; best on all issues "
+              f"{cv['best_all_issues']} (MAE {cv['best_all_issues_mae']:.2f})")
+    print(f"runtime {s['timings_seconds']['total']:.0f} s"
+          + (f"; results in {out}" if out is not None else ""))
