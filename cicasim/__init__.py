@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from cicasim.enlargement import enlargement_path
+from cicasim.ensemble import EnsembleResult, run_ensemble, run_proposal
 from cicasim.errors import InputError
+from cicasim.model import NegotiationModel
+from cicasim.power import PowerResult, power_for_proposal, power_indices
+from cicasim.rules import RULES
 from cicasim.scenario import Scenario, ScenarioError, load_scenario
 
 __version__ = "0.1.0"
 
-__all__ = ["InputError", "Scenario", "ScenarioError", "__version__", "load_scenario"]
+__all__ = [
+    "RULES",
+    "EnsembleResult",
+    "InputError",
+    "NegotiationModel",
+    "PowerResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "enlargement_path",
+    "load_scenario",
+    "power_for_proposal",
+    "power_indices",
+    "run_ensemble",
+    "run_proposal",
+]

@@ -43,3 +43,25 @@ def test_run_reports_the_a_priori_passage(capsys):
     assert main(["run", str(DATA / "tiny.toml"), "-n", "50", "--seed", "1", "--json"]) == 0
     (p,) = json.loads(capsys.readouterr().out)["proposals"]
     assert p["a_priori_passage"] == pytest.approx(2.0**-3)  # unanimity of three members
+
+
+def test_pivotality_finds_the_veto_player():
+    """In tiny.toml CCC (far from the text, stubborn) blocks almost always: removing it raises
+    P(consensus) the most, with a paired interval above zero."""
+    from cicasim.pivotality import pivotality
+    from cicasim.scenario import load_scenario
+
+    pivots = pivotality(load_scenario(DATA / "tiny.toml"), "deal", replications=1000, seed=2)
+    assert [p.actor for p in pivots][0] == "CCC"
+    top = pivots[0]
+    assert 0 < top.low <= top.delta <= top.high <= 1
+    assert "AAA" not in [p.actor for p in pivots]  # the sponsor is skipped
+
+
+def test_run_pivotality_json(capsys):
+    import json
+
+    assert main(["run", str(DATA / "tiny.toml"), "-n", "300", "--seed", "1", "--json",
+                 "--pivotality"]) == 0
+    (p,) = json.loads(capsys.readouterr().out)["proposals"]
+    assert {v["actor"] for v in p["pivotality"]} == {"BBB", "CCC"}

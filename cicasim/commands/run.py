@@ -35,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plots", action="store_true", help="with --out: also write the standard figures"
     )
+    parser.add_argument(
+        "--pivotality", action="store_true",
+        help="also estimate each member's pivotality: the paired change in P(consensus) when it "
+        "is removed (one more ensemble per member)",
+    )
 
 
 def a_priori(result: EnsembleResult) -> dict[str, float | None]:
@@ -99,6 +104,13 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int,
             blockers,
         )
     console.print(table)
+    for p in summary["proposals"]:
+        if "pivotality" in p:
+            top = [v for v in p["pivotality"] if v["low"] > 0][:5]
+            shown = ", ".join(
+                f"{v['actor']} {v['delta']:+.3f} ({v['low']:+.3f} to {v['high']:+.3f})" for v in top
+            ) or "no member's removal significantly raises P(consensus)"
+            console.print(f"pivotal members for {p['id']} (ΔP if removed): {shown}")
     console.print(
         "[dim]rule alone: the passage probability of the decision rule with coin-flip voters "
         "(Coleman's power to act), before any bargaining.[/dim]"
@@ -116,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
         scenario, proposals=args.proposal, replications=args.replications, seed=seed
     )
     summary = summary_dict(result, scenario.scenario.name)
+    if args.pivotality:
+        from cicasim.pivotality import pivotality
+
+        for entry in summary["proposals"]:
+            pivots = pivotality(scenario, entry["id"], replications=args.replications, seed=seed)
+            entry["pivotality"] = [p.to_dict() for p in pivots]
     if args.out:
         text = Path(args.scenario).read_text(encoding="utf-8")
         with atomic_directory(args.out) as tmp:
