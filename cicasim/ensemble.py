@@ -11,15 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import math
+from statistics import NormalDist
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
-from scipy.stats import binomtest
 
 from cicasim.draws import BLOCK, BlockDraws
 from cicasim.errors import InputError
 from cicasim.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
 from cicasim.scenario import Scenario
 from cicasim.setup import negotiation
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "EnsembleResult",
@@ -39,8 +44,12 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     2001 recommend it over the Wald interval, notably near 0 and 1)."""
     if n == 0:
         return (float("nan"), float("nan"))
-    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return (float(ci.low), float(ci.high))
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    den = 1 + z * z / n
+    return (max(0.0, (centre - half) / den), min(1.0, (centre + half) / den))
 
 
 def blocks_for(replications: int) -> list[tuple[int, int]]:
@@ -189,6 +198,8 @@ class EnsembleResult:
 
     def table(self) -> pd.DataFrame:
         """Tidy table: one row per proposal × replication."""
+        import pandas as pd
+
         frames = []
         for r in self.runs:
             o, neg = r.outcome, r.negotiation
