@@ -49,7 +49,9 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     centre = p + z * z / (2 * n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     den = 1 + z * z / n
-    return (max(0.0, (centre - half) / den), min(1.0, (centre + half) / den))
+    low = 0.0 if successes == 0 else max(0.0, (centre - half) / den)
+    high = 1.0 if successes == n else min(1.0, (centre + half) / den)
+    return (low, high)
 
 
 def blocks_for(replications: int) -> list[tuple[int, int]]:
