@@ -776,7 +776,7 @@ class DaskExecutor(Executor):
         window = window or 2 * self.workers + 2
         it = iter(tasks)
         token = uuid.uuid4().hex[:8]
-        ac = as_completed(with_results=True)
+        ac = as_completed(loop=self._client.loop, with_results=True)
         tags: dict[str, Any] = {}
         count = 0
 
