@@ -1,0 +1,114 @@
+"""Faults: a sweep killed with SIGKILL resumes to the same table as an uninterrupted run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cicasim.cli import main
+from cicasim.sweep import done_points, plan_experiment, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = (ROOT / "tests" / "data" / "tiny.toml").as_posix()
+TABLES = ("replications", "summary", "blocking", "points")
+POINTS = 24
+
+EXPERIMENT = f"""
+[experiment]
+name = "faults"
+scenario = "{TINY}"
+seed = 8
+replications = 2000
+
+[[factors]]
+kind = "behaviour"
+parameter = "threshold"
+range = [0.0, 0.05]
+levels = {POINTS}
+"""
+
+
+def digests(directory: Path) -> dict[str, str]:
+    return {
+        t: hashlib.sha256((directory / f"{t}.parquet").read_bytes()).hexdigest() for t in TABLES
+    }
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("faults")
+    exp = tmp / "e.toml"
+    exp.write_text(EXPERIMENT, encoding="utf-8")
+    run_sweep(plan_experiment(exp), out=tmp / "whole")
+    return exp, digests(tmp / "whole"), tmp / "whole"
+
+
+def test_sigkill_then_resume_gives_the_uninterrupted_table(experiment, tmp_path, capsys):
+    exp, want, whole = experiment
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from cicasim.cli import entry; entry()", "sweep", str(exp),
+         "--out", str(out), "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(done_points(out, POINTS)) < 3:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "the sweep made no progress"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and anything it started
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    finished = done_points(out, POINTS)
+    assert 3 <= len(finished) < POINTS, "killed too late to test anything"
+    assert not (out / "replications.parquet").exists()
+
+    rc = main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--resume"])
+    assert rc == 0
+    assert f"{POINTS - len(finished)} points computed now" in capsys.readouterr().out
+    assert not list((out / "parts").glob(".*.tmp"))  # a half-written part is swept away
+    assert digests(out) == want
+    reps = pd.read_parquet(out / "replications.parquet")
+    assert len(reps) == POINTS * 2000
+    assert not reps.duplicated(["point", "proposal", "replication"]).any()
+    assert sorted(reps["point"].unique()) == list(range(POINTS))
+
+
+def test_resume_after_the_last_part_only_merges(experiment, tmp_path):
+    exp, want, whole = experiment
+    out = tmp_path / "out"
+    plan = plan_experiment(exp)
+    shutil.copytree(whole, out)
+    for t in TABLES:
+        (out / f"{t}.parquet").unlink()
+    (out / "parts" / ".point-000003.replications.parquet.999.tmp").write_bytes(b"half")
+    again = run_sweep(plan, out=out, resume=True)
+    assert again.computed == 0
+    assert digests(out) == want
+    assert not list((out / "parts").glob(".*.tmp"))
+
+
+def test_a_part_missing_its_summary_is_recomputed(experiment, tmp_path):
+    exp, want, whole = experiment
+    out = tmp_path / "out"
+    plan = plan_experiment(exp)
+    shutil.copytree(whole, out)
+    (out / "parts" / "point-000005.summary.parquet").unlink()
+    again = run_sweep(plan, out=out, resume=True)
+    assert again.computed == 1
+    assert digests(out) == want
