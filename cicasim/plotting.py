@@ -34,6 +34,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
+from matplotlib.ticker import MaxNLocator
 
 from cicasim.errors import InputError
 from cicasim.results import read_manifest
@@ -53,6 +54,8 @@ __all__ = [
     "delta_curve",
     "dilution_stats",
     "enlargement_curve",
+    "figure_kinds",
+    "figure_names",
     "load_results",
     "negotiation_trace",
     "run_summary_figure",
@@ -745,6 +748,7 @@ def _curve_figure(
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("Number of members")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -1016,18 +1020,25 @@ def standard_figures(
     ``only`` keeps the figures named ``only`` or ``only-...`` (``blocking`` gives every
     ``blocking-<proposal>``); the others are never drawn.
     """
-    kind = results.kind
-    if kind == "run":
-        makers = _run_figures(results, trace_replication)
-    elif kind == "sweep":
-        makers = _sweep_figures(results)
-    elif kind == "compare":
-        makers = _compare_figures(results)
-    else:
-        makers = _sensitivity_figures(results)
-    for stem, caption, make in makers:
+    for stem, caption, make in _makers(results, trace_replication):
         if only is None or stem == only or stem.startswith(f"{only}-"):
             yield stem, caption, make()
+
+
+def figure_names(results: Results) -> list[str]:
+    """The file stems of the standard figures of ``results``, without drawing them."""
+    return [stem for stem, _caption, _make in _makers(results, 0)]
+
+
+def _makers(results: Results, trace_replication: int) -> Iterator[Maker]:
+    kind = results.kind
+    if kind == "run":
+        return _run_figures(results, trace_replication)
+    if kind == "sweep":
+        return _sweep_figures(results)
+    if kind == "compare":
+        return _compare_figures(results)
+    return _sensitivity_figures(results)
 
 
 def _compare_figures(results: Results) -> Iterator[Maker]:
@@ -1144,12 +1155,14 @@ def _heatmap_axes(summary: pd.DataFrame) -> tuple[str, str] | None:
     return (cand[0], cand[1]) if len(cand) >= 2 else None
 
 
-def save_figure(fig: Figure, path: Path, *, fmt: str) -> Path:
-    """Write ``fig`` without timestamps in the file, so the same results give the same bytes."""
+def save_figure(fig: Figure, target: Any, *, fmt: str, dpi: int = 150) -> Any:
+    """Write ``fig`` to a path or binary file without timestamps, so the same results give the
+    same bytes; returns ``target``."""
     meta = {"png": {"Software": None}, "svg": {"Date": None},
             "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
-    fig.savefig(path, format=fmt, dpi=150, bbox_inches="tight", metadata=meta)
-    return path
+    with matplotlib.rc_context(STYLE):
+        fig.savefig(target, format=fmt, dpi=dpi, bbox_inches="tight", metadata=meta)
+    return target
 
 
 def write_standard_figures(
@@ -1165,28 +1178,29 @@ def write_standard_figures(
         if f not in FORMATS:
             raise InputError(f"--format: {f!r} is not one of {', '.join(FORMATS)}")
     results = load_results(results_dir)
+    allowed = figure_kinds(results.kind)
+    if kind is not None and kind not in allowed:
+        raise InputError(
+            f"--kind: {kind!r} is not a figure of {results.kind} results; allowed: "
+            + ", ".join(allowed)
+        )
     target = Path(out) if out is not None else results.directory / "figures"
+    if target.exists() and not target.is_dir():
+        raise InputError(f"--out: {target} exists and is not a directory")
     written: list[Path] = []
-    made = False
     for stem, _caption, fig in standard_figures(
         results, only=kind, trace_replication=trace_replication
     ):
-        made = True
         target.mkdir(parents=True, exist_ok=True)
         for f in formats:
             written.append(save_figure(fig, target / f"{stem}.{f}", fmt=f))
-    if kind is not None and not made:
-        raise InputError(
-            f"--kind: no {kind!r} figure for {results.kind} results; allowed: "
-            + ", ".join(figure_kinds(results.kind))
-        )
     return written
 
 
 def figure_kinds(kind: str) -> tuple[str, ...]:
     """The figure names (``--kind`` values) a results kind can produce."""
     return {
-        "run": ("summary", "blocking", "tension-heatmap", "tension-network", "tension", "trace"),
+        "run": ("summary", "blocking", "tension", "tension-heatmap", "tension-network", "trace"),
         "sweep": ("enlargement", "delta", "dilution", "heatmap"),
         "compare": ("comparison",),
         "sensitivity": ("sobol",),

@@ -1,0 +1,474 @@
+"""Figures: each one drawn from real results of small runs and checked through its matplotlib
+objects (labels, titles and the plotted numbers against the tables), plus `cicasim plot`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA, ROOT
+from numpy.testing import assert_allclose
+
+from cicasim.cli import main
+from cicasim.scenario import load_scenario, parse_scenario
+
+plotting = pytest.importorskip("cicasim.plotting")
+
+TINY = str(DATA / "tiny.toml")
+
+# tiny.toml with a second, milder proposal, so that curves have one line per proposal and some
+# agreements pass (dilution is defined for passed replications only)
+MILD = """
+[[proposals]]
+id = "mild"
+title = "A modest step"
+sponsor = "BBB"
+touches = [{ dimension = "integration", position = 45, status_quo = 30 }]
+max_rounds = 6
+"""
+
+
+def _two_proposals(tmp) -> str:
+    text = (DATA / "tiny.toml").read_text(encoding="utf-8")
+    head, tail = text.split("[[enlargement]]", 1)
+    path = tmp / "tiny2.toml"
+    path.write_text(head + MILD + "\n[[enlargement]]" + tail, encoding="utf-8")
+    return str(path)
+
+
+def _experiment(tmp, scenario: str, *, sensitivity: bool = False) -> str:
+    if sensitivity:
+        body = """
+[[factors]]
+kind = "behaviour"
+parameter = "vote_noise"
+range = [0.0, 0.2]
+
+[[factors]]
+kind = "behaviour"
+parameter = "threshold"
+range = [-0.1, 0.1]
+
+[sensitivity]
+samples = 2
+resamples = 20
+"""
+    else:
+        body = """
+[[factors]]
+kind = "enlargement"
+
+[[factors]]
+kind = "behaviour"
+parameter = "vote_noise"
+values = [0.05, 0.2]
+"""
+    path = tmp / ("sens.toml" if sensitivity else "grid.toml")
+    path.write_text(
+        f'[experiment]\nname = "test"\nscenario = {json.dumps(scenario)}\nseed = 3\n'
+        f"replications = 60\ncommon_random_numbers = true\n{body}",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "res"
+    assert main(["run", TINY, "-n", "300", "--seed", "1", "--out", str(out), "--plots"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sweep")
+    exp = _experiment(tmp, _two_proposals(tmp))
+    out = tmp / "res"
+    assert main(["sweep", exp, "--out", str(out), "-j", "1"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def compare_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare") / "res"
+    tiny2 = _two_proposals(out.parent)
+    args = ["compare", tiny2, "--enlarge", "-n", "200", "--seed", "2", "-j", "1", "--out", str(out)]
+    assert main(args) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def sensitivity_dir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sens")
+    exp = _experiment(tmp, TINY, sensitivity=True)
+    out = tmp / "res"
+    assert main(["sensitivity", exp, "--out", str(out), "-j", "1"]) == 0
+    return out
+
+
+def _results(directory):
+    return plotting.load_results(directory)
+
+
+def _title(ax) -> str:
+    return " ".join(t for t in (ax.get_title(loc=w) for w in ("left", "center", "right")) if t)
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+# -- matplotlib stays at the edge ----------------------------------------------------------------
+
+
+def test_the_command_line_does_not_import_matplotlib():
+    code = (
+        "import sys\nfrom cicasim.cli import build_parser\nbuild_parser()\n"
+        "import cicasim.commands.plot, cicasim.commands.report\n"
+        "print('matplotlib' in sys.modules)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert res.stdout.strip() == "False"
+
+
+def test_palette_is_okabe_ito():
+    assert plotting.PALETTE[:4] == ("#0072B2", "#E69F00", "#009E73", "#D55E00")
+
+
+# -- run figures ---------------------------------------------------------------------------------
+
+
+def test_run_plots_writes_every_run_figure(run_dir):
+    names = sorted(p.name for p in (run_dir / "figures").iterdir())
+    assert names == ["blocking-deal.png", "summary.png", "tension-heatmap.png",
+                     "tension-network.png", "trace-deal.png"]
+    for p in (run_dir / "figures").iterdir():
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_summary_figure_plots_the_summary(run_dir):
+    res = _results(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())["proposals"]
+    reps = res.table("replications")
+    table = pd.DataFrame([{"proposal": p["id"], "p_consensus": p["p_consensus"],
+                           "ci_low": p["ci_low"], "ci_high": p["ci_high"]} for p in summary])
+    fig = plotting.run_summary_figure(table, reps, scenario=res.scenario)
+    ax_p, ax_d = fig.axes
+    assert "P(consensus)" in ax_p.get_xlabel() and "95%" in ax_p.get_xlabel()
+    assert "Dilution" in ax_d.get_xlabel()
+    assert _texts(ax_p) == ["A deeper deal"]  # the title, not the id
+    assert_allclose(ax_p.lines[0].get_xdata(), [p["p_consensus"] for p in summary])
+    assert "300 replications" in fig.get_suptitle()
+    # tiny's deal never passes: the dilution panel says so instead of drawing a box
+    assert any("never agreed" in t.get_text() for t in ax_d.texts)
+
+
+def test_blocking_bars_are_the_blocking_frequencies(run_dir):
+    res = _results(run_dir)
+    scen = res.scenario
+    reps = res.table("replications")
+    blocking = plotting.blocking_frequencies(reps, members=[a.id for a in scen.members])
+    fig = plotting.blocking_bars(blocking, proposal="deal", scenario=scen)
+    ax = fig.axes[0]
+    widths = {t.get_text(): bar.get_width() for t, bar in zip(ax.get_yticklabels(), ax.patches,
+                                                               strict=True)}
+    # names, not codes; members only; sorted with the most frequent blocker on top
+    assert set(widths) == {"Alpha", "Beta", "Gamma"}
+    heights = [bar.get_width() for bar in ax.patches]
+    assert heights == sorted(heights)
+    # the bars equal the run's own summary (summary.json, computed by the ensemble)
+    top = json.loads((run_dir / "summary.json").read_text())["proposals"][0]["blockers"]
+    names = {a.id: a.name for a in scen.actors}
+    for b in top:
+        assert_allclose(widths[names[b["actor"]]], b["frequency"])
+    failed = ~reps["passed"]
+    expected = (reps["objectors"].str.split(";").apply(lambda s: "CCC" in s) & failed).mean()
+    assert_allclose(widths["Gamma"], expected)
+    assert "Blocking frequency" in ax.get_xlabel() and "Who blocks" in _title(ax)
+    # observers apart, named, in their own note
+    note = " ".join(t.get_text() for a in fig.axes[1:] for t in a.texts)
+    assert "Observer" in note and "never block" in note
+
+
+def test_tension_heatmap_shows_the_matrix_in_cluster_order(run_dir):
+    from cicasim.setup import tension_matrix
+
+    scen = _results(run_dir).scenario
+    fig = plotting.tension_heatmap(scen)
+    ax = next(a for a in fig.axes if a.images and a.get_yticklabels())
+    img = ax.images[0].get_array()
+    labels = [t.replace(" (obs.)", "") for t in _texts(ax)]
+    names = {a.name: i for i, a in enumerate(scen.actors)}
+    order = [names[n] for n in labels]
+    T, _ = tension_matrix(scen)
+    assert sorted(order) == list(range(len(scen.actors)))
+    assert_allclose(np.asarray(img), T[np.ix_(order, order)])
+    assert "tension" in ax.images[0].colorbar.ax.get_ylabel().lower()
+    assert "clustered" in " ".join(_title(a) for a in fig.axes)
+    # the observer is marked apart in the labels
+    assert "Observer (obs.)" in _texts(ax)
+
+
+def test_tension_network_draws_actors_and_tense_pairs(run_dir):
+    from matplotlib.collections import LineCollection
+
+    scen = _results(run_dir).scenario
+    fig = plotting.tension_network(scen)
+    ax = fig.axes[0]
+    (edges,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    # tiny lists one pair above its default tension of 0.1: Alpha-Gamma at 0.6
+    assert_allclose(edges.get_array(), [0.6])
+    points = [c for c in ax.collections if not isinstance(c, LineCollection)]
+    assert sorted(len(c.get_offsets()) for c in points) == [1, 3]  # 1 observer, 3 members
+    assert {t.get_text() for t in ax.texts} >= {"Alpha", "Beta", "Gamma", "Observer"}
+    assert "tension" in _title(ax)
+
+
+def test_trace_figure_plots_the_mesa_run(run_dir):
+    from cicasim.model import NegotiationModel
+
+    res = _results(run_dir)
+    scen = res.scenario
+    model = NegotiationModel(scen, "deal", seed=1, replication=0)
+    out = model.run()
+    rounds = int(out.rounds[0])
+    mv = model.datacollector.get_model_vars_dataframe()
+    av = model.datacollector.get_agent_vars_dataframe()
+    trace = plotting.negotiation_trace(scen, proposal="deal", seed=1)
+    assert trace.rounds == rounds and trace.status == "deadlock"
+    fig = plotting.trace_figure(trace, scenario=scen)
+    ax = fig.axes[0]
+    text = [ln for ln in ax.lines if ln.get_color() == "black" and ln.get_linewidth() > 2]
+    (text,) = text
+    # the text voted on in round t is the one on the table after round t - 1
+    assert_allclose(text.get_xdata(), np.arange(1, rounds + 1))
+    assert_allclose(text.get_ydata(), [mv["text"].iloc[t - 1][0] for t in range(1, rounds + 1)])
+    marks = sum(len(c.get_offsets()) for c in ax.collections
+                if c.get_offsets().size and c.get_facecolor().size
+                and np.allclose(c.get_facecolor()[0][:3], (0.835, 0.369, 0.0), atol=0.01))
+    votes = av["vote"].to_numpy()
+    assert marks == int((votes == "object").sum())
+    assert "position" in ax.get_ylabel() and "Round" in ax.get_xlabel()
+    assert "deadlock after 8 rounds" in _title(ax)
+    # one line per actor plus the text
+    assert len([ln for ln in ax.lines if np.size(ln.get_xdata()) == rounds]) == 4 + 1
+
+
+# -- sweep figures -------------------------------------------------------------------------------
+
+
+def test_sweep_figures_and_their_names(sweep_dir, tmp_path):
+    res = _results(sweep_dir)
+    assert plotting.figure_names(res) == ["enlargement", "dilution", "delta", "heatmap"]
+    paths = plotting.write_standard_figures(sweep_dir, formats=("png", "svg"), kind="heatmap",
+                                            out=tmp_path)
+    assert sorted(p.name for p in paths) == ["heatmap.png", "heatmap.svg"]
+
+
+def test_enlargement_curve_has_one_line_per_proposal_per_panel(sweep_dir):
+    res = _results(sweep_dir)
+    summary = res.table("summary")
+    fig = plotting.enlargement_curve(summary, scenario=res.scenario)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == summary["vote_noise"].nunique()  # the other factor becomes panels
+    for ax, (noise, sub) in zip(panels, summary.groupby("vote_noise"), strict=True):
+        assert _title(ax) == f"vote noise = {noise:g}"
+        lines = [ln for ln in ax.lines if ln.get_label() and not ln.get_label().startswith("_")]
+        assert len(lines) == summary["proposal"].nunique() == 2
+        for ln, pid in zip(lines, ["deal", "mild"], strict=True):
+            s = sub[sub["proposal"] == pid].sort_values("n_members")
+            assert_allclose(ln.get_xdata(), s["n_members"])
+            assert_allclose(ln.get_ydata(), s["p_consensus"])
+        assert len(ax.collections) == 2  # an interval band per proposal
+    assert panels[0].get_ylabel().startswith("P(consensus)")
+    assert all(ax.get_xlabel() == "Number of members" for ax in panels)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["A deeper deal", "A modest step"]
+
+
+def test_enlargement_curve_marks_the_real_cica_milestones():
+    summary = pd.DataFrame({
+        "point": [0, 1, 2] * 2, "proposal": ["p"] * 3 + ["q"] * 3,
+        "n_members": [16, 22, 28] * 2, "p_consensus": [0.9, 0.8, 0.7, 0.5, 0.4, 0.3],
+        "ci_low": [0.85, 0.75, 0.65, 0.45, 0.35, 0.25],
+        "ci_high": [0.95, 0.85, 0.75, 0.55, 0.45, 0.35],
+    })
+    fig = plotting.enlargement_curve(summary, milestones=plotting.CICA_MILESTONES)
+    (ax,) = fig.axes
+    marks = {t.get_text().strip() for t in ax.texts}
+    # CICA: 16 members in 2002 ... 22 in 2010 ... 28 in 2022; all nine fall in 16-28
+    assert marks == {"2002", "2004", "2006", "2008", "2010", "2011", "2014", "2018", "2022"}
+    vlines = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert sorted(ln.get_xdata()[0] for ln in vlines) == [16, 17, 18, 20, 22, 24, 26, 27, 28]
+    assert len([ln for ln in ax.lines if ln.get_linestyle() == "-"]) == 2
+
+
+def test_milestones_only_for_cica_scenarios(run_dir):
+    assert plotting.milestones_for(_results(run_dir).scenario) == ()
+    data = {"scenario": {"name": "cica-2022"}, "dimensions": [{"id": "x"}],
+            "actors": [{"id": "A", "role": "member", "capability": 1, "position": {"x": 1},
+                        "salience": {"x": 1}}]}
+    assert plotting.milestones_for(parse_scenario(data)) == plotting.CICA_MILESTONES
+
+
+def test_dilution_curve_plots_the_mean_dilution_of_passed_runs(sweep_dir):
+    res = _results(sweep_dir)
+    summary = res.table("summary")
+    stats = plotting.dilution_stats(res.table("replications"))
+    keys = summary[["point", "proposal", "n_members", "enlargement", "vote_noise"]]
+    merged = stats.merge(keys, on=["point", "proposal"])
+    fig = plotting.dilution_curve(merged, scenario=res.scenario)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert "dilution" in panels[0].get_ylabel().lower()
+    for ax, (_, sub) in zip(panels, summary.groupby("vote_noise"), strict=True):
+        lines = [ln for ln in ax.lines if not ln.get_label().startswith("_")]
+        assert len(lines) == 2
+        for ln, pid in zip(lines, ["deal", "mild"], strict=True):
+            s = sub[sub["proposal"] == pid].sort_values("n_members")
+            # the sweep's own mean_dilution (NaN where nothing passed)
+            assert_allclose(ln.get_ydata(), s["mean_dilution"], equal_nan=True)
+
+
+def test_delta_curve_plots_the_paired_differences(sweep_dir):
+    res = _results(sweep_dir)
+    summary = res.table("summary")
+    deltas = res.table("deltas").merge(
+        summary[["point", "proposal", "n_members", "enlargement", "vote_noise"]],
+        on=["point", "proposal"],
+    )
+    fig = plotting.delta_curve(deltas, scenario=res.scenario)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    first = panels[0]
+    assert "ΔP" in first.get_ylabel() and "paired" in first.get_ylabel()
+    s = deltas[(deltas["proposal"] == "mild")
+               & (deltas["vote_noise"] == deltas["vote_noise"].min())].sort_values("n_members")
+    (line,) = [ln for ln in first.lines if ln.get_label() == "A modest step"]
+    assert_allclose(line.get_ydata(), s["delta"])
+    assert any(ln.get_ydata()[0] == 0 and ln.get_linestyle() == "-" and ln.get_color() == "black"
+               for ln in first.lines)  # the zero line
+
+
+def test_sweep_heatmap_cells_are_the_probabilities(sweep_dir):
+    res = _results(sweep_dir)
+    summary = res.table("summary")
+    assert plotting._heatmap_axes(summary) == ("n_members", "vote_noise")
+    fig = plotting.sweep_heatmap(summary, x="n_members", y="vote_noise", scenario=res.scenario)
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 2  # one per proposal
+    for ax, pid in zip(panels, ["deal", "mild"], strict=True):
+        grid = summary[summary["proposal"] == pid].pivot_table(
+            index="vote_noise", columns="n_members", values="p_consensus")
+        assert_allclose(np.asarray(ax.images[0].get_array()), grid.to_numpy())
+        assert ax.get_xlabel() == "Number of members" and ax.get_ylabel() == "vote noise"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["3", "4"]
+    assert "P(consensus)" in fig.get_suptitle()
+
+
+def test_scattered_designs_are_drawn_as_points():
+    rng = np.random.default_rng(0)
+    summary = pd.DataFrame({
+        "point": range(12), "proposal": "p", "a": rng.uniform(size=12),
+        "b": rng.uniform(size=12), "n_members": 5, "p_consensus": rng.uniform(size=12),
+        "ci_low": 0.0, "ci_high": 1.0,
+    })
+    fig = plotting.sweep_heatmap(summary, x="a", y="b")
+    ax = fig.axes[0]
+    assert not ax.images
+    assert_allclose(ax.collections[0].get_array(), summary["p_consensus"])
+
+
+# -- comparisons and sensitivity -----------------------------------------------------------------
+
+
+def test_comparison_figure_plots_each_side_and_the_paired_difference(compare_dir):
+    res = _results(compare_dir)
+    cmp = res.table("comparison")
+    (fig_name, _cap, fig), = plotting.standard_figures(res)
+    assert fig_name == "comparison"
+    ax_p, ax_d = fig.axes[:2]
+    side_a, side_b = ax_p.containers  # one errorbar per side
+    assert side_a.get_label().startswith("A: ") and side_b.get_label().startswith("B: ")
+    assert_allclose(side_a.lines[0].get_xdata(), cmp["p_a"])
+    assert_allclose(side_b.lines[0].get_xdata(), cmp["p_b"])
+    deltas = [ln.get_xdata()[0] for ln in ax_d.lines if ln.get_marker() == "D"]
+    assert_allclose(deltas, cmp["delta"])
+    assert "ΔP" in ax_d.get_xlabel() and "paired" in ax_d.get_xlabel()
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "3 members" in legend and "4 members" in legend  # before and after OBS joins
+
+
+def test_sobol_figure_bars_are_the_indices(sensitivity_dir):
+    res = _results(sensitivity_dir)
+    sobol = res.table("sobol")
+    fig = plotting.sobol_figure(sobol, scenario=res.scenario)
+    ax = fig.axes[0]
+    bars = ax.patches
+    s1 = [b.get_width() for b in bars[: len(sobol)]]
+    st = [b.get_width() for b in bars[len(sobol):]]
+    assert_allclose(s1, sobol["S1"])
+    assert_allclose(st, sobol["ST"])
+    assert _texts(ax) == ["vote noise", "threshold"]
+    assert "Sobol" in ax.get_xlabel()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["first order S1", "total ST"]
+
+
+# -- `cicasim plot` ------------------------------------------------------------------------------
+
+
+def test_cli_plot_kind_and_format(run_dir, tmp_path, capsys):
+    out = tmp_path / "figs"
+    args = ["plot", str(run_dir), "--kind", "tension", "--format", "svg", "--out", str(out)]
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["tension-heatmap.svg",
+                                                      "tension-network.svg"]
+    assert (out / "tension-heatmap.svg").read_text().lstrip().startswith("<?xml")
+    assert str(out / "tension-heatmap.svg") in capsys.readouterr().out
+
+
+def test_cli_plot_pdf(sensitivity_dir, tmp_path):
+    assert main(["plot", str(sensitivity_dir), "--format", "pdf", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "sobol.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "foreign", "other-kind", "bad-json"])
+def test_cli_plot_bad_directory_is_a_one_line_error(case, tmp_path, capsys):
+    d = tmp_path / "d"
+    if case != "missing":
+        d.mkdir()
+    if case == "foreign":
+        (d / "notes.txt").write_text("not results")
+    elif case == "other-kind":
+        (d / "manifest.json").write_text(json.dumps({"cicasim_results": "calibration"}))
+    elif case == "bad-json":
+        (d / "manifest.json").write_text("{")
+    assert main(["plot", str(d)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cicasim: error: ") and err.count("\n") == 1
+    assert not (d / "figures").exists()
+
+
+def test_cli_plot_unknown_kind_is_a_one_line_error(run_dir, capsys):
+    assert main(["plot", str(run_dir), "--kind", "heatmap"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "heatmap" in err and "blocking" in err
+
+
+def test_figure_kinds_cover_every_standard_figure(run_dir, sweep_dir, compare_dir,
+                                                 sensitivity_dir):
+    for d in (run_dir, sweep_dir, compare_dir, sensitivity_dir):
+        res = _results(d)
+        kinds = plotting.figure_kinds(res.kind)
+        names = plotting.figure_names(res)
+        assert names
+        for stem in names:
+            assert any(stem == k or stem.startswith(f"{k}-") for k in kinds)
+
+
+def test_scenario_is_rebuilt_from_the_manifest(run_dir):
+    scen = _results(run_dir).scenario
+    assert scen == load_scenario(TINY)
