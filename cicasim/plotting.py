@@ -1087,7 +1087,8 @@ def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
         members = sorted({a for s in reps["objectors"] for a in s.split(";") if a})
     blocking = functools.cache(lambda: blocking_frequencies(reps, members=members))
     for pid in pids:
-        yield (f"blocking-{pid}", f"Blocking frequency by member: {_proposal_title(scen, pid)}",
+        yield (f"blocking-{pid}",
+               f"Blocking frequency by member: {_proposal_title(scen, pid, width=200)}",
                lambda pid=pid: blocking_bars(blocking(), proposal=pid, scenario=scen))
     if scen is None:
         return
@@ -1098,7 +1099,7 @@ def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
     seed = int(results.manifest["seed"])
     for pid in pids:
         yield (f"trace-{pid}",
-               f"Negotiation trace: {_proposal_title(scen, pid)}, replication "
+               f"Negotiation trace: {_proposal_title(scen, pid, width=200)}, replication "
                f"{trace_replication}, seed {seed}",
                lambda pid=pid: trace_figure(
                    negotiation_trace(scen, proposal=pid, seed=seed,
