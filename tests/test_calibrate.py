@@ -259,3 +259,23 @@ def test_bad_assumptions(data, tmp_path):
     bad.write_text(ASSUMPTIONS.read_text().replace("mid_weight = 0.5", "mid_weight = 1.5"))
     with pytest.raises(InputError, match=r"tension\.mid_weight: expected a number"):
         calibrate(data=data, year=YEAR, assumptions=bad)
+
+
+def test_path_scenario_keeps_the_years_inputs(data):
+    full = calibrate(data=data, year=YEAR, assumptions=ASSUMPTIONS)
+    path = calibrate(data=data, year=YEAR, assumptions=ASSUMPTIONS, members_as_of=2002)
+    roles = {a.state.iso3: a.role for a in path.actors}
+    assert sum(r == "member" for r in roles.values()) == 16
+    # THA (2004) and KOR (2006) join first, in their order of accession, then the observers
+    assert [e.value for e in path.enlargement][:2] == ["THA", "KOR"]
+    assert len(path.enlargement) == len(path.actors) - 16
+    same = {a.state.iso3: (a.capability, a.position, a.salience) for a in full.actors}
+    assert {a.state.iso3: (a.capability, a.position, a.salience) for a in path.actors} == same
+    def pairs(cal):
+        return {frozenset(t.pair): t.value for t in cal.tensions}
+
+    assert pairs(path) == pairs(full)
+    text = render(path, command="test")
+    assert 'name = "cica-path-2002-2006"' in text
+    with pytest.raises(InputError, match="--members-as-of: 2006 must be from 2002 to 2005"):
+        calibrate(data=data, year=YEAR, assumptions=ASSUMPTIONS, members_as_of=YEAR)

@@ -101,3 +101,20 @@ def test_real_2022_values_and_rivals(fresh_2022):
     np.testing.assert_allclose(sum(caps.values()), 100.0, atol=0.01)
     # China holds the largest CINC share of CICA 2022 (COW NMC v7), the United States second
     assert sorted(caps, key=caps.get)[-2:] == ["USA", "CHN"]
+
+
+def test_history_path_scenario_and_experiment():
+    full = load_scenario(SCENARIOS / "cica-2022.toml")
+    path = load_scenario(SCENARIOS / "cica-path-2002-2022.toml")
+    assert {a.id for a in path.members} == {s.iso3 for s, r in roster(2002) if r == "member"}
+    inputs = {a.id: (a.capability, a.position, a.salience) for a in full.actors}
+    assert {a.id: (a.capability, a.position, a.salience) for a in path.actors} == inputs
+    # the real accessions 2004-2022, in order, then the 2022 observer states
+    steps = [e.actor for e in path.enlargement]
+    assert steps[:12] == ["THA", "KOR", "ARE", "JOR", "IRQ", "VNM", "BHR", "KHM", "BGD", "QAT",
+                          "LKA", "KWT"]
+    assert {a.id for a in full.members} == {a.id for a in path.members} | set(steps[:12])
+    from cicasim.sweep import load_experiment
+
+    exp, _ = load_experiment(ROOT / "experiments" / "cica-history.toml")
+    assert exp.factors[0].values == list(range(13))

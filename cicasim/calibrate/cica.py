@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CicaState", "STATES", "roster", "chair", "SNAPSHOT_YEARS"]
+__all__ = ["CicaState", "STATES", "SNAPSHOT_YEARS", "accession_order", "chair", "roster"]
 
 #: the years of the bundled historical scenarios (summits 2002-2022 and the latest data year)
 SNAPSHOT_YEARS = (2002, 2006, 2010, 2014, 2018, 2022, 2024)
@@ -134,14 +134,29 @@ def chair(year: int) -> str:
     return current
 
 
-def roster(year: int) -> list[tuple[CicaState, str]]:
-    """The (state, role) pairs at the end of ``year``, members first, each group by ISO3 id."""
+def roster(year: int, *, members_as_of: int | None = None) -> list[tuple[CicaState, str]]:
+    """The (state, role) pairs at the end of ``year``, members first, each group by ISO3 id.
+
+    With ``members_as_of`` (an earlier year), only the states that were members by then vote; the
+    later joiners of ``year``'s membership sit as observers, ready to join in their real order
+    (:func:`accession_order`): CICA's actual enlargement path on one year's data.
+    """
+    as_of = year if members_as_of is None else members_as_of
     members, observers = [], []
     for s in STATES:
-        if s.member_from is not None and s.member_from <= year:
+        if s.member_from is not None and s.member_from <= as_of:
             members.append((s, "member"))
+        elif s.member_from is not None and s.member_from <= year:
+            observers.append((s, "observer"))
         elif s.observer_from is not None and s.observer_from <= year and (
             s.observer_until is None or year < s.observer_until
         ):
             observers.append((s, "observer"))
     return sorted(members, key=lambda x: x[0].iso3) + sorted(observers, key=lambda x: x[0].iso3)
+
+
+def accession_order(year: int, members_as_of: int) -> list[CicaState]:
+    """The states that joined after ``members_as_of`` and by ``year``, in their order of
+    accession (year, then ISO3 id within a year)."""
+    late = [s for s in STATES if s.member_from is not None and members_as_of < s.member_from <= year]
+    return sorted(late, key=lambda s: (s.member_from, s.iso3))

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from cicasim.calibrate import readers
-from cicasim.calibrate.cica import CicaState, chair, roster
+from cicasim.calibrate.cica import CicaState, accession_order, chair, roster
 from cicasim.errors import InputError
 
 __all__ = ["Calibrated", "Noted", "calibrate", "load_assumptions", "default_assumptions"]
@@ -83,6 +83,7 @@ class Calibrated:
     """Everything a CICA scenario file holds, with notes."""
 
     year: int
+    members_as_of: int | None
     capability_kind: str
     description: str
     uncertainty: dict[str, Noted]
@@ -157,8 +158,14 @@ def calibrate(
     year: int,
     capability: str = "cinc",
     assumptions: str | Path | None = None,
+    members_as_of: int | None = None,
 ) -> Calibrated:
-    """Calibrate the CICA scenario of ``year`` from the data sets under ``data``."""
+    """Calibrate the CICA scenario of ``year`` from the data sets under ``data``.
+
+    ``members_as_of`` (an earlier year) makes a *path* scenario: ``year``'s actors and data, but
+    only the members of ``members_as_of`` vote; the later joiners are observers whose
+    ``[[enlargement]]`` steps come first, in their real order of accession.
+    """
     data = Path(data)
     if not data.is_dir():
         raise InputError(f"{data}: data directory not found; expected the public data sets "
@@ -169,7 +176,10 @@ def calibrate(
         raise InputError(f"--year: {year} is outside CICA's data years; allowed: 1999-2024")
     apath = Path(assumptions) if assumptions is not None else default_assumptions()
     ass = load_assumptions(apath)
-    people = roster(year)
+    if members_as_of is not None and not 2002 <= members_as_of < year:
+        raise InputError(f"--members-as-of: {members_as_of} must be from 2002 to {year - 1} "
+                         "(before --year)")
+    people = roster(year, members_as_of=members_as_of)
     ids = [s.iso3 for s, _ in people]
     members = [s.iso3 for s, r in people if r == "member"]
 
@@ -177,7 +187,11 @@ def calibrate(
     cap = _capability(data, year, people, capability)
     pop = _population(data, year, people)
     align = _alignment(data, year, people, blocs)
-    med_align = float(np.median([align[i].value for i in members]))
+    # the median over the year's full membership, so a path scenario places everyone exactly
+    # where the scenario of its year does
+    real_role = {s.iso3: r for s, r in roster(year)}
+    full = [i for i, r in real_role.items() if r == "member"]
+    med_align = float(np.median([align[i].value for i in full]))
     tensions, rule = _tensions(data, year, people, blocs, ass)
 
     dim_specs = ass["dimensions"]
@@ -192,11 +206,15 @@ def calibrate(
                 saliences[i][d] = Noted(float(spec.get("salience", 0.5)),
                                         spec.get("salience_why", "assumption"))
             else:
+                # rules see the actor's real role in ``year`` (a path scenario's later members
+                # are observers only until their accession step)
                 positions[i][d], saliences[i][d] = _rule_position(
-                    spec, i, role, blocs[i], align[i].value, med_align
+                    spec, i, real_role[i], blocs[i], align[i].value, med_align
                 )
 
     unc = ass.get("uncertainty", {})
+    late = [] if members_as_of is None else accession_order(year, members_as_of)
+    late_ids = {s.iso3 for s in late}
     actors = []
     for s, role in people:
         i = s.iso3
@@ -219,7 +237,11 @@ def calibrate(
                     Noted(0.5, "assumption: capability imputed, so +/- 50 % on log scale")
                     if imputed else None
                 ),
-                source=(s.member_source if role == "member" else s.observer_source),
+                source=(
+                    s.member_source if role == "member"
+                    else f"{s.member_source}; an observer here until its accession step"
+                    if i in late_ids else s.observer_source
+                ),
             )
         )
 
@@ -234,8 +256,14 @@ def calibrate(
         proposals.append(p)
 
     observers = [s.iso3 for s, r in people if r == "observer"]
-    order = sorted(observers, key=lambda i: (abs(align[i].value - med_align), i))
     enlargement = [
+        Noted(s.iso3, f"accession {k + 1} of {len(late)}: member from {s.member_from} "
+                      f"({s.member_source})")
+        for k, s in enumerate(late)
+    ]
+    rest = [i for i in observers if i not in late_ids]
+    order = sorted(rest, key=lambda i: (abs(align[i].value - med_align), i))
+    enlargement += [
         Noted(i, f"observer {k + 1} of {len(order)} to join: |alignment - members' median "
                  f"{med_align:.1f}| = {abs(align[i].value - med_align):.1f} (closest first)")
         for k, i in enumerate(order)
@@ -243,6 +271,7 @@ def calibrate(
 
     return Calibrated(
         year=year,
+        members_as_of=members_as_of,
         capability_kind=capability,
         description=str(ass.get("scenario", {}).get("description", "")).format(year=year),
         uncertainty={

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario file to write ('-' for standard output)")
     parser.add_argument("--capability", choices=("cinc", "gdp"), default="cinc",
                         help="capability measure: COW CINC share (default) or GDP share")
+    parser.add_argument("--members-as-of", type=int, default=None, metavar="YEAR",
+                        help="only the members of this earlier year vote; the later members are "
+                             "observers that join in their real order (a path scenario)")
     parser.add_argument("--assumptions", metavar="FILE", default=None,
                         help="assumptions file (default: scenarios/assumptions/"
                              "cica-assumptions.toml)")
@@ -34,8 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     assumptions = args.assumptions or default_assumptions()
     cal = calibrate(data=args.data, year=args.year, capability=args.capability,
-                    assumptions=assumptions)
+                    assumptions=assumptions, members_as_of=args.members_as_of)
     command = f"cicasim calibrate --data DATA --year {args.year}"
+    if args.members_as_of is not None:
+        command += f" --members-as-of {args.members_as_of}"
     if args.capability != "cinc":
         command += f" --capability {args.capability}"
     text = render(cal, command=command)
