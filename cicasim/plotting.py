@@ -307,8 +307,10 @@ def dilution_stats(replications: pd.DataFrame) -> pd.DataFrame:
         n = len(d)
         mean = float(d.mean()) if n else math.nan
         half = 1.96 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+        # dilution lives in 0-1 (MODEL.md), so the interval is clipped to it
         rows.append({"point": point, "proposal": pid, "n_passed": n, "mean_dilution": mean,
-                     "low": mean - half, "high": mean + half})
+                     "low": float(np.clip(mean - half, 0, 1)),
+                     "high": float(np.clip(mean + half, 0, 1))})
     return pd.DataFrame(
         rows, columns=["point", "proposal", "n_passed", "mean_dilution", "low", "high"]
     )
@@ -672,18 +674,19 @@ def _spread(values: Sequence[float], *, gap: float) -> list[float]:
     return [float(v) for v in out]
 
 
-def _milestone_axis(ax: Any, milestones: Sequence[tuple[int, int]]) -> bool:
-    """Dotted lines at the real membership counts, each labelled with its year; True if any
-    falls within the plotted range."""
-    lo, hi = ax.get_xlim()
+def _milestone_axis(
+    ax: Any, milestones: Sequence[tuple[int, int]], lo: float, hi: float
+) -> bool:
+    """Dotted lines at the real membership counts within ``lo``-``hi`` (the members the data
+    cover), each labelled with its year; True if any was drawn."""
     by_members: dict[int, int] = {}
     for year, m in milestones:
         if lo <= m <= hi:
             by_members[m] = year  # the latest year at that size
     for m, year in by_members.items():
         ax.axvline(m, color=GREY, ls=":", lw=0.9, zorder=0)
-        ax.text(m, 0.02, f" {year}", transform=ax.get_xaxis_transform(), rotation=90,
-                ha="center", va="bottom", fontsize=7, color="#555555",
+        ax.text(m, 0.98, f"{year} ", transform=ax.get_xaxis_transform(), rotation=90,
+                ha="center", va="top", fontsize=7, color="#555555",
                 path_effects=[withStroke(linewidth=2, foreground="white")])
     return bool(by_members)
 
@@ -733,17 +736,21 @@ def _curve_figure(
             if not len(s):
                 continue
             x = s["n_members"].to_numpy(float)
+            y = s[value].to_numpy(float)
             ax.fill_between(x, s[low].to_numpy(float), s[high].to_numpy(float),
                             color=colours[pid], alpha=0.18, lw=0)
-            ax.plot(x, s[value].to_numpy(float), color=colours[pid],
-                    marker=markers[i % len(markers)], ms=4, lw=1.8,
-                    label=_proposal_title(scenario, pid, width=32))
+            label = _proposal_title(scenario, pid, width=60)
+            if np.isnan(y).all():
+                label += " (no value: never agreed)"
+            ax.plot(x, y, color=colours[pid], marker=markers[i % len(markers)], ms=4, lw=1.8,
+                    label=label)
         ax.set_ylim(*ylim)
         if zero_line:
             ax.axhline(0, color="black", lw=0.8, zorder=1)
         if name:
             ax.set_title(name, fontsize=9, loc="left")
-        marked = _milestone_axis(ax, milestones) or marked
+        span = (frame["n_members"].min(), frame["n_members"].max())
+        marked = _milestone_axis(ax, milestones, *span) or marked
     for ax in axes.flat[len(facets):]:
         ax.set_visible(False)
     for ax in axes[-1]:
@@ -756,7 +763,9 @@ def _curve_figure(
         handles.append(Line2D([], [], color=GREY, ls=":", lw=0.9))
         labels.append("real membership (year reached)")
     if len(handles) > 1 or other:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(3, len(handles)))
+        wide = max(len(t) for t in labels) > 30
+        fig.legend(handles, labels, loc="outside lower center",
+                   ncols=min(1 if wide and cols == 1 else 2 if wide else 3, len(handles)))
     fig.suptitle(title)
     return fig
 
@@ -781,10 +790,13 @@ def enlargement_curve(
     ci_low, ci_high and the factor columns); other factors that vary become panels.
     """
     name = _scenario_name(scenario)
+    # the full 0-1 scale unless every interval stays low: then zoom in, so the curve can be read
+    peak = float(np.nanmax(summary["ci_high"].to_numpy(float), initial=0.0))
+    top = 1.02 if peak > 0.6 else max(0.05, round(1.25 * peak, 2))
     return _curve_figure(
         summary, value="p_consensus", low="ci_low", high="ci_high", ylabel=PROBABILITY,
         title=f"{name}: probability of consensus as the organisation enlarges",
-        milestones=milestones, scenario=scenario, ylim=(-0.02, 1.02),
+        milestones=milestones, scenario=scenario, ylim=(-0.02 * top, top),
     )
 
 
@@ -824,9 +836,11 @@ def delta_curve(
     span = float(np.nanmax(np.abs(deltas[["delta_low", "delta_high"]].to_numpy(float)),
                            initial=0.0))
     span = max(0.05, 1.15 * span)
+    first = deltas.loc[deltas["point"] == deltas["point"].min(), "n_members"]
+    start = f"the {int(first.iloc[0])}-member start" if len(first) else "the first point"
     return _curve_figure(
         deltas, value="delta", low="delta_low", high="delta_high",
-        ylabel="ΔP(consensus) against the first point\n(probability, paired 95% interval)",
+        ylabel=f"ΔP(consensus) against {start}\n(probability, paired 95% interval)",
         title=f"{name}: change in P(consensus) as members join",
         milestones=milestones, scenario=scenario, ylim=(-span, span), zero_line=True,
     )
@@ -1168,7 +1182,7 @@ def save_figure(fig: Figure, target: Any, *, fmt: str, dpi: int = 150) -> Any:
 
 def write_standard_figures(
     results_dir: str | Path, *, formats: Sequence[str] = ("png",), kind: str | None = None,
-    out: str | Path | None = None, trace_replication: int = 0,
+    out: str | Path | None = None, trace_replication: int = 0, dpi: int = 150,
 ) -> list[Path]:
     """Write every figure that applies to a results directory into ``results_dir/figures/``
     (or ``out``), one file per figure and format; returns the paths written.
@@ -1194,7 +1208,7 @@ def write_standard_figures(
     ):
         target.mkdir(parents=True, exist_ok=True)
         for f in formats:
-            written.append(save_figure(fig, target / f"{stem}.{f}", fmt=f))
+            written.append(save_figure(fig, target / f"{stem}.{f}", fmt=f, dpi=dpi))
     return written
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cicasim.commands._common import seed_int
+from cicasim.commands._common import positive_int, seed_int
 
 HELP = "draw the standard figures of a results directory"
 
@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, metavar="DIR", help="write here instead of RESULTS/figures/"
     )
     parser.add_argument(
+        "--dpi", type=positive_int, default=150,
+        help="resolution of PNG files, dots per inch (default 150)",
+    )
+    parser.add_argument(
         "--replication", type=seed_int, default=0,
         help="replication shown by the negotiation trace (default 0)",
     )
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     paths = write_standard_figures(
         args.results, formats=(args.format,), kind=args.kind, out=args.out,
-        trace_replication=args.replication,
+        trace_replication=args.replication, dpi=args.dpi,
     )
     for p in paths:
         print(p)
