@@ -1160,30 +1160,41 @@ def run_sweep(
 
 
 def _merge(directory: Path, plan: Plan, sch: dict[str, pa.Schema]) -> None:
-    """Concatenate the parts in point order into the final tables."""
+    """Concatenate the parts in point order into the final tables, one part at a time (memory
+    stays that of one design point; each part becomes its own row groups)."""
     n = len(plan.points)
     missing = sorted(set(range(n)) - done_points(directory, n))
     if missing:
         raise InputError(f"{directory}: design points {missing[:5]} are missing from {PARTS}/")
     for name, what in ((REPLICATIONS, "replications"), (SUMMARY, "summary"),
                        (BLOCKING, "blocking")):
-        tables = [pq.read_table(_part(directory, p, what), schema=sch[name]) for p in range(n)]
-        table = pa.concat_tables(tables).combine_chunks()
-        write_parquet(directory / name, table, sch[name])
+        path = directory / name
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with pq.ParquetWriter(tmp, sch[name]) as writer:
+            for p in range(n):
+                writer.write_table(pq.read_table(_part(directory, p, what), schema=sch[name]))
+        os.replace(tmp, path)
     if plan.common_random_numbers and n > 1:
-        from cicasim.compare import paired_difference
+        write_parquet(directory / DELTAS, _deltas(directory, n), sch[DELTAS])
 
-        reps = pd.read_parquet(directory / REPLICATIONS, columns=["point", "proposal", "passed"])
-        rows = []
-        base = {
-            pid: g["passed"].to_numpy()
-            for pid, g in reps[reps["point"] == 0].groupby("proposal", sort=True)
-        }
-        for (p, pid), g in reps.groupby(["point", "proposal"], sort=True):
-            d, lo, hi = paired_difference(base[pid], g["passed"].to_numpy())
+
+def _deltas(directory: Path, n: int) -> pd.DataFrame:
+    """ΔP of every point against point 0, paired by replication (common random numbers)."""
+    from cicasim.compare import paired_difference
+
+    def passed(p: int) -> dict[str, np.ndarray]:
+        t = pq.read_table(_part(directory, p, "replications"), columns=["proposal", "passed"])
+        df = t.to_pandas()
+        return {pid: g["passed"].to_numpy() for pid, g in df.groupby("proposal", sort=True)}
+
+    base = passed(0)
+    rows = []
+    for p in range(n):
+        for pid, b in passed(p).items():
+            d, lo, hi = paired_difference(base[pid], b)
             rows.append({"point": p, "proposal": pid, "delta": d, "delta_low": lo,
                          "delta_high": hi})
-        write_parquet(directory / DELTAS, pd.DataFrame(rows), sch[DELTAS])
+    return pd.DataFrame(rows)
 
 
 def summary_records(directory: str | Path) -> list[dict[str, Any]]:
