@@ -11,9 +11,14 @@ The same design points run four ways in this process, one after the other:
   cicasim) is timed apart and reported as a fixed cost; the throughput is that of a started
   pool.
 
-Printed: replications per second (replications × proposals), each way's ratio to direct, the
-overhead per design point of the in-process sweep over direct, and the pool start.  Every way's
-tables are checked to be identical, bit for bit.
+Printed: replications per second (replications × proposals) of wall-clock time, each way's
+ratio to direct, the CPU seconds each way used (this process and its workers, from
+``/proc/PID/stat`` on Linux), the overhead per design point of the in-process sweep over direct,
+and the pool start.  On a machine shared with other jobs the wall-clock gain of a second worker
+is capped by the scheduler's fair share (Linux autogroups share CPU time per session, not per
+process), so the CPU seconds are the steadier figure: with idle cores the wall-clock time of N
+workers is about their CPU seconds / N.  Every way's tables are checked to be identical, bit for
+bit.
 
 The design: the first ``--points`` steps of ``scenarios/cica-2022.toml``'s enlargement path
 (28, 29, ... members), its first proposal, ``--replications`` per point.  Run:
@@ -57,6 +62,19 @@ def write_experiment(directory: Path, scenario: Path, *, points: int, replicatio
     return exp
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of live processes (Linux ``/proc``; 0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def digest(directory: Path) -> str:
     h = hashlib.sha256()
     for name in ("replications", "summary", "blocking", "points"):
@@ -94,16 +112,18 @@ def main() -> None:
         rows: dict[str, dict] = {}
 
         # direct: the ensembles alone, same seeds as the sweep
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for p in range(points):
             run_ensemble(plan.scenario_at(p), proposals=[proposal],
                          replications=args.replications, seed=plan.seed,
                          point=plan.seed_point(p))
-        rows["direct"] = {"seconds": time.perf_counter() - t0}
+        rows["direct"] = {"seconds": time.perf_counter() - t0,
+                          "cpu_seconds": time.process_time() - c0}
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run_sweep(plan, out=work / "inproc", executor=InProcessExecutor())
-        rows["in-process"] = {"seconds": time.perf_counter() - t0}
+        rows["in-process"] = {"seconds": time.perf_counter() - t0,
+                              "cpu_seconds": time.process_time() - c0}
         want = digest(work / "inproc")
 
         for n in (1, 2):
@@ -111,12 +131,16 @@ def main() -> None:
             pool = LocalProcessExecutor(n)
             list(pool.run([(i, abs, (i,)) for i in range(n)]))  # start every worker
             start = time.perf_counter() - t0
-            t0 = time.perf_counter()
+            pids = list(pool._pool._processes)  # the worker processes (benchmark only)
+            w0, t0, c0 = cpu_seconds(pids), time.perf_counter(), time.process_time()
             run_sweep(plan, out=work / f"pool{n}", executor=pool)
             took = time.perf_counter() - t0
+            cpu = time.process_time() - c0 + cpu_seconds(pids) - w0
             pool.close()
             assert digest(work / f"pool{n}") == want, f"{n} workers: different tables"
-            rows[f"{n} worker{'s' if n > 1 else ''}"] = {"seconds": took, "pool_start": start}
+            rows[f"{n} worker{'s' if n > 1 else ''}"] = {
+                "seconds": took, "cpu_seconds": cpu, "pool_start": start,
+            }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -146,11 +170,13 @@ def main() -> None:
           f"({result['members'][0]}-{result['members'][-1]} members) × "
           f"{args.replications:,} replications; load average {result['load_average']:.1f} "
           f"on {result['cores']} cores")
-    print(f"{'way':<12}{'seconds':>10}{'replications/s':>16}{'× direct':>10}{'pool start':>12}")
+    print(f"{'way':<12}{'seconds':>10}{'replications/s':>16}{'× direct':>10}"
+          f"{'CPU s':>8}{'CPU × direct':>14}{'pool start':>12}")
     for name, r in rows.items():
         start = f"{r['pool_start']:.1f} s" if "pool_start" in r else "-"
         print(f"{name:<12}{r['seconds']:>10.2f}{r['replications_per_second']:>16,.0f}"
-              f"{r['ratio_to_direct']:>10.2f}{start:>12}")
+              f"{r['ratio_to_direct']:>10.2f}{r['cpu_seconds']:>8.2f}"
+              f"{r['cpu_seconds'] / rows['direct']['cpu_seconds']:>14.2f}{start:>12}")
     print(f"overhead of the in-process sweep over direct: {overhead * 1000:.0f} ms per design "
           "point (units, parts, merge, manifest); all four ways gave identical tables")
 
