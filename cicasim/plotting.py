@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,6 +224,16 @@ def _proposal_title(scenario: Scenario | None, proposal_id: str, *, width: int =
     return proposal_id
 
 
+def _wrapped_title(scenario: Scenario | None, proposal_id: str, *, width: int = 30) -> str:
+    """The proposal's title on at most two lines of ``width`` characters (for tick labels)."""
+    import textwrap
+
+    lines = textwrap.wrap(_proposal_title(scenario, proposal_id, width=1000), width)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" …")]
+    return "\n".join(lines) or proposal_id
+
+
 def _proposals(table: pd.DataFrame) -> list[str]:
     """Proposals in the order they first appear (the scenario's order)."""
     return list(dict.fromkeys(table["proposal"].tolist()))
@@ -336,7 +346,7 @@ def run_summary_figure(
                       textcoords="offset points", ha="left" if pi < 0.5 else "right",
                       fontsize=8)
     ax_p.set_xlim(-0.03, 1.03)
-    ax_p.set_yticks(y, [_proposal_title(scenario, pid, width=28) for pid in pids])
+    ax_p.set_yticks(y, [_wrapped_title(scenario, pid) for pid in pids])
     ax_p.set_ylim(-0.7, k - 0.3)
     ax_p.set_xlabel("P(consensus)\n(probability, 95% Wilson interval)")
     ax_p.set_title("Probability of consensus", loc="left", fontsize=10)
@@ -364,7 +374,8 @@ def run_summary_figure(
     ax_d.set_title("How watered down the agreed texts are", loc="left", fontsize=10)
     ax_d.tick_params(axis="y", left=False)
     n = int(replications.groupby("proposal").size().max()) if len(replications) else 0
-    fig.suptitle(f"{_scenario_name(scenario)}: {n:,} replications per proposal")
+    fig.suptitle(f"{_scenario_name(scenario)}: consensus and dilution per proposal "
+                 f"({n:,} replications each)")
     return fig
 
 
@@ -716,7 +727,7 @@ def _facets(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, pd.DataFr
 def _curve_figure(
     frame: pd.DataFrame, *, value: str, low: str, high: str, ylabel: str, title: str,
     milestones: Sequence[tuple[int, int]], scenario: Scenario | None, ylim: tuple[float, float],
-    zero_line: bool = False,
+    zero_line: bool = False, joined: Mapping[int, str] | None = None,
 ) -> Figure:
     other = _varying(frame, [c for c in _factor_columns(frame) if c != "n_members"])
     # a factor that only relabels the membership (the enlargement step) is not a facet
@@ -751,6 +762,12 @@ def _curve_figure(
             ax.set_title(name, fontsize=9, loc="left")
         span = (frame["n_members"].min(), frame["n_members"].max())
         marked = _milestone_axis(ax, milestones, *span) or marked
+        if joined:
+            # who joined at each step, on a top axis
+            top = ax.secondary_xaxis("top")
+            top.set_xticks(list(joined), list(joined.values()), rotation=90, fontsize=7)
+            top.tick_params(length=2, pad=1)
+            top.set_xlabel("who joins (+k: k synthetic members)", fontsize=8)
     for ax in axes.flat[len(facets):]:
         ax.set_visible(False)
     for ax in axes[-1]:
@@ -782,9 +799,11 @@ def enlargement_curve(
     *,
     scenario: Scenario | None = None,
     milestones: Sequence[tuple[int, int]] = (),
+    joined: Mapping[int, str] | None = None,
 ) -> Figure:
     """P(consensus) per proposal against the number of members, with the 95% interval as a
-    band; ``milestones`` ((year, members) pairs) are marked as dotted lines with their year.
+    band; ``milestones`` ((year, members) pairs) are marked as dotted lines with their year;
+    ``joined`` (members -> who joined at that step) labels the steps on a top axis.
 
     ``summary`` is a sweep's ``summary.parquet`` (point, proposal, n_members, p_consensus,
     ci_low, ci_high and the factor columns); other factors that vary become panels.
@@ -796,7 +815,7 @@ def enlargement_curve(
     return _curve_figure(
         summary, value="p_consensus", low="ci_low", high="ci_high", ylabel=PROBABILITY,
         title=f"{name}: probability of consensus as the organisation enlarges",
-        milestones=milestones, scenario=scenario, ylim=(-0.02 * top, top),
+        milestones=milestones, scenario=scenario, ylim=(-0.02 * top, top), joined=joined,
     )
 
 
@@ -828,21 +847,24 @@ def delta_curve(
     *,
     scenario: Scenario | None = None,
     milestones: Sequence[tuple[int, int]] = (),
+    joined: Mapping[int, str] | None = None,
 ) -> Figure:
     """ΔP(consensus) of each design point against the first (point 0), per proposal, against
     the number of members, with the paired 95% interval as a band (``deltas.parquet`` of a
     sweep with common random numbers, joined with the points' n_members)."""
     name = _scenario_name(scenario)
-    span = float(np.nanmax(np.abs(deltas[["delta_low", "delta_high"]].to_numpy(float)),
-                           initial=0.0))
-    span = max(0.05, 1.15 * span)
+    bounds = deltas[["delta_low", "delta_high"]].to_numpy(float)
+    lo = min(0.0, float(np.nanmin(bounds, initial=0.0)))
+    hi = max(0.0, float(np.nanmax(bounds, initial=0.0)))
+    pad = max(0.005, 0.12 * (hi - lo))
     first = deltas.loc[deltas["point"] == deltas["point"].min(), "n_members"]
     start = f"the {int(first.iloc[0])}-member start" if len(first) else "the first point"
     return _curve_figure(
         deltas, value="delta", low="delta_low", high="delta_high",
         ylabel=f"ΔP(consensus) against {start}\n(probability, paired 95% interval)",
         title=f"{name}: change in P(consensus) as members join",
-        milestones=milestones, scenario=scenario, ylim=(-span, span), zero_line=True,
+        milestones=milestones, scenario=scenario, ylim=(lo - pad, hi + pad), zero_line=True,
+        joined=joined,
     )
 
 
@@ -945,7 +967,7 @@ def comparison_figure(
         ax_p.errorbar(p, y + off, xerr=[p - lo, hi - p], fmt="o", color=colour, capsize=3,
                       ms=5, label=f"{side.upper()}: {_shorten(name, 48)}{size}")
     ax_p.set_xlim(-0.03, 1.03)
-    ax_p.set_yticks(y, [_proposal_title(scenario, pid, width=28) for pid in c["proposal"]])
+    ax_p.set_yticks(y, [_wrapped_title(scenario, pid) for pid in c["proposal"]])
     ax_p.set_ylim(-0.7, k - 0.3)
     ax_p.set_xlabel(PROBABILITY)
     ax_p.set_title("Each side", loc="left")
@@ -1125,9 +1147,11 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
     points = results.table("points") if results.has("points") else None
     summary = _with_members(results.table("summary"), points)
     miles = milestones_for(scen)
+    joined = _joined(points) if points is not None else None
     if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
         yield ("enlargement", "P(consensus) against the number of members",
-               lambda: enlargement_curve(summary, scenario=scen, milestones=miles))
+               lambda: enlargement_curve(summary, scenario=scen, milestones=miles,
+                                         joined=joined))
         if results.has("replications"):
             def dilution() -> Figure:
                 dil = dilution_stats(results.table("replications"))
@@ -1143,7 +1167,7 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
             keys = summary[["point", "proposal", "n_members",
                             *_factor_columns(summary)]].drop_duplicates()
             table = results.table("deltas").merge(keys, on=["point", "proposal"], how="inner")
-            return delta_curve(table, scenario=scen, milestones=miles)
+            return delta_curve(table, scenario=scen, milestones=miles, joined=joined)
 
         if summary["n_members"].nunique() > 1:
             yield ("delta",
@@ -1154,6 +1178,24 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
         x, y = axes_
         yield ("heatmap", f"P(consensus) over {_factor_label(x)} and {_factor_label(y)}",
                lambda: sweep_heatmap(summary, x=x, y=y, scenario=scen))
+
+
+def _joined(points: pd.DataFrame) -> dict[int, str] | None:
+    """Members -> the id of the actor who joined at that enlargement step, read from the
+    points' labels ("IDN joins (29 members)"); synthetic steps are marked "+k"."""
+    import re
+
+    out: dict[int, str] = {}
+    rows = points.sort_values("n_members").drop_duplicates("n_members")
+    previous = None
+    for n, label in zip(rows["n_members"], rows["label"].astype(str), strict=True):
+        named = re.match(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*) joins\b", label)
+        if named:
+            out[int(n)] = named.group(1)
+        elif "synthetic" in label and previous is not None:
+            out[int(n)] = f"+{int(n) - previous}"
+        previous = int(n)
+    return out or None
 
 
 def _heatmap_axes(summary: pd.DataFrame) -> tuple[str, str] | None:

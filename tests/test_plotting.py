@@ -472,3 +472,19 @@ def test_figure_kinds_cover_every_standard_figure(run_dir, sweep_dir, compare_di
 def test_scenario_is_rebuilt_from_the_manifest(run_dir):
     scen = _results(run_dir).scenario
     assert scen == load_scenario(TINY)
+
+
+def test_who_joins_is_read_from_the_point_labels_and_shown_on_top():
+    points = pd.DataFrame({
+        "point": [0, 1, 2, 3], "label": ["base (28 members)", "IDN joins (29 members)",
+                                         "TKM joins (30 members)", "+3 synthetic (33 members)"],
+        "n_members": [28, 29, 30, 33],
+    })
+    joined = plotting._joined(points)
+    assert joined == {29: "IDN", 30: "TKM", 33: "+3"}
+    summary = points.assign(proposal="p", p_consensus=[0.4, 0.3, 0.2, 0.1], ci_low=0.0,
+                            ci_high=0.5)
+    fig = plotting.enlargement_curve(summary, joined=joined)
+    (top,) = fig.axes[0].child_axes
+    assert [t.get_text() for t in top.get_xticklabels()] == ["IDN", "TKM", "+3"]
+    assert_allclose(top.get_xticks(), [29, 30, 33])
