@@ -32,19 +32,23 @@ CASES = {
     "unknown proposal": (HEAD + 'proposals = ["nope"]\n',
                          "experiment.proposals[0]: unknown proposal 'nope'; allowed: deal"),
     "unknown factor kind": (_factor('kind = "weather"\n'), "factors[0]:"),
-    "unknown behaviour parameter": (_factor('kind = "behaviour"\nparameter = "mood"\nvalues = [1]\n'),
-                                    "factors[0].parameter:"),
+    "unknown behaviour parameter": (
+        _factor('kind = "behaviour"\nparameter = "mood"\nvalues = [1]\n'),
+        "factors[0].parameter:"),
     "behaviour value out of range": (
         _factor('kind = "behaviour"\nparameter = "stubbornness"\nvalues = [0.5, 1.5]\n'),
         "factors[0] (stubbornness).values: stubbornness = 1.5:"),
     "uncertainty range out of range": (
-        _factor('kind = "uncertainty"\nparameter = "position_sd"\nrange = [-1.0, 5.0]\nlevels = 3\n'),
+        _factor('kind = "uncertainty"\nparameter = "position_sd"\n'
+                'range = [-1.0, 5.0]\nlevels = 3\n'),
         "factors[0] (position_sd).range: position_sd = -1.0:"),
     "loss exponent as a range": (
-        _factor('kind = "behaviour"\nparameter = "loss_exponent"\nrange = [1.0, 2.0]\nlevels = 2\n'),
+        _factor('kind = "behaviour"\nparameter = "loss_exponent"\n'
+                'range = [1.0, 2.0]\nlevels = 2\n'),
         "loss_exponent takes the values 1 or 2"),
     "values and range": (
-        _factor('kind = "behaviour"\nparameter = "threshold"\nvalues = [0.1]\nrange = [0.0, 1.0]\n'),
+        _factor('kind = "behaviour"\nparameter = "threshold"\n'
+                'values = [0.1]\nrange = [0.0, 1.0]\n'),
         "give exactly one of values"),
     "neither values nor range": (_factor('kind = "behaviour"\nparameter = "threshold"\n'),
                                  "give exactly one of values"),
@@ -70,8 +74,9 @@ CASES = {
         "at most one enlargement factor"),
     "bad rule": (_factor('kind = "rule"\nvalues = [{kind = "unanimity-ish"}]\n'),
                  "factors[0].values[0]:"),
-    "rule with a stray parameter": (_factor('kind = "rule"\nvalues = [{kind = "consensus", k = 1}]\n'),
-                                    "factors[0].values[0].k: unknown key"),
+    "rule with a stray parameter": (
+        _factor('kind = "rule"\nvalues = [{kind = "consensus", k = 1}]\n'),
+        "factors[0].values[0].k: unknown key"),
     "duplicate factor names": (
         _factor('kind = "behaviour"\nparameter = "threshold"\nvalues = [0.1]\n')
         + '[[factors]]\nkind = "behaviour"\nparameter = "threshold"\nvalues = [0.2]\n',
