@@ -488,3 +488,12 @@ def test_who_joins_is_read_from_the_point_labels_and_shown_on_top():
     (top,) = fig.axes[0].child_axes
     assert [t.get_text() for t in top.get_xticklabels()] == ["IDN", "TKM", "+3"]
     assert_allclose(top.get_xticks(), [29, 30, 33])
+
+
+def test_same_results_give_the_same_files(run_dir, tmp_path):
+    for fmt in ("png", "svg", "pdf"):
+        a = plotting.write_standard_figures(run_dir, kind="summary", formats=(fmt,),
+                                            out=tmp_path / "a")
+        b = plotting.write_standard_figures(run_dir, kind="summary", formats=(fmt,),
+                                            out=tmp_path / "b")
+        assert a[0].read_bytes() == b[0].read_bytes()
