@@ -25,20 +25,20 @@ The rules of the conversion (docs/validation.md gives the reasons at more length
     several issues, not single issues, and every issue scored here has a recorded outcome.  The
     DEU salience of the Commission is therefore not used; an observer's salience enters nothing
     else in the kernel (the compromise weighs members only).
-  - every other actor with a stake (salience > 0) has a tension ``commission_tension`` (default
-    1) with it.  Member states and the Parliament bargain over the Commission's text rather than
-    defer to it: it exerts no
-    pull on their positions (influence weight ∝ 1 - T), and a text that only the Commission
-    backs (the text as tabled, in round 1) is discounted by the rival penalty β.  β, fitted, is
-    thus the premium the legislators demand over the status quo before they would adopt the
-    Commission's text unamended, which they rarely do.
+  - every other actor has a tension ``commission_tension`` (default 1) with it: the member
+    states and the Parliament bargain over the Commission's text rather than defer to it.  The
+    Commission then exerts no pull on positions (influence weight ∝ 1 - T), and a text that
+    only the Commission backs (the text as tabled, in round 1) is discounted by the rival
+    penalty β.  β, fitted, is the premium the legislators demand over the status quo before
+    they would adopt the Commission's text unamended, which they rarely do; at β ≥ 1 no one
+    with a stake accepts it (gains never exceed 1).
 * **European Parliament** (``EP``): under codecision (COD) a co-legislator whose approval the act
   needs, so a *member and veto player*: under unanimity its objection blocks like a state's; under
   qualified majority the rule is extended so that no coalition without the Parliament wins (its
   vote weight equals the states' total and the quota rises by as much, the members' count by
-  one).  The Lisbon blocking-minority floor is dropped then, since it would let three states and
-  the Parliament be outvoted.  Under consultation (CNS) the Parliament's opinion binds no one:
-  an *observer* that influences positions (when it is coded).
+  one).  The Lisbon blocking-minority floor is dropped then, since it would let the act pass
+  against the Parliament and up to two states.  Under consultation (CNS) the Parliament's
+  opinion binds no one: an *observer* that influences positions (when it is coded).
 * **Status quo**: the reference point ``rp``; when it is blank, 0, the end of the scale where
   143 of the file's 179 coded reference points lie (a rule stated on the inputs, never fitted
   to outcomes).
@@ -221,8 +221,7 @@ def issue_scenario_dict(
         "tensions": [
             {"pair": [a["id"], COMMISSION_ID], "value": commission_tension,
              "source": "legislators bargain over the Commission's text (cicasim.validate)"}
-            for a in actors
-            if a["id"] != COMMISSION_ID and a["salience"][DIMENSION] > 0 and commission_tension > 0
+            for a in actors if a["id"] != COMMISSION_ID and commission_tension > 0
         ],
         "proposals": [{
             "id": issue.issue,

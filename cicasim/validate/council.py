@@ -241,7 +241,8 @@ def council_at(data: CouncilData, when: date) -> Council:
             f"{data.source}: no Council rule for {when.isoformat()}; covered: from 1995-01-01"
         )
     states = [
-        s for s in data.states if s.joined <= when and not (s.member in LEFT and when >= LEFT[s.member])
+        s for s in data.states
+        if s.joined <= when and not (s.member in LEFT and when >= LEFT[s.member])
     ]
     names = {s.deu: s.name for s in states}
     codes = {s.deu: s.member for s in states}

@@ -190,7 +190,8 @@ def read_deu(path: str | Path) -> DeuData:
         shown = ", ".join(repr(c) for c in missing[:4]) + (" ..." if len(missing) > 4 else "")
         raise InputError(
             f"{src}: row 1 (header): missing column(s) {shown}; expected the DEU III layout "
-            f"(tab-separated, columns prnr, isnr, proc, counvte, intro, p<actor>, s<actor>, rp, out)"
+            "(tab-separated, columns prnr, isnr, proc, counvte, intro, p<actor>, s<actor>, rp, "
+            "out)"
         )
     dup = sorted({c for c in header if c and header.count(c) > 1})
     if dup:
