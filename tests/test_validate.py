@@ -242,6 +242,33 @@ def test_conversion_codecision_makes_parliament_a_veto_player(tmp_path):
     assert rule.wins(with_ep[None], votes, np.zeros(len(votes)))[0]
 
 
+def test_rule_extensions_for_the_parliament():
+    """Lisbon under codecision: the Parliament's veto by weight, members' count + 1, and no
+    blocking floor; QMV(10) takes the period's rule for acts not on a Commission proposal."""
+    from cicasim.validate.convert import issue_rule
+    from cicasim.validate.council import Council
+    from cicasim.validate.deu import DeuIssue
+
+    members = tuple(f"s{i}" for i in range(28))
+    council = Council(
+        period="EU-28 (Lisbon)", members=members, votes={m: 1.0 for m in members},
+        population={m: 10.0 for m in members},
+        qmv={"kind": "qualified-majority", "min_members": 16, "min_population_share": 0.65,
+             "blocking_min": 4},
+        qmv10={"kind": "qualified-majority", "min_members": 21, "min_population_share": 0.65},
+        names={m: m for m in members}, codes={m: m.upper() for m in members},
+    )
+    issue = DeuIssue(proposal="d16", issue="d16i1", name="", procedure="COD", rule="QMV",
+                     date=date(2016, 1, 1), positions={}, saliences={}, reference=0.0,
+                     outcome=None)
+    assert issue_rule(issue, council, parliament_veto=True) == {
+        "kind": "qualified-majority", "min_members": 17, "min_population_share": 0.65,
+        "quota": 29.0}
+    assert issue_rule(issue, council, parliament_veto=False) == council.qmv
+    ten = DeuIssue(**{**issue.__dict__, "rule": "QMV(10)"})
+    assert issue_rule(ten, council, parliament_veto=False) == council.qmv10
+
+
 def test_conversion_unanimity_and_blank_reference(tmp_path):
     _, _, sc = _hand_scenario(tmp_path, rule="Unan", rp="")
     assert sc.proposals[0].rule.kind == "consensus"
@@ -379,3 +406,11 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     rc = main(["validate", "deu", str(deu), "--council", str(weights), "--folds", "9"])
     err = capsys.readouterr().err
     assert rc == 2 and "--folds: 9 folds need at least 9 proposals" in err
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine", encoding="utf-8")
+    rc = main(["validate", "deu", str(deu), "--council", str(weights), "--no-cv", "--out",
+               str(busy)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "busy: exists and is not an empty directory" in err
+    assert [p.name for p in busy.iterdir()] == ["notes.txt"]

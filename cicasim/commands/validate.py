@@ -101,8 +101,12 @@ def run(args: argparse.Namespace) -> int:
             f"{args.file} has {n_props}"
         )
     tty = sys.stderr.isatty()
+    if args.out is not None:
+        _check_out(args.out)
     report = validate_deu(
-        data, council, params,
+        data=data,
+        council=council,
+        params=params,
         replications=args.replications,
         seed=seed,
         cross_validation=not args.no_cv,
@@ -118,6 +122,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print(report, args.out)
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an unusable --out before the computation (the same rule as the writer's)."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                              and not (out / "manifest.json").exists())):
+        raise InputError(
+            f"{out}: exists and is not an empty directory or a cicasim results directory; "
+            "give a new or empty one"
+        )
 
 
 def _write(report, out: Path, inputs: list[Path | None]) -> None:

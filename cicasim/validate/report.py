@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cicasim.errors import InputError
 from cicasim.validate.baselines import compromise, weighted_median
 from cicasim.validate.convert import issue_scenario, status_quo, tabled_text
 from cicasim.validate.council import Council, CouncilData, council_at
@@ -127,10 +128,10 @@ def _conditions(issue: DeuIssue, council: Council, capability: dict[str, float])
 
 
 def validate_deu(
+    *,
     data: DeuData,
     council: CouncilData,
     params: ParamSet,
-    *,
     replications: int,
     seed: int,
     cross_validation: bool = True,
@@ -144,7 +145,7 @@ def validate_deu(
     t0 = time.perf_counter()
     issues = data.with_outcome()
     if not issues:
-        raise_empty(data)
+        _raise_empty(data)
     councils = {i.issue: council_at(council, i.date) for i in issues}
     conv = dict(
         max_rounds=params.max_rounds,
@@ -220,9 +221,7 @@ def validate_deu(
     )
 
 
-def raise_empty(data: DeuData) -> None:
-    from cicasim.errors import InputError
-
+def _raise_empty(data: DeuData) -> None:
     raise InputError(f"{data.path}: no issue has an outcome (column 'out'); nothing to score")
 
 
