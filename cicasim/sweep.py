@@ -372,9 +372,9 @@ class Plan:
             if isinstance(f, EnlargementFactor):
                 s = self._path_scenarios[v]
             elif isinstance(f, BehaviourFactor):
-                behaviour[f.parameter] = v
+                behaviour[f.parameter] = int(v) if f.parameter == "loss_exponent" else float(v)
             elif isinstance(f, UncertaintyFactor):
-                uncertainty[f.parameter] = v
+                uncertainty[f.parameter] = float(v)
             elif isinstance(f, RuleFactor):
                 rule = v
         update: dict[str, Any] = {}
