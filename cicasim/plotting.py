@@ -298,13 +298,16 @@ def blocking_bars(
     labels = [_label(scenario, a) for a in sub["actor"]]
     ax.barh(labels, sub["frequency"], color=MEMBER_COLOUR, height=0.7, label="members")
     for y, f in enumerate(sub["frequency"]):
-        ax.text(f + 0.01, y, f"{f:.2f}", va="center", fontsize=8)
-    ax.set_xlim(0, 1.08)
+        ax.annotate(f"{f:.2f}", (f, y), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    # the 0-1 scale, zoomed in when every member blocks rarely (the numbers are printed)
+    peak = float(sub["frequency"].max()) if n else 0.0
+    ax.set_xlim(0, 1.08 if peak > 0.7 else max(0.3, round(1.25 * peak + 0.05, 1)))
     ax.set_ylim(-0.6, n - 0.4)
     ax.grid(axis="y", visible=False)
     ax.set_ylabel("Member")
     ax.set_xlabel("Blocking frequency (share of replications: objected, proposal failed)")
-    ax.set_title(f"Who blocks: {_proposal_title(scenario, proposal, width=55)}", loc="left")
+    ax.set_title("Who blocks: " + _wrapped_title(scenario, proposal, width=52), loc="left")
     return fig
 
 
