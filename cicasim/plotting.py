@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import textwrap
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -226,8 +227,6 @@ def _proposal_title(scenario: Scenario | None, proposal_id: str, *, width: int =
 
 def _wrapped_title(scenario: Scenario | None, proposal_id: str, *, width: int = 30) -> str:
     """The proposal's title on at most two lines of ``width`` characters (for tick labels)."""
-    import textwrap
-
     lines = textwrap.wrap(_proposal_title(scenario, proposal_id, width=1000), width)
     if len(lines) > 2:
         lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" …")]
@@ -253,12 +252,12 @@ def blocking_frequencies(replications: pd.DataFrame, *, members: Sequence[str]) 
     rows = []
     for pid in _proposals(replications):
         sub = replications[replications["proposal"] == pid]
-        failed = ~sub["passed"].to_numpy(bool)
-        objectors = [set(s.split(";")) if s else set() for s in sub["objectors"]]
         n = len(sub)
+        failed = sub.loc[~sub["passed"].to_numpy(bool), "objectors"].fillna("")
+        counts = failed[failed != ""].str.split(";").explode().value_counts()
         for a in members:
-            k = sum(1 for f, obj in zip(failed, objectors, strict=True) if f and a in obj)
-            rows.append({"proposal": pid, "actor": a, "frequency": k / n if n else 0.0})
+            rows.append({"proposal": pid, "actor": a,
+                         "frequency": int(counts.get(a, 0)) / n if n else 0.0})
     return pd.DataFrame(rows, columns=["proposal", "actor", "frequency"])
 
 
@@ -279,8 +278,6 @@ def blocking_bars(
     n = len(sub)
     note = ""
     if observers:
-        import textwrap
-
         names = ", ".join(_label(scenario, a) for a in observers)
         note = textwrap.fill(
             f"Observers, in the talks but without a vote, so never blocking: {names}.", 95
