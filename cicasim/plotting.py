@@ -1,8 +1,9 @@
 """Figures from results on disk: each function takes tables (pandas) or a scenario and returns a
 matplotlib :class:`~matplotlib.figure.Figure`.
 
-This is the only module that imports matplotlib, and only the command line imports it (lazily),
-as Mesa's ``app.py`` and SALib's ``plotting/`` keep figures at the edge.  Figures are built as
+This is the only module that imports matplotlib, and only the command line (``cicasim plot``,
+``report``, ``--plots``) imports it, lazily, as Mesa's ``app.py`` and SALib's ``plotting/`` keep
+figures at the edge.  Figures are built as
 plain ``Figure`` objects on the Agg canvas, never through ``pyplot``: rendering is headless, no
 global figure registry fills up, and the caller's backend is left alone.
 
@@ -269,7 +270,8 @@ def blocking_bars(
 
     ``blocking`` has columns proposal, actor, frequency (``blocking.parquet`` of a sweep point,
     or :func:`blocking_frequencies` of a run).  Observers never vote, so they never block; they
-    are listed in their own panel so a reader does not take their absence for an oversight.
+    are named apart, in a note under the bars, so a reader does not take their absence for an
+    oversight.
     """
     sub = blocking[blocking["proposal"] == proposal].sort_values(
         ["frequency", "actor"], ascending=[True, False]
