@@ -79,7 +79,7 @@ def run_block(neg: Negotiation, *, seed: int, point: int, block: int, rows: int)
         dimensions=len(neg.dimensions),
         rows=slice(0, rows),
     )
-    return negotiate(neg, draws.start(tension=bool(neg.tension_sd.any())), draws.rounds())
+    return negotiate(neg, draws.start(), draws.rounds())
 
 
 @dataclass(frozen=True)

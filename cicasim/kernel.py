@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cicasim.loops import influence_update, pair_arrays, vote_margins
 from cicasim.rules import Rule, VoteContext
 
 __all__ = [
@@ -32,9 +33,7 @@ __all__ = [
     "Outcome",
     "RoundDraws",
     "compromise_point",
-    "holdup_probability",
     "influence",
-    "rival_penalty_term",
     "StartDraws",
     "State",
     "initial_state",
@@ -102,7 +101,7 @@ class StartDraws:
 
     position: np.ndarray  # (B, N, D)
     capability: np.ndarray  # (B, N)
-    tension: np.ndarray  # (B, N, N), symmetric, zero diagonal, unit variance off it
+    factors: np.ndarray  # (B, N, M): pair noise of tensions is a_i·a_j / sqrt(M)
 
 
 @dataclass(frozen=True)
@@ -167,17 +166,19 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
     """Apply this replication's draws to the uncertain inputs.
 
     Positions get normal noise (clipped to 0-100), capabilities mean-preserving lognormal noise,
-    tensions normal noise (clipped to 0-1).
+    tensions the factor noise of :mod:`cicasim.draws` (clipped to 0-1).
     """
     sd = neg.position_sd[None, :, None]
     x0 = np.clip(neg.position[None] + sd * draws.position, 0.0, 100.0)
     csd = neg.capability_sd[None, :]
     c = neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
-    T = np.clip(neg.tension[None] + neg.tension_sd[None] * draws.tension, 0.0, 1.0)
     b, n, dd = x0.shape
-    A = c[:, None, :] * (1.0 - T)
-    if not np.isfinite(neg.confidence_bound).any():
-        A /= A.sum(axis=-1, keepdims=True)  # fixed over the rounds: normalise once
+    T = np.empty((b, n, n))
+    A = np.empty((b, n, n))
+    bounded = bool(np.isfinite(neg.confidence_bound).any())
+    # without bounded confidence the weights are fixed over the rounds: normalise them once
+    pair_arrays(neg.tension, neg.tension_sd, draws.factors, bool(neg.tension_sd.any()), c,
+                not bounded, T, A)
     supporters = np.zeros((b, n), dtype=bool)
     supporters[:, neg.sponsor] = True
     return State(
@@ -200,29 +201,6 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
     )
 
 
-def rival_penalty_term(neg: Negotiation, st: State) -> np.ndarray:
-    """ρ_i = β_i · capability-weighted mean tension from i to last round's supporters (j ≠ i).
-
-    Relations colour evaluation: states discount texts backed by their rivals (Bueno de
-    Mesquita 2011 on perceived threat; Gray, Lindstädt & Slapin 2017 on heterogeneity).
-    """
-    w = st.c * st.supporters  # (B, N)
-    num = np.einsum("bij,bj->bi", st.T, w)  # T_ii = 0, so j = i adds nothing
-    den = w.sum(axis=-1, keepdims=True) - w
-    mean = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
-    return neg.rival_penalty[None] * mean
-
-
-def holdup_probability(neg: Negotiation, st: State) -> np.ndarray:
-    """P(hold-up)_i = h_i · max_j T_ij over supporting members j ≠ i (issue linkage: a state
-    blocks an unrelated text to gain leverage over a rival, the SAARC pattern; Häge 2013)."""
-    if not neg.holdup_rate.any():
-        return np.zeros(st.supporters.shape)
-    sup = st.supporters & neg.member[None]
-    tmax = np.where(sup[:, None, :], st.T, 0.0).max(axis=-1)
-    return neg.holdup_rate[None] * tmax
-
-
 def compromise_point(neg: Negotiation, st: State, objection: np.ndarray) -> np.ndarray:
     """Achen's (2006) compromise point: capability × salience weighted mean of the members'
     positions per dimension, objectors weighted by (1 + γ)."""
@@ -232,26 +210,22 @@ def compromise_point(neg: Negotiation, st: State, objection: np.ndarray) -> np.n
     return np.divide(z, tot, out=st.p.copy(), where=tot > 0)
 
 
-def influence(neg: Negotiation, st: State) -> np.ndarray:
+def influence(neg: Negotiation, st: State, running: np.ndarray | None = None) -> np.ndarray:
     """Synchronous Friedkin-Johnsen update with bounded confidence (Friedkin & Johnsen 1990;
     Hegselmann & Krause 2002):
 
     x_i <- λ_i x_i(0) + (1 - λ_i)[(1 - μ_i) x_i + μ_i Σ_j W_ij x_j],
     W_ij ∝ c_j (1 - T_ij) 1[d_ij <= ε_i], rows normalised; observers are sources too.
-    Every actor updates from the same previous state, so agent order cannot matter.
+    Every actor updates from the same previous state, so agent order cannot matter.  Rows not
+    ``running`` keep their positions.
     """
-    eps = neg.confidence_bound
-    if np.isfinite(eps).any():
-        diff = st.x[:, :, None, :] - st.x[:, None, :, :]
-        d = np.sqrt((diff * diff).sum(axis=-1))
-        W = st.A * (d <= eps[None, :, None])
-        W /= W.sum(axis=-1, keepdims=True)  # W_ii = c_i > 0 keeps every row positive
-    else:
-        W = st.A  # normalised once in initial_state
-    social = np.einsum("bij,bjd->bid", W, st.x)
-    mu = neg.influence_rate[None, :, None]
-    lam = neg.stubbornness[None, :, None]
-    return lam * st.x0 + (1.0 - lam) * ((1.0 - mu) * st.x + mu * social)
+    if running is None:
+        running = np.ones(st.x.shape[0], dtype=bool)
+    out = np.empty_like(st.x)
+    bounded = bool(np.isfinite(neg.confidence_bound).any())
+    influence_update(st.A, st.x, st.x0, neg.stubbornness, neg.influence_rate,
+                     neg.confidence_bound, bounded, running, out)
+    return out
 
 
 def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
@@ -263,17 +237,20 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     t = st.t + 1
     run = st.status == RUNNING
     member = neg.member[None]
-    # 1. evaluate: gain of the text over the status quo
+    # 1-3. evaluate (gain over q), relations (rival penalty ρ, hold-up) and the noisy vote
+    #   U_i(z) = -Σ_k s_ik (|x_ik - z_k| / 100)^a_i  (Thomson et al. 2006; KTAB)
+    #   ρ_i = β_i × capability-weighted mean tension from i to last round's supporters j ≠ i:
+    #     states discount texts their rivals back (Bueno de Mesquita 2011; Gray, Lindstädt &
+    #     Slapin 2017)
+    #   hold-up with probability h_i max_j T_ij over supporting members: issue linkage, a state
+    #     blocks an unrelated text to gain leverage over a rival (the SAARC pattern; Häge 2013)
+    #   margin = gain - ρ + σ z - θ
     q = np.broadcast_to(neg.q, st.p.shape)
-    gain = utility(st.x, neg.salience[None], neg.loss_exponent, st.p) - utility(
-        st.x, neg.salience[None], neg.loss_exponent, q
-    )
-    # 2. relations: rival penalty and hold-up
-    rho = rival_penalty_term(neg, st)
-    held = draws.holdup < holdup_probability(neg, st)
-    # 3. vote (members only; the sponsor stands by its own text)
-    u = gain - rho + neg.vote_noise[None] * draws.noise
-    margin = u - neg.threshold[None]
+    margin = np.empty(st.supporters.shape)
+    held = np.empty(st.supporters.shape, dtype=bool)
+    vote_margins(st.x, neg.salience, neg.loss_exponent, st.p, neg.q, st.T, st.c, st.supporters,
+                 neg.member, neg.rival_penalty, neg.holdup_rate, neg.vote_noise, neg.threshold,
+                 draws.noise, draws.holdup, margin, held)
     accept = (margin >= 0) & ~held
     abstain = (margin < 0) & (margin >= -neg.abstention_band[None]) & ~held
     accept[:, neg.sponsor] = True
@@ -332,7 +309,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     going &= ~withdraw
     new.p = np.where(going[:, None], p_next, st.p)
     # 7. influence, synchronously
-    new.x = np.where(going[:, None, None], influence(neg, st), st.x)
+    new.x = influence(neg, st, going)
     return new
 
 

@@ -85,7 +85,7 @@ class NegotiationModel(mesa.Model):
             master=seed, point=point, block=block, proposal=neg.proposal, actors=neg.actor_ids,
             dimensions=len(neg.dimensions), rows=slice(row, row + 1),
         )
-        self.state = initial_state(neg, draws.start(tension=bool(neg.tension_sd.any())))
+        self.state = initial_state(neg, draws.start())
         self._rounds = draws.rounds()
         for i, a in enumerate(scenario.actors):
             StateAgent(self, index=i, actor_id=a.id, name=a.name or a.id,

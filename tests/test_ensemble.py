@@ -13,7 +13,9 @@ from cicasim.baselines import compromise, weighted_median
 from cicasim.draws import BLOCK
 from cicasim.enlargement import new_actor
 from cicasim.ensemble import run_ensemble, run_proposal, summarise, wilson
-from cicasim.kernel import PASSED
+from cicasim.draws import BlockDraws
+from cicasim.kernel import PASSED, initial_state
+from cicasim.setup import negotiation
 from cicasim.scenario import Actor, PartnerTension, load_scenario
 
 TINY = load_scenario(DATA / "tiny.toml")
@@ -204,13 +206,13 @@ def test_passed_means_status_passed():
 def test_pair_noise_is_standardised_and_uncorrelated():
     """The factor construction of tension noise (cicasim.draws): unit variance, zero mean,
     no correlation between two pairs sharing an actor, exact symmetry."""
-    from cicasim.draws import BlockDraws
-
-    d = BlockDraws(master=1, point=0, block=0, proposal="p", actors=["A", "B", "C", "D"],
+    s = make_scenario([50.0] * 4, default_tension=0.5, uncertainty={"tension_sd": 0.01})
+    neg = negotiation(s, "p")
+    d = BlockDraws(master=1, point=0, block=0, proposal="p", actors=neg.actor_ids,
                    dimensions=1).start()
-    t = d.tension
+    t = (initial_state(neg, d).T - 0.5) / 0.01
     assert_array_equal(t, np.swapaxes(t, 1, 2))
-    assert_array_equal(t[:, range(4), range(4)], 0.0)
+    assert_array_equal(t[:, range(4), range(4)], -50.0)  # the diagonal is zero tension
     ab, ac = t[:, 0, 1], t[:, 0, 2]
     assert abs(ab.mean()) < 4 / np.sqrt(BLOCK)
     assert abs(ab.var() - 1) < 0.15

@@ -89,7 +89,7 @@ def test_sponsor_withdraws_when_the_compromise_is_worse_than_the_status_quo():
 def _zero_start(neg):
     n, d = neg.position.shape
     return initial_state(neg, StartDraws(np.zeros((1, n, d)), np.zeros((1, n)),
-                                         np.zeros((1, n, n))))
+                                         np.zeros((1, n, 8))))
 
 
 def _iterate(neg, steps=3000):
