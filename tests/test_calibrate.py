@@ -176,6 +176,20 @@ def test_palestine_is_imputed_and_flagged(text):
     assert set(pse["blocs"]) >= {"ArabLeague", "OIC"}
 
 
+def test_actor_position_sd_only_where_it_differs_from_the_scenario_wide_one(text):
+    # a copy of the scenario-wide value in every actor would make an experiment's `position_sd`
+    # uncertainty factor do nothing; Palestine's imputed alignment raises its own by 5
+    doc = tomllib.loads(text)
+    wide = doc["uncertainty"]["position_sd"]
+    own = {a["id"]: a["uncertainty"] for a in doc["actors"] if "uncertainty" in a}
+    assert set(own) == {"PSE"}
+    np.testing.assert_allclose(own["PSE"]["position_sd"], wide + 5.0)
+    np.testing.assert_allclose(own["PSE"]["capability_sd"], 0.5)
+    scenario = parse_scenario(doc, "<test>")
+    sds = {a.id: a.uncertainty.position_sd for a in scenario.actors}
+    assert all(v is None for k, v in sds.items() if k != "PSE")
+
+
 def test_every_number_carries_a_comment(text):
     import re
 

@@ -125,6 +125,28 @@ def test_deu_import_synthetic(tmp_path, capsys):
     assert "# DEU pde" in out
 
 
+def test_deu_import_negotiates_with_the_validation_parameter_set(tmp_path, capsys):
+    from cicasim.validate.params import load_params
+
+    f = _deu_file(tmp_path)
+    rc, out, err = _run(["import", "deu", str(f), "--issue", "d00001i1"], capsys)
+    assert rc == 0, err
+    doc = tomllib.loads(out)
+    params = load_params()
+    assert doc["behaviour"] == params.behaviour
+    s = parse_scenario(doc, "deu")
+    # fitted values of cicasim/validate/params.toml (docs/validation.md)
+    np.testing.assert_allclose(
+        [s.behaviour.rival_penalty, s.behaviour.amendment_step, s.behaviour.stubbornness],
+        [params.behaviour[k] for k in ("rival_penalty", "amendment_step", "stubbornness")],
+    )
+    assert s.proposals[0].max_rounds == params.max_rounds
+    assert s.actor("COM").salience == {"issue": 0.0}
+    com = next(ln for ln in out.splitlines() if ln.startswith("issue = 0.0") and "Commission" in ln)
+    assert "0: the Commission never withdraws a single issue (docs/validation.md)" in com
+    assert "DEU scom / 100" not in out
+
+
 def test_deu_unknown_issue_and_missing_council(tmp_path, capsys):
     f = _deu_file(tmp_path)
     rc, _, err = _run(["import", "deu", str(f), "--issue", "nope"], capsys)

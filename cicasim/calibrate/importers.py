@@ -169,11 +169,14 @@ def deu_mapping(
 
     ``council`` is the Council weights table and ``population`` the World Bank population table
     (needed for the Lisbon rule); by default they are looked up beside the DEU folder, as laid
-    out in the public data folder (``eu_council/council_weights.csv``, ``worldbank/``).
+    out in the public data folder (``eu_council/council_weights.csv``, ``worldbank/``).  The
+    behaviour and conversion settings are those of the shipped ``validation`` parameter set
+    (fitted on DEU III, docs/validation.md), so the issue negotiates as in ``cicasim validate``.
     """
     from cicasim.validate.convert import COMMISSION_ID, issue_scenario_dict
     from cicasim.validate.council import council_at, read_council
     from cicasim.validate.deu import read_deu
+    from cicasim.validate.params import load_params
 
     path = Path(path)
     data = read_deu(path)
@@ -193,8 +196,16 @@ def deu_mapping(
                          "population_nice_millions)")
     cdata = read_council(council, population=population)
     c = council_at(cdata, iss.date)
-    mapping = issue_scenario_dict(iss, capability=data.capability, council=c)
+    params = load_params()
+    mapping = issue_scenario_dict(
+        iss, capability=data.capability, council=c, behaviour=params.behaviour,
+        uncertainty=params.uncertainty, max_rounds=params.max_rounds,
+        commission_tension=params.commission_tension,
+    )
     notes: Notes = {}
+    if "behaviour" in mapping:
+        notes[("behaviour",)] = (f"the `{params.name}` parameter set, fitted on DEU III "
+                                 "(cicasim/validate/params.toml, docs/validation.md)")
     for a in mapping["actors"]:
         code = _deu_code(a["id"])
         coded = code in iss.positions
@@ -206,8 +217,12 @@ def deu_mapping(
         else:
             notes[("actors", a["id"], "position", "issue")] = (
                 f"DEU p{code}" if coded else "not coded: the status quo, for form")
-        notes[("actors", a["id"], "salience", "issue")] = (
-            f"DEU s{code} / 100" if coded else "not coded: no stake")
+        if a["id"] == COMMISSION_ID:
+            notes[("actors", a["id"], "salience", "issue")] = (
+                "0: the Commission never withdraws a single issue (docs/validation.md)")
+        else:
+            notes[("actors", a["id"], "salience", "issue")] = (
+                f"DEU s{code} / 100" if coded else "not coded: no stake")
         if "votes" in a:
             notes[("actors", a["id"], "votes")] = f"Council weights, {c.period}"
         if "population" in a:
@@ -239,7 +254,12 @@ def render_mapping(data: dict[str, Any], notes: Notes, *, header: list[str], sou
     doc.add(tomlkit.nl())
     for key in ("scenario", "behaviour", "uncertainty"):
         if key in data:
-            doc.add(key, data[key])
+            t = tomlkit.table()
+            if (key,) in notes:
+                t.add(tomlkit.comment(notes[(key,)]))
+            for k, v in data[key].items():
+                t.add(k, _item(v, notes.get((key, k))))
+            doc.add(key, t)
     aot = tomlkit.aot()
     for d in data["dimensions"]:
         aot.append(_table(d))

@@ -16,7 +16,7 @@ import tomlkit
 
 from cicasim.calibrate.pipeline import Calibrated, Noted
 from cicasim.errors import InputError
-from cicasim.scenario import parse_scenario
+from cicasim.scenario import Uncertainty, parse_scenario
 
 __all__ = ["render", "write_atomic"]
 
@@ -90,6 +90,8 @@ def render(cal: Calibrated, *, command: str) -> str:
         dims.append(t)
     doc.add("dimensions", dims)
 
+    wide = cal.uncertainty.get("position_sd")
+    wide_position_sd = Uncertainty().position_sd if wide is None else wide.value
     actors = tomlkit.aot()
     for a in cal.actors:
         t = tomlkit.table()
@@ -110,11 +112,15 @@ def render(cal: Calibrated, *, command: str) -> str:
         for k, v in a.salience.items():
             _add(sal, k, v)
         t.add("salience", sal)
+        # an actor's own s.d. only where it differs from the scenario-wide one: a written copy
+        # would hide the actor from an experiment's scenario-wide `position_sd` factor
         u = tomlkit.table()
-        _add(u, "position_sd", a.position_sd)
+        if a.position_sd.value != wide_position_sd:
+            _add(u, "position_sd", a.position_sd)
         if a.capability_sd is not None:
             _add(u, "capability_sd", a.capability_sd)
-        t.add("uncertainty", u)
+        if u:
+            t.add("uncertainty", u)
         actors.append(t)
     doc.add("actors", actors)
 
