@@ -171,3 +171,20 @@ def test_cli_compare_no_shared_proposal(tmp_path, capsys):
     rc = main(["compare", str(TINY), str(b), "--seed", "1", "-n", "10", "-j", "1"])
     err = capsys.readouterr().err
     assert rc == 2 and "share no proposal" in err
+
+
+def test_cli_compare_plots(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    rc = main(["compare", str(TINY), "--enlarge", "--seed", "5", "-n", "200", "-j", "1",
+               "--out", str(out), "--plots"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["comparison.png"]
+    assert (out / "figures" / "comparison.png").stat().st_size > 0
+
+
+def test_cli_compare_plots_need_out(tmp_path, capsys):
+    rc = main(["compare", str(TINY), "--enlarge", "--seed", "5", "-n", "10", "-j", "1",
+               "--plots"])
+    captured = capsys.readouterr()
+    assert rc == 2 and not captured.out
+    assert captured.err == "cicasim: error: --plots: needs --out DIR to write the figures into\n"

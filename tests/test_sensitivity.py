@@ -109,3 +109,23 @@ def test_sensitivity_samples_must_be_a_power_of_two(tmp_path, capsys):
     rc = main(["sensitivity", str(exp), "--workers", "1"])
     err = capsys.readouterr().err
     assert rc == 2 and "sensitivity: samples must be a power of two (got 6)" in err
+
+
+def test_sensitivity_plots(tmp_path, capsys):
+    exp = tmp_path / "s.toml"
+    exp.write_text(EXPERIMENT.replace("replications = 200", "replications = 50"),
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    rc = main(["sensitivity", str(exp), "--out", str(out), "--workers", "1", "--plots"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["sobol.png"]
+    assert (out / "figures" / "sobol.png").stat().st_size > 0
+
+
+def test_sensitivity_plots_need_out(tmp_path, capsys):
+    exp = tmp_path / "s.toml"
+    exp.write_text(EXPERIMENT, encoding="utf-8")
+    rc = main(["sensitivity", str(exp), "--workers", "1", "--plots"])
+    captured = capsys.readouterr()
+    assert rc == 2 and not captured.out and not (tmp_path / "out").exists()
+    assert captured.err == "cicasim: error: --plots: needs --out DIR to write the figures into\n"

@@ -4,7 +4,8 @@ Both sides run the same replications with the same seed, so the states they shar
 random numbers (common random numbers) and the difference gets a paired 95% interval (Newcombe
 1998, method 10), much narrower than the two sides' own Wilson intervals would suggest.
 B is a second scenario file, or --enlarge (A after all its [[enlargement]] steps) or --steps K
-(A after its first K steps).  ΔP = P(B) − P(A).
+(A after its first K steps).  ΔP = P(B) − P(A).  With --out, --plots also draws the comparison
+figure into the results directory's figures/.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", "-o", type=Path, help="write comparison.parquet and a manifest")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--plots", action="store_true", help="with --out: also write the standard figures"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
     modes = sum([args.b is not None, args.enlarge, args.steps is not None])
     if modes != 1:
         raise InputError("compare: give exactly one of a scenario B, --enlarge or --steps K")
+    if args.plots and not args.out:
+        raise InputError("--plots: needs --out DIR to write the figures into")
     seed, drawn = resolve_seed(args.seed)
     scen_a = load_scenario(args.a)
     inputs = {Path(args.a).name: Path(args.a).read_text(encoding="utf-8")}
@@ -98,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
                 replications=args.replications, proposals=[r.proposal for r in rows],
                 enlarge=args.enlarge, steps=args.steps,
             ))
+            if args.plots:
+                from cicasim.plotting import write_standard_figures
+
+                write_standard_figures(tmp)
     if args.json:
         json.dump({
             "a": label_a, "b": label_b, "seed": seed, "replications": args.replications,

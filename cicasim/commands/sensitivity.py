@@ -4,7 +4,8 @@ First-order (S1) and total (ST) indices per proposal and factor with bootstrap c
 intervals (SALib: Saltelli sampling and sobol.analyze, seeded from the experiment's seed).  The
 experiment's [sensitivity] table sets the base sample size N (a power of two; the design has
 N × (factors + 2) points), second-order indices and the bootstrap.  With --out the runs are kept
-(the sweep layout plus sobol.parquet) and can be resumed.
+(the sweep layout plus sobol.parquet) and can be resumed; --plots then also draws the Sobol
+figure into its figures/.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replications per point and proposal (overrides the file)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--plots", action="store_true", help="with --out: also write the standard figures"
+    )
 
 
 def _fmt(x: float) -> str:
@@ -39,9 +43,12 @@ def _fmt(x: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cicasim.errors import InputError
     from cicasim.sensitivity import plan_sensitivity, run_sensitivity
     from cicasim.sweep import check_directory, make_executor
 
+    if args.plots and not args.out:
+        raise InputError("--plots: needs --out DIR to write the figures into")
     plan = plan_sensitivity(args.experiment, replications=args.replications)
     if args.out:
         check_directory(args.out, plan, kind="sensitivity", resume=args.resume)
@@ -53,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
                 result = run_sensitivity(
                     plan, out=out, executor=executor, resume=args.resume, progress=update
                 )
+    if args.plots:
+        from cicasim.plotting import write_standard_figures
+
+        write_standard_figures(args.out)
     records = json.loads(result.table.to_json(orient="records"))
     if args.json:
         json.dump({
