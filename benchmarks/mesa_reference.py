@@ -66,7 +66,7 @@ class StateAgent(mesa.Agent):
 
     def __init__(self, model: NegotiationModel, actor: Actor, *, index: int) -> None:
         super().__init__(model)
-        sc, dims = model.scenario, model.dimensions
+        sc, dims = model.spec, model.dimensions
         self.index = index
         self.actor_id = actor.id
         self.member = actor.role == "member"
@@ -175,7 +175,7 @@ class NegotiationModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, proposal_id: str, *, rng) -> None:
         super().__init__(rng=rng)
-        self.scenario = scenario
+        self.spec = scenario
         self.proposal = prop = scenario.proposal(proposal_id)
         self.dimensions = [t.dimension for t in prop.touches]
         self.p0 = [t.position for t in prop.touches]
@@ -206,7 +206,7 @@ class NegotiationModel(mesa.Model):
     def _draw_tensions(self) -> None:
         """This replication's tensions: normal noise per pair, clipped to 0-1; then each
         actor's trust in every actor (itself included), c_j (1 - T_ij), fixed for the run."""
-        sc = self.scenario
+        sc = self.spec
         base: dict[frozenset[str], tuple[float, float]] = {}
         for t in sc.tensions:
             sd = sc.uncertainty.tension_sd if t.sd is None else t.sd
