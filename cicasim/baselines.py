@@ -12,9 +12,7 @@ import numpy as np
 __all__ = ["compromise", "weighted_median"]
 
 
-def compromise(
-    *, position: np.ndarray, salience: np.ndarray, capability: np.ndarray
-) -> np.ndarray:
+def compromise(*, position: np.ndarray, salience: np.ndarray, capability: np.ndarray) -> np.ndarray:
     """Σ_i c_i s_i x_i / Σ_i c_i s_i over actors (axis -2 of ``position``/``salience`` when they
     are 2-D: actors × dimensions).  Returns NaN where every weight is zero."""
     x = np.asarray(position, float)

@@ -15,8 +15,8 @@ with ``key`` a stable 63-bit hash of the identifier.  Consequences:
 Draws are single precision (they are noise, not state; the dynamics run in double precision).
 Every block draws full ``BLOCK``-sized vectors in a fixed order, whatever the dynamics do, so a
 single traced replication sees exactly the numbers the ensemble saw: per actor, its position
-noise ``(BLOCK, D)``, its capability noise, its ``(BLOCK, M)`` tension factors, then, for rounds 1-2,
-3-4, 5-8, 9-16, ..., vote noise ``(BLOCK, k)`` and hold-up uniforms ``(BLOCK, k)``.
+noise ``(BLOCK, D)``, its capability noise, its ``(BLOCK, M)`` tension factors, then, for
+rounds 1-2, 3-4, 5-8, 9-16, ..., vote noise ``(BLOCK, k)`` and hold-up uniforms ``(BLOCK, k)``.
 
 Pairwise tension noise stays keyed per actor: each actor draws a ``(BLOCK, M)`` factor matrix
 ``a_i`` and the pair's noise is ``a_i·a_j / sqrt(M)``: symmetric, mean zero, unit variance,
@@ -33,7 +33,15 @@ import numpy as np
 
 from cicasim.kernel import RoundDraws, StartDraws
 
-__all__ = ["BLOCK", "FACTORS", "ROUND_CHUNKS", "ROUNDS_PER_DRAW", "BlockDraws", "key", "seed_sequence"]
+__all__ = [
+    "BLOCK",
+    "FACTORS",
+    "ROUND_CHUNKS",
+    "ROUNDS_PER_DRAW",
+    "BlockDraws",
+    "key",
+    "seed_sequence",
+]
 
 #: Replications per block: part of the random-number layout, so fixed.
 BLOCK = 1024
@@ -75,7 +83,9 @@ class BlockDraws:
         rows: slice | np.ndarray | None = None,
     ) -> None:
         self._gens = [
-            np.random.Generator(np.random.PCG64(seed_sequence(master, point, block, key(proposal), key(a))))
+            np.random.Generator(
+                np.random.PCG64(seed_sequence(master, point, block, key(proposal), key(a)))
+            )
             for a in actors
         ]
         self._d = dimensions

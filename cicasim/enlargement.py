@@ -78,9 +78,7 @@ def new_actor(scenario: Scenario, actor: Actor, tensions: list[PartnerTension]) 
     data = scenario.model_dump()
     data["actors"].append(actor.model_dump())
     for t in tensions:
-        data["tensions"].append(
-            {"pair": (actor.id, t.other), "value": t.value, "source": t.source}
-        )
+        data["tensions"].append({"pair": (actor.id, t.other), "value": t.value, "source": t.source})
     return _rebuild(scenario, actors=data["actors"], tensions=data["tensions"])
 
 
@@ -105,8 +103,13 @@ PRIORS: dict[str, Callable[[Scenario], list[Actor]]] = {
 
 
 def synthetic_members(
-    scenario: Scenario, *, count: int, prior: str = "resample-members",
-    position_jitter: float = 5.0, seed: int, step: int = 0,
+    scenario: Scenario,
+    *,
+    count: int,
+    prior: str = "resample-members",
+    position_jitter: float = 5.0,
+    seed: int,
+    step: int = 0,
 ) -> Scenario:
     """``count`` synthetic members drawn from ``prior`` (see the module docstring)."""
     rng = np.random.Generator(np.random.PCG64(seed_sequence(seed, key("enlargement"), step)))
@@ -130,16 +133,22 @@ def synthetic_members(
         }
         actor = template.model_dump()
         actor.update(
-            id=new_id, name=f"Synthetic member {number} (like {template.id})", role="member",
-            kind="state", position=pos, blocs=[],
+            id=new_id,
+            name=f"Synthetic member {number} (like {template.id})",
+            role="member",
+            kind="state",
+            position=pos,
+            blocs=[],
             source=f"synthetic: prior {prior}, template {template.id}, jitter {position_jitter}",
         )
         for other in [a["id"] for a in data["actors"]]:
-            data["tensions"].append({
-                "pair": (new_id, other),
-                "value": float(empirical[int(rng.integers(len(empirical)))]),
-                "source": "synthetic: drawn from the empirical tension distribution",
-            })
+            data["tensions"].append(
+                {
+                    "pair": (new_id, other),
+                    "value": float(empirical[int(rng.integers(len(empirical)))]),
+                    "source": "synthetic: drawn from the empirical tension distribution",
+                }
+            )
         data["actors"].append(actor)
     return _rebuild(scenario, actors=data["actors"], tensions=data["tensions"])
 
@@ -163,8 +172,12 @@ def apply_step(scenario: Scenario, step: EnlargementStep, *, seed: int, index: i
         return new_actor(scenario, step.actor, step.tensions)
     if isinstance(step, Synthetic):
         return synthetic_members(
-            scenario, count=step.count, prior=step.prior, position_jitter=step.position_jitter,
-            seed=seed, step=index,
+            scenario,
+            count=step.count,
+            prior=step.prior,
+            position_jitter=step.position_jitter,
+            seed=seed,
+            step=index,
         )
     raise TypeError(type(step).__name__)
 

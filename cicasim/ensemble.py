@@ -8,10 +8,9 @@ workers gives the same result, bit for bit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import math
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
@@ -63,9 +62,9 @@ def blocks_for(replications: int) -> list[tuple[int, int]]:
 
 
 def _concat(parts: Sequence[Outcome]) -> Outcome:
-    return Outcome(**{
-        f: np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__
-    })
+    return Outcome(
+        **{f: np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__}
+    )
 
 
 def run_block(neg: Negotiation, *, seed: int, point: int, block: int, rows: int) -> Outcome:
@@ -206,18 +205,20 @@ class EnsembleResult:
         for r in self.runs:
             o, neg = r.outcome, r.negotiation
             ids = np.asarray(neg.actor_ids, dtype=object)
-            df = pd.DataFrame({
-                "point": np.full(r.replications, self.point, dtype=np.int64),
-                "proposal": neg.proposal,
-                "replication": np.arange(r.replications, dtype=np.int64),
-                "passed": o.status == PASSED,
-                "reason": [REASONS[int(c)] for c in o.status],
-                "rounds": o.rounds.astype(np.int64),
-                "dilution": o.dilution,
-                "first_blocker": [ids[i] if i >= 0 else None for i in o.first_blocker],
-                "objectors": [";".join(ids[row]) for row in o.objectors],
-                "abstainers": [";".join(ids[row]) for row in o.abstainers],
-            })
+            df = pd.DataFrame(
+                {
+                    "point": np.full(r.replications, self.point, dtype=np.int64),
+                    "proposal": neg.proposal,
+                    "replication": np.arange(r.replications, dtype=np.int64),
+                    "passed": o.status == PASSED,
+                    "reason": [REASONS[int(c)] for c in o.status],
+                    "rounds": o.rounds.astype(np.int64),
+                    "dilution": o.dilution,
+                    "first_blocker": [ids[i] if i >= 0 else None for i in o.first_blocker],
+                    "objectors": [";".join(ids[row]) for row in o.objectors],
+                    "abstainers": [";".join(ids[row]) for row in o.abstainers],
+                }
+            )
             for j, d in enumerate(neg.dimensions):
                 df[f"outcome_{d}"] = o.outcome[:, j]
                 df[f"policy_{d}"] = o.policy[:, j]

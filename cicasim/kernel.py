@@ -177,8 +177,9 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
     A = np.empty((b, n, n))
     bounded = bool(np.isfinite(neg.confidence_bound).any())
     # without bounded confidence the weights are fixed over the rounds: normalise them once
-    pair_arrays(neg.tension, neg.tension_sd, draws.factors, bool(neg.tension_sd.any()), c,
-                not bounded, T, A)
+    pair_arrays(
+        neg.tension, neg.tension_sd, draws.factors, bool(neg.tension_sd.any()), c, not bounded, T, A
+    )
     supporters = np.zeros((b, n), dtype=bool)
     supporters[:, neg.sponsor] = True
     return State(
@@ -223,8 +224,17 @@ def influence(neg: Negotiation, st: State, running: np.ndarray | None = None) ->
         running = np.ones(st.x.shape[0], dtype=bool)
     out = np.empty_like(st.x)
     bounded = bool(np.isfinite(neg.confidence_bound).any())
-    influence_update(st.A, st.x, st.x0, neg.stubbornness, neg.influence_rate,
-                     neg.confidence_bound, bounded, running, out)
+    influence_update(
+        st.A,
+        st.x,
+        st.x0,
+        neg.stubbornness,
+        neg.influence_rate,
+        neg.confidence_bound,
+        bounded,
+        running,
+        out,
+    )
     return out
 
 
@@ -248,9 +258,25 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     q = np.broadcast_to(neg.q, st.p.shape)
     margin = np.empty(st.supporters.shape)
     held = np.empty(st.supporters.shape, dtype=bool)
-    vote_margins(st.x, neg.salience, neg.loss_exponent, st.p, neg.q, st.T, st.c, st.supporters,
-                 neg.member, neg.rival_penalty, neg.holdup_rate, neg.vote_noise, neg.threshold,
-                 draws.noise, draws.holdup, margin, held)
+    vote_margins(
+        st.x,
+        neg.salience,
+        neg.loss_exponent,
+        st.p,
+        neg.q,
+        st.T,
+        st.c,
+        st.supporters,
+        neg.member,
+        neg.rival_penalty,
+        neg.holdup_rate,
+        neg.vote_noise,
+        neg.threshold,
+        draws.noise,
+        draws.holdup,
+        margin,
+        held,
+    )
     accept = (margin >= 0) & ~held
     abstain = (margin < 0) & (margin >= -neg.abstention_band[None]) & ~held
     accept[:, neg.sponsor] = True
@@ -337,10 +363,12 @@ def outcome(neg: Negotiation, st: State) -> Outcome:
 
 def _take(st: State, rows: np.ndarray) -> State:
     """The state of a subset of the negotiations (rows along the replication axis)."""
-    return State(**{
-        f: (getattr(st, f) if f == "t" else getattr(st, f)[rows])
-        for f in State.__dataclass_fields__
-    })
+    return State(
+        **{
+            f: (getattr(st, f) if f == "t" else getattr(st, f)[rows])
+            for f in State.__dataclass_fields__
+        }
+    )
 
 
 def negotiate(neg: Negotiation, start: StartDraws, rounds) -> Outcome:

@@ -25,8 +25,9 @@ __all__ = ["NegotiationModel", "StateAgent"]
 class StateAgent(mesa.Agent):
     """One state (or organisation): a view onto row ``index`` of the kernel state."""
 
-    def __init__(self, model: NegotiationModel, *, index: int, actor_id: str, name: str,
-                 member: bool) -> None:
+    def __init__(
+        self, model: NegotiationModel, *, index: int, actor_id: str, name: str, member: bool
+    ) -> None:
         super().__init__(model)
         self.index = index
         self.actor_id = actor_id
@@ -73,7 +74,12 @@ class NegotiationModel(mesa.Model):
     """Replication ``replication`` of one proposal's negotiation, one round per ``step()``."""
 
     def __init__(
-        self, scenario: Scenario, proposal_id: str, *, seed: int, replication: int = 0,
+        self,
+        scenario: Scenario,
+        proposal_id: str,
+        *,
+        seed: int,
+        replication: int = 0,
         point: int = 0,
     ) -> None:
         super().__init__(rng=seed)
@@ -82,14 +88,18 @@ class NegotiationModel(mesa.Model):
         self.negotiation = neg = negotiation(scenario, proposal_id)
         block, row = divmod(replication, BLOCK)
         draws = BlockDraws(
-            master=seed, point=point, block=block, proposal=neg.proposal, actors=neg.actor_ids,
-            dimensions=len(neg.dimensions), rows=slice(row, row + 1),
+            master=seed,
+            point=point,
+            block=block,
+            proposal=neg.proposal,
+            actors=neg.actor_ids,
+            dimensions=len(neg.dimensions),
+            rows=slice(row, row + 1),
         )
         self.state = initial_state(neg, draws.start())
         self._rounds = draws.rounds()
         for i, a in enumerate(scenario.actors):
-            StateAgent(self, index=i, actor_id=a.id, name=a.name or a.id,
-                       member=a.role == "member")
+            StateAgent(self, index=i, actor_id=a.id, name=a.name or a.id, member=a.role == "member")
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "round": lambda m: m.state.t,

@@ -50,8 +50,9 @@ def pivotality(
     for a in scenario.members:
         if a.id == sponsor:
             continue
-        other = run_proposal(without(scenario, a.id), proposal_id, replications=replications,
-                             seed=seed)
+        other = run_proposal(
+            without(scenario, a.id), proposal_id, replications=replications, seed=seed
+        )
         delta, lo, hi = paired_difference(base.outcome.passed, other.outcome.passed)
         out.append(Pivot(a.id, delta, lo, hi))
     return sorted(out, key=lambda p: (-p.delta, p.actor))

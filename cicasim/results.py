@@ -78,7 +78,10 @@ def git_commit() -> str | None:
         return None
     dirty = subprocess.run(
         ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, timeout=5, check=False,
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
     ).stdout.strip()
     return res.stdout.strip() + ("-dirty" if dirty else "")
 
@@ -93,9 +96,7 @@ def manifest(*, kind: str, seed: int, inputs: dict[str, str], **extra: Any) -> d
         "command": sys.argv,
         "versions": versions(),
         "git_commit": git_commit(),
-        "inputs": {
-            name: {"sha256": sha256(text), "text": text} for name, text in inputs.items()
-        },
+        "inputs": {name: {"sha256": sha256(text), "text": text} for name, text in inputs.items()},
         **extra,
     }
 

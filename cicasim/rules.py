@@ -154,7 +154,12 @@ class QualifiedMajority(Rule):
     def _some_criterion(self) -> QualifiedMajority:
         if all(
             v is None
-            for v in (self.quota, self.min_members, self.min_members_share, self.min_population_share)
+            for v in (
+                self.quota,
+                self.min_members,
+                self.min_members_share,
+                self.min_population_share,
+            )
         ):
             raise ValueError(
                 "a qualified-majority rule needs at least one of quota, min_members, "

@@ -356,8 +356,15 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
             except (IndexError, KeyError, TypeError):
                 node = None
         else:
-            if part in {"consensus", "consensus-minus-k", "qualified-majority", "simple-majority",
-                        "observer-joins", "new-actor", "synthetic"}:
+            if part in {
+                "consensus",
+                "consensus-minus-k",
+                "qualified-majority",
+                "simple-majority",
+                "observer-joins",
+                "new-actor",
+                "synthetic",
+            }:
                 continue  # discriminator tags add nothing for the reader
             out += f".{part}" if out else str(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -395,7 +402,9 @@ def load_scenario(path: str | Path) -> Scenario:
     except FileNotFoundError:
         raise ScenarioError(f"{path}: file not found") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot be read as a UTF-8 text file ({exc.strerror or exc})")
+        raise ScenarioError(
+            f"{path}: cannot be read as a UTF-8 text file ({exc.strerror or exc})"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

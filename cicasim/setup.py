@@ -47,16 +47,20 @@ def negotiation(scenario: Scenario, proposal_id: str) -> Negotiation:
 
     def per_actor(field: str, default: float) -> np.ndarray:
         return np.asarray(
-            [default if getattr(a.uncertainty, field) is None else getattr(a.uncertainty, field)
-             for a in actors],
+            [
+                default if getattr(a.uncertainty, field) is None else getattr(a.uncertainty, field)
+                for a in actors
+            ],
             dtype=float,
         )
 
     sponsor = idx[prop.sponsor]
     sponsor_b = actors[sponsor].behaviour
     alpha = sponsor_b.amendment_step or scenario.behaviour.amendment_step
-    gamma = scenario.behaviour.objector_weight if sponsor_b.objector_weight is None else (
-        sponsor_b.objector_weight
+    gamma = (
+        scenario.behaviour.objector_weight
+        if sponsor_b.objector_weight is None
+        else (sponsor_b.objector_weight)
     )
     vec = {name: behaviour_vector(scenario, name) for name in Behaviour.model_fields}
     return Negotiation(

@@ -55,8 +55,11 @@ def make_scenario(
     actors = []
     for i in range(n):
         a: dict[str, Any] = {
-            "id": f"A{i:02d}", "role": roles[i], "capability": capabilities[i],
-            "position": {"x": positions[i]}, "salience": {"x": saliences[i]},
+            "id": f"A{i:02d}",
+            "role": roles[i],
+            "capability": capabilities[i],
+            "position": {"x": positions[i]},
+            "salience": {"x": saliences[i]},
         }
         if stubbornness is not None:
             a["behaviour"] = {"stubbornness": stubbornness[i]}
@@ -70,12 +73,18 @@ def make_scenario(
         "dimensions": [{"id": "x"}],
         "actors": actors,
         "tensions": [
-            {"pair": [f"A{i:02d}", f"A{j:02d}"], "value": v} for (i, j), v in (tensions or {}).items()
+            {"pair": [f"A{i:02d}", f"A{j:02d}"], "value": v}
+            for (i, j), v in (tensions or {}).items()
         ],
-        "proposals": [{
-            "id": "p", "title": "proposal", "sponsor": f"A{sponsor:02d}",
-            "touches": [{"dimension": "x", "position": p0, "status_quo": q}],
-            "rule": rule or {"kind": "consensus"}, "max_rounds": max_rounds,
-        }],
+        "proposals": [
+            {
+                "id": "p",
+                "title": "proposal",
+                "sponsor": f"A{sponsor:02d}",
+                "touches": [{"dimension": "x", "position": p0, "status_quo": q}],
+                "rule": rule or {"kind": "consensus"},
+                "max_rounds": max_rounds,
+            }
+        ],
     }
     return parse_scenario(data, "<test>")

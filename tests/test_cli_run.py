@@ -20,8 +20,15 @@ def test_run_json_has_the_documented_keys(capsys):
     assert set(out) >= {"scenario", "seed", "replications", "proposals"}
     assert out["seed"] == 3 and out["replications"] == 500
     (p,) = out["proposals"]
-    assert set(p) >= {"id", "p_consensus", "ci_low", "ci_high", "median_rounds",
-                      "mean_dilution", "blockers"}
+    assert set(p) >= {
+        "id",
+        "p_consensus",
+        "ci_low",
+        "ci_high",
+        "median_rounds",
+        "mean_dilution",
+        "blockers",
+    }
     assert p["id"] == "deal"
     assert 0 <= p["ci_low"] <= p["p_consensus"] <= p["ci_high"] <= 1
     assert all(set(b) == {"actor", "frequency"} for b in p["blockers"])

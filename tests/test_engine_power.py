@@ -26,10 +26,16 @@ def test_coin_flip_ensemble_agrees_with_exact_passage(rule):
     rng = np.random.default_rng(3)
     n = 8
     votes = [int(v) for v in rng.integers(1, 6, size=n)]
-    s = make_scenario([50.0] * (n + 1), roles=["observer"] + ["member"] * n, p0=50, q=50,
-                      rule=rule, max_rounds=1, votes=[0] + votes,
-                      behaviour={"vote_noise": 1.0, "abstention_band": 0.0,
-                                 "rival_penalty": 0.0})
+    s = make_scenario(
+        [50.0] * (n + 1),
+        roles=["observer"] + ["member"] * n,
+        p0=50,
+        q=50,
+        rule=rule,
+        max_rounds=1,
+        votes=[0] + votes,
+        behaviour={"vote_noise": 1.0, "abstention_band": 0.0, "rival_penalty": 0.0},
+    )
     exact = power_for_proposal(s, "p").passage_probability
     reps = 20_000
     p = run_proposal(s, "p", replications=reps, seed=5).outcome.passed.mean()
@@ -61,7 +67,9 @@ def test_pivotality_finds_the_veto_player():
 def test_run_pivotality_json(capsys):
     import json
 
-    assert main(["run", str(DATA / "tiny.toml"), "-n", "300", "--seed", "1", "--json",
-                 "--pivotality"]) == 0
+    assert (
+        main(["run", str(DATA / "tiny.toml"), "-n", "300", "--seed", "1", "--json", "--pivotality"])
+        == 0
+    )
     (p,) = json.loads(capsys.readouterr().out)["proposals"]
     assert {v["actor"] for v in p["pivotality"]} == {"BBB", "CCC"}

@@ -10,13 +10,12 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from cicasim.baselines import compromise, weighted_median
-from cicasim.draws import BLOCK
+from cicasim.draws import BLOCK, BlockDraws
 from cicasim.enlargement import new_actor
 from cicasim.ensemble import run_ensemble, run_proposal, summarise, wilson
-from cicasim.draws import BlockDraws
 from cicasim.kernel import PASSED, initial_state
-from cicasim.setup import negotiation
 from cicasim.scenario import Actor, PartnerTension, load_scenario
+from cicasim.setup import negotiation
 
 TINY = load_scenario(DATA / "tiny.toml")
 
@@ -77,8 +76,12 @@ def test_observer_is_a_source_of_influence_but_never_votes():
     without = [a for a in data["actors"] if a["id"] != "OBS"]
     from cicasim.scenario import parse_scenario
 
-    base = dict(data, actors=without, enlargement=[],
-                tensions=[t for t in data["tensions"] if "OBS" not in t["pair"]])
+    base = dict(
+        data,
+        actors=without,
+        enlargement=[],
+        tensions=[t for t in data["tensions"] if "OBS" not in t["pair"]],
+    )
     static = {"vote_noise": 0.02, "rival_penalty": 0.0, "holdup_rate": 0.0}
     one_round = [dict(p, max_rounds=1) for p in data["proposals"]]
     s_with = parse_scenario(dict(data, enlargement=[], behaviour=static, proposals=one_round))
@@ -97,12 +100,14 @@ def test_observer_is_a_source_of_influence_but_never_votes():
 
 # ---- properties over generated scenarios ---------------------------------------------------
 
-RULES = st.sampled_from([
-    {"kind": "consensus"},
-    {"kind": "consensus-minus-k", "k": 1},
-    {"kind": "simple-majority"},
-    {"kind": "qualified-majority", "min_members_share": 0.6},
-])
+RULES = st.sampled_from(
+    [
+        {"kind": "consensus"},
+        {"kind": "consensus-minus-k", "k": 1},
+        {"kind": "simple-majority"},
+        {"kind": "qualified-majority", "min_members_share": 0.6},
+    ]
+)
 
 
 @st.composite
@@ -127,15 +132,28 @@ def scenarios(draw, static: bool = False, rule=None):
         behaviour.update(vote_noise=0.0, rival_penalty=0.0, holdup_rate=0.0)
         rounds = 1
     else:
-        behaviour.update(vote_noise=draw(st.floats(0, 0.3)), rival_penalty=draw(st.floats(0, 1)),
-                         holdup_rate=draw(st.floats(0, 0.5)))
+        behaviour.update(
+            vote_noise=draw(st.floats(0, 0.3)),
+            rival_penalty=draw(st.floats(0, 1)),
+            holdup_rate=draw(st.floats(0, 0.5)),
+        )
         rounds = draw(st.integers(1, 12))
-    unc = {"position_sd": draw(st.floats(0, 30)), "capability_sd": draw(st.floats(0, 1)),
-           "tension_sd": draw(st.floats(0, 0.3))}
+    unc = {
+        "position_sd": draw(st.floats(0, 30)),
+        "capability_sd": draw(st.floats(0, 1)),
+        "tension_sd": draw(st.floats(0, 0.3)),
+    }
     return make_scenario(
-        pos, saliences=sal, capabilities=cap, tensions=tens, p0=draw(st.floats(0, 100)),
-        q=draw(st.floats(0, 100)), rule=rule or draw(RULES), max_rounds=rounds,
-        behaviour=behaviour, uncertainty=unc,
+        pos,
+        saliences=sal,
+        capabilities=cap,
+        tensions=tens,
+        p0=draw(st.floats(0, 100)),
+        q=draw(st.floats(0, 100)),
+        rule=rule or draw(RULES),
+        max_rounds=rounds,
+        behaviour=behaviour,
+        uncertainty=unc,
     )
 
 
@@ -165,13 +183,15 @@ def test_same_seed_gives_identical_results(s, seed):
 
 @given(
     scenarios(static=True, rule={"kind": "consensus"}),
-    st.floats(0, 100), st.floats(0, 1), st.floats(0.01, 50), st.integers(0, 2**32 - 1),
+    st.floats(0, 100),
+    st.floats(0, 1),
+    st.floats(0.01, 50),
+    st.integers(0, 2**32 - 1),
 )
 def test_adding_a_member_never_raises_consensus_in_the_static_model(s, x, sal, cap, seed):
     """MODEL.md property 2, pathwise under common random numbers (the shared actors keep
     their random streams when a member joins)."""
-    joiner = Actor(id="NEW", role="member", capability=cap, position={"x": x},
-                   salience={"x": sal})
+    joiner = Actor(id="NEW", role="member", capability=cap, position={"x": x}, salience={"x": sal})
     bigger = new_actor(s, joiner, [PartnerTension(other="A00", value=0.5)])
     a = run_proposal(s, "p", replications=128, seed=seed).outcome
     b = run_proposal(bigger, "p", replications=128, seed=seed).outcome
@@ -208,8 +228,9 @@ def test_pair_noise_is_standardised_and_uncorrelated():
     no correlation between two pairs sharing an actor, exact symmetry."""
     s = make_scenario([50.0] * 4, default_tension=0.5, uncertainty={"tension_sd": 0.01})
     neg = negotiation(s, "p")
-    d = BlockDraws(master=1, point=0, block=0, proposal="p", actors=neg.actor_ids,
-                   dimensions=1).start()
+    d = BlockDraws(
+        master=1, point=0, block=0, proposal="p", actors=neg.actor_ids, dimensions=1
+    ).start()
     t = (initial_state(neg, d).T - 0.5) / 0.01
     assert_array_equal(t, np.swapaxes(t, 1, 2))
     assert_array_equal(t[:, range(4), range(4)], -50.0)  # the diagonal is zero tension

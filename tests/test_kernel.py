@@ -56,13 +56,11 @@ def test_abstention_does_not_block_consensus():
 def test_rival_penalty_by_hand():
     # With beta 0.5 and T(A01, sponsor) = 0.4, A01's 0.06 gain becomes 0.06 - 0.2 < -0.01.
     b = dict(STATIC, rival_penalty=0.5)
-    s = make_scenario([80, 55], saliences=[1, 1], max_rounds=1, behaviour=b,
-                      tensions={(0, 1): 0.4})
+    s = make_scenario([80, 55], saliences=[1, 1], max_rounds=1, behaviour=b, tensions={(0, 1): 0.4})
     o = _one(s)
     assert o.objectors[0].tolist() == [False, True]
     b = dict(STATIC, rival_penalty=0.1)  # 0.06 - 0.04 = 0.02 >= 0: accepts
-    s = make_scenario([80, 55], saliences=[1, 1], max_rounds=1, behaviour=b,
-                      tensions={(0, 1): 0.4})
+    s = make_scenario([80, 55], saliences=[1, 1], max_rounds=1, behaviour=b, tensions={(0, 1): 0.4})
     assert _one(s).status[0] == PASSED
 
 
@@ -78,8 +76,15 @@ def test_amendment_moves_towards_the_compromise():
 def test_sponsor_withdraws_when_the_compromise_is_worse_than_the_status_quo():
     # Sponsor at 55 with capability 1, the other at 0 with capability 10: z = 5.
     # Texts 80 -> 42.5 -> 23.75 -> 14.375; U_s(14.375) = -0.165 < U_s(20) = -0.1225.
-    s = make_scenario([55, 0], capabilities=[1, 10], saliences=[1, 1], p0=80, q=20,
-                      max_rounds=10, behaviour=STATIC)
+    s = make_scenario(
+        [55, 0],
+        capabilities=[1, 10],
+        saliences=[1, 1],
+        p0=80,
+        q=20,
+        max_rounds=10,
+        behaviour=STATIC,
+    )
     o = _one(s)
     assert o.status[0] == WITHDRAWN and o.rounds[0] == 3
     assert_allclose(o.outcome[0], [23.75])
@@ -88,8 +93,9 @@ def test_sponsor_withdraws_when_the_compromise_is_worse_than_the_status_quo():
 
 def _zero_start(neg):
     n, d = neg.position.shape
-    return initial_state(neg, StartDraws(np.zeros((1, n, d)), np.zeros((1, n)),
-                                         np.zeros((1, n, 8))))
+    return initial_state(
+        neg, StartDraws(np.zeros((1, n, d)), np.zeros((1, n)), np.zeros((1, n, 8)))
+    )
 
 
 def _iterate(neg, steps=3000):
@@ -107,8 +113,13 @@ def test_friedkin_johnsen_fixed_point(with_tension):
     cap = [1.0, 2.0, 3.0, 0.5]
     tens = {(0, 1): 0.3, (2, 3): 0.8, (0, 3): 0.5} if with_tension else None
     mu = 0.6
-    s = make_scenario(list(x0), capabilities=cap, stubbornness=lam, tensions=tens,
-                      behaviour={"influence_rate": mu})
+    s = make_scenario(
+        list(x0),
+        capabilities=cap,
+        stubbornness=lam,
+        tensions=tens,
+        behaviour={"influence_rate": mu},
+    )
     neg = negotiation(s, "p")
     T = neg.tension
     W = np.asarray(cap)[None, :] * (1 - T)
@@ -124,8 +135,13 @@ def test_degroot_consensus_at_the_left_eigenvector():
     x0 = np.array([5.0, 40.0, 60.0, 90.0, 20.0])
     cap = [1.0, 3.0, 2.0, 0.5, 1.5]
     tens = {(0, 1): 0.9, (1, 2): 0.2, (3, 4): 0.6, (0, 4): 0.4}
-    s = make_scenario(list(x0), capabilities=cap, stubbornness=[0.0] * 5, tensions=tens,
-                      behaviour={"influence_rate": 1.0})
+    s = make_scenario(
+        list(x0),
+        capabilities=cap,
+        stubbornness=[0.0] * 5,
+        tensions=tens,
+        behaviour={"influence_rate": 1.0},
+    )
     neg = negotiation(s, "p")
     W = np.asarray(cap)[None, :] * (1 - neg.tension)
     W /= W.sum(axis=1, keepdims=True)
@@ -146,17 +162,25 @@ def test_bounded_confidence_clusters(eps, low, high):
     1/(2d) clusters below it (Hegselmann & Krause 2002; Fortunato 2004)."""
     x0 = list(np.linspace(0, 100, 101))
     n = len(x0)
-    s = make_scenario(x0, stubbornness=[0.0] * n,
-                      behaviour={"influence_rate": 1.0, "confidence_bound": eps})
+    s = make_scenario(
+        x0, stubbornness=[0.0] * n, behaviour={"influence_rate": 1.0, "confidence_bound": eps}
+    )
     k = _clusters(_iterate(negotiation(s, "p"), 300))
     assert low <= k <= high
 
 
 def _coin_flip(n: int, rule: dict, votes=None, reps=20_000, seed=11):
     # the sponsor is an observer and p0 = q, so every member's u is pure noise: accept iff z >= 0
-    s = make_scenario([50.0] * (n + 1), roles=["observer"] + ["member"] * n, p0=50, q=50,
-                      rule=rule, max_rounds=1, votes=None if votes is None else [0] + votes,
-                      behaviour={"vote_noise": 1.0, "abstention_band": 0.0, "rival_penalty": 0.0})
+    s = make_scenario(
+        [50.0] * (n + 1),
+        roles=["observer"] + ["member"] * n,
+        p0=50,
+        q=50,
+        rule=rule,
+        max_rounds=1,
+        votes=None if votes is None else [0] + votes,
+        behaviour={"vote_noise": 1.0, "abstention_band": 0.0, "rival_penalty": 0.0},
+    )
     return run_proposal(s, "p", replications=reps, seed=seed).outcome.passed.mean(), reps
 
 
@@ -177,8 +201,12 @@ def test_coin_flip_voters_pass_with_the_exact_probability(n, rule, votes, exact)
 
 
 def test_observers_never_vote():
-    s = make_scenario([80, 60, 10, 0], roles=["member", "member", "observer", "observer"],
-                      max_rounds=1, behaviour=STATIC)
+    s = make_scenario(
+        [80, 60, 10, 0],
+        roles=["member", "member", "observer", "observer"],
+        max_rounds=1,
+        behaviour=STATIC,
+    )
     o = _one(s)
     assert o.status[0] == PASSED  # the observers at 0 and 10 would object
     assert not o.objectors[:, 2:].any() and not o.abstainers[:, 2:].any()

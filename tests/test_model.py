@@ -25,8 +25,16 @@ def ensemble():
 def test_trace_equals_ensemble_replication(ensemble, rep):
     model = NegotiationModel(TINY, "deal", seed=17, replication=rep)
     o = model.run()
-    for field in ("status", "rounds", "outcome", "policy", "dilution", "objectors",
-                  "abstainers", "first_blocker"):
+    for field in (
+        "status",
+        "rounds",
+        "outcome",
+        "policy",
+        "dilution",
+        "objectors",
+        "abstainers",
+        "first_blocker",
+    ):
         assert_array_equal(getattr(o, field)[0], getattr(ensemble, field)[rep], err_msg=field)
 
 
@@ -60,9 +68,13 @@ def test_datacollector_records_every_round():
 
 
 def test_trace_of_a_multidimensional_rule_based_scenario():
-    s = make_scenario([70, 40, 10, 90], rule={"kind": "simple-majority"}, max_rounds=6,
-                      uncertainty={"position_sd": 10.0, "tension_sd": 0.1},
-                      behaviour={"holdup_rate": 0.3, "confidence_bound": 40.0})
+    s = make_scenario(
+        [70, 40, 10, 90],
+        rule={"kind": "simple-majority"},
+        max_rounds=6,
+        uncertainty={"position_sd": 10.0, "tension_sd": 0.1},
+        behaviour={"holdup_rate": 0.3, "confidence_bound": 40.0},
+    )
     ens = run_proposal(s, "p", replications=50, seed=8).outcome
     for rep in (0, 49):
         o = NegotiationModel(s, "p", seed=8, replication=rep).run()

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 import tomlkit
+from conftest import DATA
 
 from cicasim.cli import main
 from cicasim.scenario import ScenarioError, json_schema, load_scenario
-
-from conftest import DATA
 
 TINY = DATA / "tiny.toml"
 
@@ -35,20 +34,62 @@ def _mutated(tmp_path: Path, mutate) -> Path:
 
 
 BAD = {
-    "unknown key": (lambda d: d["actors"][1].update({"colour": "red"}), ["actors[1] (BBB).colour", "unknown key"]),
-    "out of range": (lambda d: d["actors"][0].update({"capability": -1}), ["actors[0] (AAA).capability", "greater than 0"]),
-    "position out of range": (lambda d: d["actors"][0]["position"].update({"integration": 120}), ["position.integration", "less than or equal to 100"]),
-    "duplicate actor": (lambda d: d["actors"][2].update({"id": "AAA"}), ["actors[2].id", "duplicate 'AAA'"]),
-    "tension absent actor": (lambda d: d["tensions"][0].update({"pair": ["AAA", "ZZZ"]}), ["tensions[0].pair", "unknown actor 'ZZZ'"]),
-    "undefined dimension": (lambda d: d["proposals"][0]["touches"][0].update({"dimension": "trade"}), ["proposals[0] (deal).touches", "undefined dimension 'trade'", "allowed: integration"]),
-    "unknown sponsor": (lambda d: d["proposals"][0].update({"sponsor": "XYZ"}), ["proposals[0] (deal).sponsor", "unknown actor 'XYZ'"]),
-    "bad role": (lambda d: d["actors"][0].update({"role": "king"}), ["actors[0] (AAA).role", "'member' or 'observer'"]),
-    "rule key on wrong rule": (lambda d: d["proposals"][0].update({"rule": {"kind": "consensus", "quota": 3}}), ["rule.quota", "unknown key"]),
-    "unknown rule": (lambda d: d["proposals"][0].update({"rule": {"kind": "dictator"}}), ["rule", "consensus"]),
-    "missing field": (lambda d: d["actors"][0].pop("capability"), ["actors[0] (AAA).capability", "required"]),
-    "self tension": (lambda d: d["tensions"][0].update({"pair": ["AAA", "AAA"]}), ["tensions[0].pair", "itself"]),
-    "missing dimension": (lambda d: d["actors"][1]["salience"].pop("integration"), ["actors[1] (BBB).salience", "missing dimension"]),
-    "enlarge a member": (lambda d: d["enlargement"][0].update({"actor": "AAA"}), ["enlargement[0].actor", "not an observer"]),
+    "unknown key": (
+        lambda d: d["actors"][1].update({"colour": "red"}),
+        ["actors[1] (BBB).colour", "unknown key"],
+    ),
+    "out of range": (
+        lambda d: d["actors"][0].update({"capability": -1}),
+        ["actors[0] (AAA).capability", "greater than 0"],
+    ),
+    "position out of range": (
+        lambda d: d["actors"][0]["position"].update({"integration": 120}),
+        ["position.integration", "less than or equal to 100"],
+    ),
+    "duplicate actor": (
+        lambda d: d["actors"][2].update({"id": "AAA"}),
+        ["actors[2].id", "duplicate 'AAA'"],
+    ),
+    "tension absent actor": (
+        lambda d: d["tensions"][0].update({"pair": ["AAA", "ZZZ"]}),
+        ["tensions[0].pair", "unknown actor 'ZZZ'"],
+    ),
+    "undefined dimension": (
+        lambda d: d["proposals"][0]["touches"][0].update({"dimension": "trade"}),
+        ["proposals[0] (deal).touches", "undefined dimension 'trade'", "allowed: integration"],
+    ),
+    "unknown sponsor": (
+        lambda d: d["proposals"][0].update({"sponsor": "XYZ"}),
+        ["proposals[0] (deal).sponsor", "unknown actor 'XYZ'"],
+    ),
+    "bad role": (
+        lambda d: d["actors"][0].update({"role": "king"}),
+        ["actors[0] (AAA).role", "'member' or 'observer'"],
+    ),
+    "rule key on wrong rule": (
+        lambda d: d["proposals"][0].update({"rule": {"kind": "consensus", "quota": 3}}),
+        ["rule.quota", "unknown key"],
+    ),
+    "unknown rule": (
+        lambda d: d["proposals"][0].update({"rule": {"kind": "dictator"}}),
+        ["rule", "consensus"],
+    ),
+    "missing field": (
+        lambda d: d["actors"][0].pop("capability"),
+        ["actors[0] (AAA).capability", "required"],
+    ),
+    "self tension": (
+        lambda d: d["tensions"][0].update({"pair": ["AAA", "AAA"]}),
+        ["tensions[0].pair", "itself"],
+    ),
+    "missing dimension": (
+        lambda d: d["actors"][1]["salience"].pop("integration"),
+        ["actors[1] (BBB).salience", "missing dimension"],
+    ),
+    "enlarge a member": (
+        lambda d: d["enlargement"][0].update({"actor": "AAA"}),
+        ["enlargement[0].actor", "not an observer"],
+    ),
 }
 
 
@@ -79,7 +120,10 @@ def test_malformed_toml(tmp_path, capsys):
 
 def test_missing_file(tmp_path, capsys):
     assert main(["run", str(tmp_path / "nope.toml")]) == 2
-    assert capsys.readouterr().err.strip() == f"cicasim: error: {tmp_path / 'nope.toml'}: file not found"
+    assert (
+        capsys.readouterr().err.strip()
+        == f"cicasim: error: {tmp_path / 'nope.toml'}: file not found"
+    )
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "many"])

@@ -28,8 +28,11 @@ def summary(scenario) -> dict:
     iu = np.triu_indices(len(idx), k=1)
     vals = sub[iu] if iu[0].size else np.zeros(1)
     top = sorted(
-        ((float(T[i, j]), scenario.actors[i].id, scenario.actors[j].id)
-         for i in range(len(T)) for j in range(i + 1, len(T))),
+        (
+            (float(T[i, j]), scenario.actors[i].id, scenario.actors[j].id)
+            for i in range(len(T))
+            for j in range(i + 1, len(T))
+        ),
         reverse=True,
     )[:5]
     return {
@@ -46,8 +49,14 @@ def summary(scenario) -> dict:
             "highest": [{"pair": [a, b], "value": v} for v, a, b in top],
         },
         "proposals": [
-            {"id": p.id, "title": p.title, "sponsor": p.sponsor, "rule": p.rule.kind,
-             "max_rounds": p.max_rounds, "dimensions": [t.dimension for t in p.touches]}
+            {
+                "id": p.id,
+                "title": p.title,
+                "sponsor": p.sponsor,
+                "rule": p.rule.kind,
+                "max_rounds": p.max_rounds,
+                "dimensions": [t.dimension for t in p.touches],
+            }
             for p in scenario.proposals
         ],
         "enlargement_steps": len(scenario.enlargement),
@@ -66,13 +75,19 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {len(s['observers'])} observers: {', '.join(s['observers']) or '-'}")
     print(f"  dimensions: {', '.join(s['dimensions'])}")
     t = s["tension"]
-    print(f"  tensions among members: mean {t['members_mean']:.2f}, median "
-          f"{t['members_median']:.2f}, max {t['members_max']:.2f} "
-          f"({t['pairs_listed']} pairs listed, default {t['default']:.2f})")
-    print("  highest: " + ", ".join(f"{'-'.join(h['pair'])} {h['value']:.2f}" for h in t["highest"]))
+    print(
+        f"  tensions among members: mean {t['members_mean']:.2f}, median "
+        f"{t['members_median']:.2f}, max {t['members_max']:.2f} "
+        f"({t['pairs_listed']} pairs listed, default {t['default']:.2f})"
+    )
+    print(
+        "  highest: " + ", ".join(f"{'-'.join(h['pair'])} {h['value']:.2f}" for h in t["highest"])
+    )
     for p in s["proposals"]:
-        print(f"  proposal {p['id']}: {p['title']} (sponsor {p['sponsor']}, {p['rule']}, "
-              f"up to {p['max_rounds']} rounds, on {', '.join(p['dimensions'])})")
+        print(
+            f"  proposal {p['id']}: {p['title']} (sponsor {p['sponsor']}, {p['rule']}, "
+            f"up to {p['max_rounds']} rounds, on {', '.join(p['dimensions'])})"
+        )
     if s["enlargement_steps"]:
         print(f"  enlargement steps: {s['enlargement_steps']}")
     return 0

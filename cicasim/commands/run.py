@@ -23,20 +23,26 @@ HELP = "run the Monte Carlo ensemble of a scenario"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario file (TOML)")
     parser.add_argument(
-        "--replications", "-n", type=positive_int, default=10_000,
+        "--replications",
+        "-n",
+        type=positive_int,
+        default=10_000,
         help="replications per proposal (default 10000)",
     )
     parser.add_argument("--seed", type=seed_int, help="master seed (drawn and printed when absent)")
     parser.add_argument(
         "--proposal", action="append", metavar="ID", help="run only this proposal (repeatable)"
     )
-    parser.add_argument("--out", type=Path, help="write the per-replication table and manifest here")
+    parser.add_argument(
+        "--out", type=Path, help="write the per-replication table and manifest here"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--plots", action="store_true", help="with --out: also write the standard figures"
     )
     parser.add_argument(
-        "--pivotality", action="store_true",
+        "--pivotality",
+        action="store_true",
         help="also estimate each member's pivotality: the paired change in P(consensus) when it "
         "is removed (one more ensemble per member)",
     )
@@ -73,8 +79,7 @@ def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
     }
 
 
-def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int,
-                 drawn: bool) -> None:
+def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, drawn: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -85,10 +90,15 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int,
         f"seed {seed}{note} · {result.replications:,} replications per proposal"
     )
     table = Table(show_lines=False)
-    for col, just in (("proposal", "left"), ("P(consensus)", "right"), ("95% CI", "right"),
-                      ("rule alone", "right"),
-                      ("median rounds", "right"), ("mean dilution", "right"),
-                      ("top blockers (frequency)", "left")):
+    for col, just in (
+        ("proposal", "left"),
+        ("P(consensus)", "right"),
+        ("95% CI", "right"),
+        ("rule alone", "right"),
+        ("median rounds", "right"),
+        ("mean dilution", "right"),
+        ("top blockers (frequency)", "left"),
+    ):
         table.add_column(col, justify=just)
     prior = {p["id"]: p["a_priori_passage"] for p in summary["proposals"]}
     for s in result.summaries():
@@ -107,9 +117,13 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int,
     for p in summary["proposals"]:
         if "pivotality" in p:
             top = [v for v in p["pivotality"] if v["low"] > 0][:5]
-            shown = ", ".join(
-                f"{v['actor']} {v['delta']:+.3f} ({v['low']:+.3f} to {v['high']:+.3f})" for v in top
-            ) or "no member's removal significantly raises P(consensus)"
+            shown = (
+                ", ".join(
+                    f"{v['actor']} {v['delta']:+.3f} ({v['low']:+.3f} to {v['high']:+.3f})"
+                    for v in top
+                )
+                or "no member's removal significantly raises P(consensus)"
+            )
             console.print(f"pivotal members for {p['id']} (ΔP if removed): {shown}")
     console.print(
         "[dim]rule alone: the passage probability of the decision rule with coin-flip voters "
@@ -139,11 +153,17 @@ def run(args: argparse.Namespace) -> int:
         with atomic_directory(args.out) as tmp:
             write_table(tmp / TABLE, result.table())
             write_json(tmp / "summary.json", summary)
-            write_json(tmp / MANIFEST, manifest(
-                kind="run", seed=seed, inputs={Path(args.scenario).name: text},
-                scenario=str(args.scenario), replications=result.replications,
-                proposals=[r.proposal for r in result.runs],
-            ))
+            write_json(
+                tmp / MANIFEST,
+                manifest(
+                    kind="run",
+                    seed=seed,
+                    inputs={Path(args.scenario).name: text},
+                    scenario=str(args.scenario),
+                    replications=result.replications,
+                    proposals=[r.proposal for r in result.runs],
+                ),
+            )
             if args.plots:
                 from cicasim.plotting import write_standard_figures
 

@@ -50,19 +50,24 @@ def trace_rounds(model) -> list[dict]:
         }
         votes = {
             kind: sorted(
-                ({"actor": r.actor, "margin": float(r.margin)}
-                 for r in now.itertuples() if r.vote == kind),
+                (
+                    {"actor": r.actor, "margin": float(r.margin)}
+                    for r in now.itertuples()
+                    if r.vote == kind
+                ),
                 key=lambda d: d["margin"],
             )
             for kind in ("accept", "abstain", "object")
         }
-        rounds.append({
-            "round": t,
-            "text": list(mv["text"].iloc[t - 1]),
-            "votes": votes,
-            "status": mv["status"].iloc[t],
-            "moved": moved,
-        })
+        rounds.append(
+            {
+                "round": t,
+                "text": list(mv["text"].iloc[t - 1]),
+                "votes": votes,
+                "status": mv["status"].iloc[t],
+                "moved": moved,
+            }
+        )
     return rounds
 
 
@@ -73,11 +78,10 @@ def run(args: argparse.Namespace) -> int:
     ids = [p.id for p in scenario.proposals]
     if args.proposal not in ids:
         raise InputError(
-            f"--proposal: unknown id {args.proposal!r} in {args.scenario}; allowed: {', '.join(ids)}"
+            f"--proposal: unknown id {args.proposal!r} in {args.scenario}; "
+            f"allowed: {', '.join(ids)}"
         )
-    model = NegotiationModel(
-        scenario, args.proposal, seed=args.seed, replication=args.replication
-    )
+    model = NegotiationModel(scenario, args.proposal, seed=args.seed, replication=args.replication)
     model.run()
     rounds = trace_rounds(model)
     o = model.outcome()
@@ -89,21 +93,36 @@ def run(args: argparse.Namespace) -> int:
         "dilution": float(o.dilution[0]),
     }
     if args.json:
-        json.dump({"scenario": scenario.scenario.name, "proposal": args.proposal,
-                   "seed": args.seed, "replication": args.replication,
-                   "dimensions": list(neg.dimensions), "status_quo": neg.q.tolist(),
-                   "rounds": rounds, "end": end}, sys.stdout, indent=2)
+        json.dump(
+            {
+                "scenario": scenario.scenario.name,
+                "proposal": args.proposal,
+                "seed": args.seed,
+                "replication": args.replication,
+                "dimensions": list(neg.dimensions),
+                "status_quo": neg.q.tolist(),
+                "rounds": rounds,
+                "end": end,
+            },
+            sys.stdout,
+            indent=2,
+        )
         sys.stdout.write("\n")
         return 0
     prop = scenario.proposal(args.proposal)
     print(f"{scenario.scenario.name}: {prop.id} - {prop.title}")
-    print(f"seed {args.seed}, replication {args.replication}; rule {prop.rule.kind}; "
-          f"sponsor {prop.sponsor}; dimensions {', '.join(neg.dimensions)}")
+    print(
+        f"seed {args.seed}, replication {args.replication}; rule {prop.rule.kind}; "
+        f"sponsor {prop.sponsor}; dimensions {', '.join(neg.dimensions)}"
+    )
     print(f"status quo ({_fmt(tuple(neg.q))}), tabled text ({_fmt(tuple(neg.p0))})")
     for r in rounds:
         print(f"\nround {r['round']}: text ({_fmt(tuple(r['text']))})")
-        for kind, label in (("accept", "accepted"), ("abstain", "abstained"),
-                            ("object", "objected")):
+        for kind, label in (
+            ("accept", "accepted"),
+            ("abstain", "abstained"),
+            ("object", "objected"),
+        ):
             vs = r["votes"][kind]
             if vs:
                 shown = ", ".join(f"{v['actor']} {v['margin']:+.3f}" for v in vs)
@@ -114,12 +133,15 @@ def run(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{a} {d:.2f}" for a, d in movers)
             print(f"  positions moved: mean {mean:.2f}; most {shown}")
     why = {
-        "passed": "consensus reached: no member objected" if prop.rule.kind == "consensus"
+        "passed": "consensus reached: no member objected"
+        if prop.rule.kind == "consensus"
         else f"the {prop.rule.kind} rule was met",
         "deadlock": f"no agreement within {prop.max_rounds} rounds (deadlock)",
         "withdrawn": "the sponsor withdrew: the compromise it would have to offer is worse "
         "for it than the status quo",
     }[end["reason"]]
-    print(f"\nended after {end['rounds']} round(s): {why}; final text "
-          f"({_fmt(tuple(end['final_text']))}), dilution {end['dilution']:.2f}")
+    print(
+        f"\nended after {end['rounds']} round(s): {why}; final text "
+        f"({_fmt(tuple(end['final_text']))}), dilution {end['dilution']:.2f}"
+    )
     return 0
