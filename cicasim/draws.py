@@ -91,6 +91,20 @@ class BlockDraws:
         self._d = dimensions
         self._rows = slice(None) if rows is None else rows
 
+    @classmethod
+    def of(cls, neg, *, seed: int, point: int, block: int, rows: slice) -> BlockDraws:
+        """The draws of negotiation ``neg`` (a :class:`~cicasim.kernel.Negotiation`) in block
+        ``block`` of design point ``point``, restricted to ``rows`` of the block."""
+        return cls(
+            master=seed,
+            point=point,
+            block=block,
+            proposal=neg.proposal,
+            actors=neg.actor_ids,
+            dimensions=len(neg.dimensions),
+            rows=rows,
+        )
+
     def _fill(self, shape: tuple[int, ...], normal: bool = True) -> np.ndarray:
         """One ``(N, BLOCK, ...)`` float32 array, actor ``i``'s slab from actor ``i``'s stream
         (normal or uniform draws, written in place: no per-actor temporaries)."""

@@ -69,15 +69,7 @@ def _concat(parts: Sequence[Outcome]) -> Outcome:
 
 def run_block(neg: Negotiation, *, seed: int, point: int, block: int, rows: int) -> Outcome:
     """Run replications ``block * BLOCK`` to ``block * BLOCK + rows - 1`` of one negotiation."""
-    draws = BlockDraws(
-        master=seed,
-        point=point,
-        block=block,
-        proposal=neg.proposal,
-        actors=neg.actor_ids,
-        dimensions=len(neg.dimensions),
-        rows=slice(0, rows),
-    )
+    draws = BlockDraws.of(neg, seed=seed, point=point, block=block, rows=slice(0, rows))
     return negotiate(neg, draws.start(), draws.rounds())
 
 

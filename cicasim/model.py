@@ -87,15 +87,7 @@ class NegotiationModel(mesa.Model):
         self.replication = replication
         self.negotiation = neg = negotiation(scenario, proposal_id)
         block, row = divmod(replication, BLOCK)
-        draws = BlockDraws(
-            master=seed,
-            point=point,
-            block=block,
-            proposal=neg.proposal,
-            actors=neg.actor_ids,
-            dimensions=len(neg.dimensions),
-            rows=slice(row, row + 1),
-        )
+        draws = BlockDraws.of(neg, seed=seed, point=point, block=block, rows=slice(row, row + 1))
         self.state = initial_state(neg, draws.start())
         self._rounds = draws.rounds()
         for i, a in enumerate(scenario.actors):

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 from cicasim.rules import Consensus, RuleSpec
 
 __all__ = [
@@ -398,13 +398,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(
-            f"{path}: cannot be read as a UTF-8 text file ({exc.strerror or exc})"
-        ) from None
+        text = read_text(path, what="a scenario, TOML")
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cicasim.draws import key, seed_sequence
 from cicasim.enlargement import enlargement_path
 from cicasim.ensemble import EnsembleResult, ProposalRun, blocks_for, run_block, summarise
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 from cicasim.kernel import Negotiation, Outcome
 from cicasim.results import MANIFEST, read_manifest, sha256, write_json
 from cicasim.rules import RuleSpec
@@ -307,13 +307,9 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(
-            f"{path}: cannot be read as a UTF-8 text file ({getattr(exc, 'strerror', None) or exc})"
-        ) from None
+        return read_text(path)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 # -- the plan: numbered design points --------------------------------------------------------

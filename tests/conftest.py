@@ -29,6 +29,21 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+def coin_flip_scenario(n: int, rule: dict[str, Any], votes: list[float] | None = None) -> Scenario:
+    """``n`` members who vote by a fair coin: the sponsor is an observer and the text equals
+    the status quo, so every member's utility margin is pure noise (accept iff z >= 0)."""
+    return make_scenario(
+        [50.0] * (n + 1),
+        roles=["observer"] + ["member"] * n,
+        p0=50,
+        q=50,
+        rule=rule,
+        max_rounds=1,
+        votes=None if votes is None else [0] + list(votes),
+        behaviour={"vote_noise": 1.0, "abstention_band": 0.0, "rival_penalty": 0.0},
+    )
+
+
 def make_scenario(
     positions: list[float],
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DATA, make_scenario
+from conftest import DATA, coin_flip_scenario
 
 from cicasim.cli import main
 from cicasim.ensemble import run_proposal
@@ -26,16 +26,7 @@ def test_coin_flip_ensemble_agrees_with_exact_passage(rule):
     rng = np.random.default_rng(3)
     n = 8
     votes = [int(v) for v in rng.integers(1, 6, size=n)]
-    s = make_scenario(
-        [50.0] * (n + 1),
-        roles=["observer"] + ["member"] * n,
-        p0=50,
-        q=50,
-        rule=rule,
-        max_rounds=1,
-        votes=[0] + votes,
-        behaviour={"vote_noise": 1.0, "abstention_band": 0.0, "rival_penalty": 0.0},
-    )
+    s = coin_flip_scenario(n, rule, votes)
     exact = power_for_proposal(s, "p").passage_probability
     reps = 20_000
     p = run_proposal(s, "p", replications=reps, seed=5).outcome.passed.mean()

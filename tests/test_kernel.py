@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_scenario
+from conftest import coin_flip_scenario, make_scenario
 from numpy.testing import assert_allclose
 
 from cicasim.ensemble import run_proposal
@@ -170,17 +170,7 @@ def test_bounded_confidence_clusters(eps, low, high):
 
 
 def _coin_flip(n: int, rule: dict, votes=None, reps=20_000, seed=11):
-    # the sponsor is an observer and p0 = q, so every member's u is pure noise: accept iff z >= 0
-    s = make_scenario(
-        [50.0] * (n + 1),
-        roles=["observer"] + ["member"] * n,
-        p0=50,
-        q=50,
-        rule=rule,
-        max_rounds=1,
-        votes=None if votes is None else [0] + votes,
-        behaviour={"vote_noise": 1.0, "abstention_band": 0.0, "rival_penalty": 0.0},
-    )
+    s = coin_flip_scenario(n, rule, votes)
     return run_proposal(s, "p", replications=reps, seed=seed).outcome.passed.mean(), reps
 
 

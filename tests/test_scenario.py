@@ -122,7 +122,7 @@ def test_missing_file(tmp_path, capsys):
     assert main(["run", str(tmp_path / "nope.toml")]) == 2
     assert (
         capsys.readouterr().err.strip()
-        == f"cicasim: error: {tmp_path / 'nope.toml'}: file not found"
+        == f"cicasim: error: {tmp_path / 'nope.toml'}: file not found (a scenario, TOML)"
     )
 
 

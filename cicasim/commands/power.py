@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cicasim.commands._common import seed_int
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 from cicasim.power import PowerResult, power_for_proposal, power_indices
 from cicasim.rules import Consensus, QualifiedMajority, Rule, SimpleMajority
 
@@ -181,12 +181,7 @@ def _run_weights(args: argparse.Namespace, given: list[str]) -> int:
 
 def read_weights(path: Path) -> tuple[list[str], list[float], list[float] | None]:
     """Read ``actor,weight[,population]`` rows; every problem is a one-line :class:`InputError`."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read as a UTF-8 text file ({exc})") from None
+    text = read_text(path, what="a weights table, CSV with columns actor,weight[,population]")
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:

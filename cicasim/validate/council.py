@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 
 __all__ = [
     "ACCESSION",
@@ -150,12 +150,7 @@ def read_council(weights: str | Path, *, population: str | Path | None = None) -
     """Read the Council weights table and, when given, a World Bank population table."""
     weights = Path(weights)
     src = str(weights)
-    try:
-        text = weights.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{src}: file not found (the Council weights table)") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{src}: cannot be read as a UTF-8 text file ({exc})") from None
+    text = read_text(weights, what="the Council weights table")
     reader = csv.DictReader(text.splitlines())
     need = ["member", "name", "joined", "weight_1995", "weight_nice", "population_nice_millions"]
     missing = [c for c in need if c not in (reader.fieldnames or [])]

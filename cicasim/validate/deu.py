@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 
 __all__ = [
     "COMMISSION",
@@ -165,14 +165,7 @@ class _Row:
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"{path}: cannot be read as a UTF-8 text file ({getattr(exc, 'strerror', None) or exc})"
-        ) from None
+    text = read_text(path, what="a DEU III table, tab-separated")
     rows = list(csv.reader(text.splitlines(), delimiter="\t"))
     if not rows or not any(c.strip() for c in rows[0]):
         raise InputError(f"{path}: empty file; expected a tab-separated DEU III table")

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 from cicasim.scenario import Behaviour, Uncertainty
 
 __all__ = ["FitSpec", "ParamSet", "load_params", "parse_params", "shipped_text"]
@@ -124,10 +124,5 @@ def load_params(path: str | Path | None = None) -> ParamSet:
     if path is None or str(path) == NAME:
         return parse_params(shipped_text(), f"{NAME} (cicasim/validate/params.toml)")
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found (a parameter set, TOML)") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read as a UTF-8 text file ({exc})") from None
+    text = read_text(path, what="a parameter set, TOML")
     return parse_params(text, str(path))
