@@ -17,28 +17,6 @@ from numba import njit
 __all__ = ["influence_update", "pair_arrays", "vote_margins"]
 
 
-@njit(cache=True, inline="always")
-def _dot(u, v):  # pragma: no cover - compiled
-    """Σ u_m v_m with four partial sums in a fixed order: independent of the machine's vector
-    width (no fast-math), yet not one long dependency chain."""
-    n = u.shape[0]
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    s3 = 0.0
-    m = 0
-    while m + 4 <= n:
-        s0 += u[m] * v[m]
-        s1 += u[m + 1] * v[m + 1]
-        s2 += u[m + 2] * v[m + 2]
-        s3 += u[m + 3] * v[m + 3]
-        m += 4
-    while m < n:
-        s0 += u[m] * v[m]
-        m += 1
-    return (s0 + s1) + (s2 + s3)
-
-
 @njit(cache=True)
 def pair_arrays(base, sd, factors, use_noise, c, normalise, T, A):  # pragma: no cover - compiled
     """Per replication: tensions T_ij = clip(base_ij + sd_ij a_i·a_j / sqrt(M), 0, 1) from the
@@ -47,13 +25,33 @@ def pair_arrays(base, sd, factors, use_noise, c, normalise, T, A):  # pragma: no
     B, N = c.shape
     M = factors.shape[2]
     scale = 1.0 / math.sqrt(M)
+    f = np.empty((N, M), dtype=np.float32)  # float32 products, as the draws are
     for b in range(B):
+        if use_noise:
+            for i in range(N):
+                for m in range(M):
+                    f[i, m] = factors[b, i, m]
         for i in range(N):
             T[b, i, i] = 0.0
             for j in range(i + 1, N):
                 v = base[i, j]
                 if use_noise and sd[i, j] != 0.0:
-                    v += sd[i, j] * _dot(factors[b, i], factors[b, j]) * scale
+                    # four partial sums in a fixed order: the same on every machine
+                    s0 = 0.0
+                    s1 = 0.0
+                    s2 = 0.0
+                    s3 = 0.0
+                    m = 0
+                    while m + 4 <= M:
+                        s0 += f[i, m] * f[j, m]
+                        s1 += f[i, m + 1] * f[j, m + 1]
+                        s2 += f[i, m + 2] * f[j, m + 2]
+                        s3 += f[i, m + 3] * f[j, m + 3]
+                        m += 4
+                    while m < M:
+                        s0 += f[i, m] * f[j, m]
+                        m += 1
+                    v += sd[i, j] * ((s0 + s1) + (s2 + s3)) * scale
                 v = min(max(v, 0.0), 1.0)
                 T[b, i, j] = v
                 T[b, j, i] = v
@@ -93,7 +91,22 @@ def vote_margins(
                 else:
                     up -= s[i, k] * dp
                     uq -= s[i, k] * dq
-            num = _dot(T[b, i], w)  # T_ii = 0: i itself adds nothing
+            # Σ_j T_ij w_j (T_ii = 0: i itself adds nothing), four partial sums, fixed order
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            j = 0
+            while j + 4 <= N:
+                s0 += T[b, i, j] * w[j]
+                s1 += T[b, i, j + 1] * w[j + 1]
+                s2 += T[b, i, j + 2] * w[j + 2]
+                s3 += T[b, i, j + 3] * w[j + 3]
+                j += 4
+            while j < N:
+                s0 += T[b, i, j] * w[j]
+                j += 1
+            num = (s0 + s1) + (s2 + s3)
             tmax = 0.0
             if h[i] > 0.0:
                 for j in range(N):
@@ -133,7 +146,21 @@ def influence_update(A, x, x0, lam, mu, eps, bounded, running, out):  # pragma: 
                 for k in range(D):
                     acc[k] /= tot
             elif D == 1:
-                acc[0] = _dot(A[b, i], x[b, :, 0])
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                j = 0
+                while j + 4 <= N:
+                    s0 += A[b, i, j] * x[b, j, 0]
+                    s1 += A[b, i, j + 1] * x[b, j + 1, 0]
+                    s2 += A[b, i, j + 2] * x[b, j + 2, 0]
+                    s3 += A[b, i, j + 3] * x[b, j + 3, 0]
+                    j += 4
+                while j < N:
+                    s0 += A[b, i, j] * x[b, j, 0]
+                    j += 1
+                acc[0] = (s0 + s1) + (s2 + s3)
             else:
                 for j in range(N):
                     w = A[b, i, j]
