@@ -122,6 +122,7 @@ class State:
     c: np.ndarray  # (B, N) capabilities
     T: np.ndarray  # (B, N, N) tensions
     A: np.ndarray  # (B, N, N) influence weights c_j (1 - T_ij), row-normalised when ε = ∞
+    pair_row: np.ndarray  # (B,) row of T and A for each negotiation (they are never compacted)
     p: np.ndarray  # (B, D) the text on the table
     supporters: np.ndarray  # (B, N) bool, accepted in the previous round
     status: np.ndarray  # (B,) RUNNING / PASSED / DEADLOCK / WITHDRAWN
@@ -189,6 +190,7 @@ def initial_state(neg: Negotiation, draws: StartDraws) -> State:
         c=c,
         T=T,
         A=A,
+        pair_row=np.arange(b),
         p=np.broadcast_to(neg.p0, (b, dd)).copy(),
         supporters=supporters,
         status=np.zeros(b, dtype=np.int8),
@@ -226,6 +228,7 @@ def influence(neg: Negotiation, st: State, running: np.ndarray | None = None) ->
     bounded = bool(np.isfinite(neg.confidence_bound).any())
     influence_update(
         st.A,
+        st.pair_row,
         st.x,
         st.x0,
         neg.stubbornness,
@@ -265,6 +268,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
         st.p,
         neg.q,
         st.T,
+        st.pair_row,
         st.c,
         st.supporters,
         neg.member,
@@ -311,6 +315,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
         c=st.c,
         T=st.T,
         A=st.A,
+        pair_row=st.pair_row,
         p=st.p,
         supporters=np.where(keep, accept, st.supporters),
         status=status,
@@ -361,11 +366,15 @@ def outcome(neg: Negotiation, st: State) -> Outcome:
     )
 
 
+_SHARED = ("t", "T", "A")  # not subset: pair_row points into T and A
+
+
 def _take(st: State, rows: np.ndarray) -> State:
-    """The state of a subset of the negotiations (rows along the replication axis)."""
+    """The state of a subset of the negotiations (rows along the replication axis); the large
+    pair arrays stay as they are and ``pair_row`` keeps pointing into them."""
     return State(
         **{
-            f: (getattr(st, f) if f == "t" else getattr(st, f)[rows])
+            f: (getattr(st, f) if f in _SHARED else getattr(st, f)[rows])
             for f in State.__dataclass_fields__
         }
     )

@@ -68,13 +68,16 @@ def pair_arrays(base, sd, factors, use_noise, c, normalise, T, A):  # pragma: no
 
 @njit(cache=True)
 def vote_margins(
-    x, s, a, p, q, T, c, supporters, member, beta, h, sigma, theta, noise, uhold, margin, held
+    x, s, a, p, q, T, pair_row, c, supporters, member, beta, h, sigma, theta, noise, uhold,
+    margin, held,
 ):  # pragma: no cover - compiled
     """Per replication and actor: gain of text ``p`` over status quo ``q``, the rival penalty,
-    the hold-up draw and the noisy margin u - θ.  Fills ``margin`` and ``held`` (B, N)."""
+    the hold-up draw and the noisy margin u - θ.  Fills ``margin`` and ``held`` (B, N).
+    ``pair_row[b]`` is negotiation ``b``'s row of the tension array ``T``."""
     B, N, D = x.shape
     w = np.empty(N)
     for b in range(B):
+        r = pair_row[b]
         wsum = 0.0
         for j in range(N):
             w[j] = c[b, j] if supporters[b, j] else 0.0
@@ -98,20 +101,20 @@ def vote_margins(
             s3 = 0.0
             j = 0
             while j + 4 <= N:
-                s0 += T[b, i, j] * w[j]
-                s1 += T[b, i, j + 1] * w[j + 1]
-                s2 += T[b, i, j + 2] * w[j + 2]
-                s3 += T[b, i, j + 3] * w[j + 3]
+                s0 += T[r, i, j] * w[j]
+                s1 += T[r, i, j + 1] * w[j + 1]
+                s2 += T[r, i, j + 2] * w[j + 2]
+                s3 += T[r, i, j + 3] * w[j + 3]
                 j += 4
             while j < N:
-                s0 += T[b, i, j] * w[j]
+                s0 += T[r, i, j] * w[j]
                 j += 1
             num = (s0 + s1) + (s2 + s3)
             tmax = 0.0
             if h[i] > 0.0:
                 for j in range(N):
-                    if supporters[b, j] and member[j] and j != i and T[b, i, j] > tmax:
-                        tmax = T[b, i, j]
+                    if supporters[b, j] and member[j] and j != i and T[r, i, j] > tmax:
+                        tmax = T[r, i, j]
             den = wsum - w[i]
             rho = beta[i] * num / den if den > 0.0 else 0.0
             held[b, i] = uhold[b, i] < h[i] * tmax
@@ -119,7 +122,7 @@ def vote_margins(
 
 
 @njit(cache=True)
-def influence_update(A, x, x0, lam, mu, eps, bounded, running, out):  # pragma: no cover
+def influence_update(A, pair_row, x, x0, lam, mu, eps, bounded, running, out):  # pragma: no cover
     """Synchronous Friedkin-Johnsen step with bounded confidence for the running rows; other
     rows are copied.  ``A`` is row-normalised unless ``bounded``.  Fills ``out`` (B, N, D)."""
     B, N, D = x.shape
@@ -128,6 +131,7 @@ def influence_update(A, x, x0, lam, mu, eps, bounded, running, out):  # pragma: 
         if not running[b]:
             out[b] = x[b]
             continue
+        r = pair_row[b]
         for i in range(N):
             for k in range(D):
                 acc[k] = 0.0
@@ -139,7 +143,7 @@ def influence_update(A, x, x0, lam, mu, eps, bounded, running, out):  # pragma: 
                         diff = x[b, i, k] - x[b, j, k]
                         d2 += diff * diff
                     if math.sqrt(d2) <= eps[i]:
-                        w = A[b, i, j]
+                        w = A[r, i, j]
                         tot += w
                         for k in range(D):
                             acc[k] += w * x[b, j, k]
@@ -152,18 +156,18 @@ def influence_update(A, x, x0, lam, mu, eps, bounded, running, out):  # pragma: 
                 s3 = 0.0
                 j = 0
                 while j + 4 <= N:
-                    s0 += A[b, i, j] * x[b, j, 0]
-                    s1 += A[b, i, j + 1] * x[b, j + 1, 0]
-                    s2 += A[b, i, j + 2] * x[b, j + 2, 0]
-                    s3 += A[b, i, j + 3] * x[b, j + 3, 0]
+                    s0 += A[r, i, j] * x[b, j, 0]
+                    s1 += A[r, i, j + 1] * x[b, j + 1, 0]
+                    s2 += A[r, i, j + 2] * x[b, j + 2, 0]
+                    s3 += A[r, i, j + 3] * x[b, j + 3, 0]
                     j += 4
                 while j < N:
-                    s0 += A[b, i, j] * x[b, j, 0]
+                    s0 += A[r, i, j] * x[b, j, 0]
                     j += 1
                 acc[0] = (s0 + s1) + (s2 + s3)
             else:
                 for j in range(N):
-                    w = A[b, i, j]
+                    w = A[r, i, j]
                     for k in range(D):
                         acc[k] += w * x[b, j, k]
             for k in range(D):
