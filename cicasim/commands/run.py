@@ -105,7 +105,7 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, dr
         blockers = ", ".join(f"{b.actor} {b.frequency:.2f}" for b in s.blockers(3)) or "-"
         dil = "-" if s.mean_dilution is None else f"{s.mean_dilution:.2f}"
         table.add_row(
-            f"{s.id}\n[dim]{s.title}[/dim]" if s.title else s.id,
+            s.id,
             f"{s.p_consensus:.3f}",
             f"{s.ci_low:.3f}-{s.ci_high:.3f}",
             "-" if prior[s.id] is None else f"{prior[s.id]:.3g}",
@@ -114,6 +114,9 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, dr
             blockers,
         )
     console.print(table)
+    for s in result.summaries():
+        if s.title:
+            console.print(f"[dim]{s.id}: {s.title}[/dim]")
     for p in summary["proposals"]:
         if "pivotality" in p:
             top = [v for v in p["pivotality"] if v["low"] > 0][:5]
