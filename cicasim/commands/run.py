@@ -83,7 +83,7 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, dr
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     note = " (drawn; pass --seed to repeat)" if drawn else ""
     console.print(
         f"[bold]{result.scenario.scenario.name}[/bold]  ({path})\n"
@@ -99,7 +99,7 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, dr
         ("mean dilution", "right"),
         ("top blockers (frequency)", "left"),
     ):
-        table.add_column(col, justify=just)
+        table.add_column(col, justify=just, no_wrap=col == "proposal")
     prior = {p["id"]: p["a_priori_passage"] for p in summary["proposals"]}
     for s in result.summaries():
         blockers = ", ".join(f"{b.actor} {b.frequency:.2f}" for b in s.blockers(3)) or "-"
