@@ -16,6 +16,7 @@ uniform numbers, so the same numbers give the same negotiation whichever driver 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -163,19 +164,34 @@ def utility(x: np.ndarray, s: np.ndarray, a: np.ndarray, z: np.ndarray) -> np.nd
     return -(s * loss).sum(axis=-1)
 
 
-def initial_state(neg: Negotiation, draws: StartDraws) -> State:
+_scratch = threading.local()
+
+
+def _pair_buffers(b: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two (b, n, n) arrays for T and A, reused from block to block within a thread: the pages
+    of fresh arrays this large cost more to map than the arithmetic that fills them.  A state
+    keeps them only while its block runs (:func:`negotiate` copies what it returns)."""
+    cache = getattr(_scratch, "pairs", None)
+    if cache is None or cache[0].shape != (b, n, n):
+        cache = (np.empty((b, n, n)), np.empty((b, n, n)))
+        _scratch.pairs = cache
+    return cache
+
+
+def initial_state(neg: Negotiation, draws: StartDraws, *, reuse: bool = False) -> State:
     """Apply this replication's draws to the uncertain inputs.
 
     Positions get normal noise (clipped to 0-100), capabilities mean-preserving lognormal noise,
-    tensions the factor noise of :mod:`cicasim.draws` (clipped to 0-1).
+    tensions the factor noise of :mod:`cicasim.draws` (clipped to 0-1).  With ``reuse`` the
+    pair arrays live in this thread's scratch buffers (for :func:`negotiate`, which runs one
+    block at a time).
     """
     sd = neg.position_sd[None, :, None]
     x0 = np.clip(neg.position[None] + sd * draws.position, 0.0, 100.0)
     csd = neg.capability_sd[None, :]
     c = neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
     b, n, dd = x0.shape
-    T = np.empty((b, n, n))
-    A = np.empty((b, n, n))
+    T, A = _pair_buffers(b, n) if reuse else (np.empty((b, n, n)), np.empty((b, n, n)))
     bounded = bool(np.isfinite(neg.confidence_bound).any())
     # without bounded confidence the weights are fixed over the rounds: normalise them once
     pair_arrays(
@@ -388,7 +404,7 @@ def negotiate(neg: Negotiation, start: StartDraws, rounds) -> Outcome:
     half the block, so later rounds only compute what still runs; every row's arithmetic is
     independent of the others, so this changes no number.
     """
-    st = initial_state(neg, start)
+    st = initial_state(neg, start, reuse=True)
     record = {f: getattr(st, f).copy() for f in _RECORD}
     rows = np.arange(st.status.shape[0])
     for _ in range(neg.max_rounds):
