@@ -14,7 +14,9 @@ The same design points run four ways in this process, one after the other:
 Printed: replications per second (replications × proposals) of wall-clock time, each way's
 ratio to direct, the CPU seconds each way used (this process and its workers, from
 ``/proc/PID/stat`` on Linux), the overhead per design point of the in-process sweep over direct,
-and the pool start.  On a machine shared with other jobs the wall-clock gain of a second worker
+and the pool start.  Every process runs one small ensemble before it is timed, so numba's
+first-call cost (loading the compiled loops, about a second) counts in the pool start, not in
+the throughput.  On a machine shared with other jobs the wall-clock gain of a second worker
 is capped by the scheduler's fair share (Linux autogroups share CPU time per session, not per
 process), so the CPU seconds are the steadier figure: with idle cores the wall-clock time of N
 workers is about their CPU seconds / N.  Every way's tables are checked to be identical, bit for
@@ -28,6 +30,7 @@ The design: the first ``--points`` steps of ``scenarios/cica-2022.toml``'s enlar
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -110,6 +113,9 @@ def main() -> None:
         plan = plan_experiment(exp)
         reps = points * args.replications
         rows: dict[str, dict] = {}
+        # numba's first call loads the compiled loops (about a second): pay it before timing
+        warm = functools.partial(run_ensemble, proposals=[proposal], replications=64, seed=0)
+        warm(base)
 
         # direct: the ensembles alone, same seeds as the sweep
         t0, c0 = time.perf_counter(), time.process_time()
@@ -129,7 +135,7 @@ def main() -> None:
         for n in (1, 2):
             t0 = time.perf_counter()
             pool = LocalProcessExecutor(n)
-            list(pool.run([(i, abs, (i,)) for i in range(n)]))  # start every worker
+            list(pool.run([(i, warm, (base,)) for i in range(n)]))  # start and warm every worker
             start = time.perf_counter() - t0
             pids = list(pool._pool._processes)  # the worker processes (benchmark only)
             w0, t0, c0 = cpu_seconds(pids), time.perf_counter(), time.process_time()
