@@ -66,7 +66,8 @@ def build_data(root: Path, year: int = YEAR) -> Path:
     td = pd.DataFrame([(750.0, 770.0, 1947.0, 2010.0)],
                       columns=["ccode1", "ccode2", "styear", "endyear"])
     _write_rda(root / "peacesciencer" / "td_rivalries.rda", td, "td_rivalries")
-    tss = pd.DataFrame([(750.0, 770.0, 1947.0, 2020.0)], columns=["ccode1", "ccode2", "start", "end"])
+    tss = pd.DataFrame([(750.0, 770.0, 1947.0, 2020.0)],
+                       columns=["ccode1", "ccode2", "start", "end"])
     _write_rda(root / "peacesciencer" / "tss_rivalries.rda", tss, "tss_rivalries")
     # IGO memberships: Egypt and Jordan in the Arab League, the Central Asians in the SCO
     orgs = ["sco", "asean", "gcc", "saarc", "loas", "oic", "cis", "csto", "eaec", "eco"]

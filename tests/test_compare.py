@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_scenario
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
 from cicasim.compare import compare_scenarios, enlarged, paired_difference, wald_paired
 from cicasim.enlargement import enlargement_path
 from cicasim.scenario import load_scenario, parse_scenario
-
-from conftest import make_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.toml"

@@ -158,5 +158,8 @@ def roster(year: int, *, members_as_of: int | None = None) -> list[tuple[CicaSta
 def accession_order(year: int, members_as_of: int) -> list[CicaState]:
     """The states that joined after ``members_as_of`` and by ``year``, in their order of
     accession (year, then ISO3 id within a year)."""
-    late = [s for s in STATES if s.member_from is not None and members_as_of < s.member_from <= year]
+    late = [
+        s for s in STATES
+        if s.member_from is not None and members_as_of < s.member_from <= year
+    ]
     return sorted(late, key=lambda s: (s.member_from, s.iso3))

@@ -199,7 +199,7 @@ def calibrate(
     saliences: dict[str, dict[str, Noted]] = {i: {} for i in ids}
     for spec in dim_specs:
         d = spec["id"]
-        for s, role in people:
+        for s, _role in people:
             i = s.iso3
             if d == "alignment":
                 positions[i][d] = align[i]
