@@ -619,7 +619,9 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
             is_obs = roles.get(actor) == "observer"
             col = colours.get(actor, GREY if not is_obs else OBSERVER_COLOUR)
             mine = actor in colours
+            # a single round has no line to draw: mark the position instead
             ax.plot(x, y, ls="--" if is_obs else "-", color=col, lw=1.7 if mine else 0.8,
+                    marker="_" if len(x) == 1 else None, ms=10,
                     alpha=1.0 if mine else (0.45 if is_obs else 0.6), zorder=3 if mine else 2)
             if mine or n_actors <= 12:
                 ends.append((float(x[-1]), float(y[-1]), _label(scenario, actor, width=14), col))
