@@ -396,7 +396,7 @@ def _tension(scenario: Scenario) -> np.ndarray:
 
 def _cluster_order(T: np.ndarray) -> tuple[np.ndarray, Any]:
     """Leaf order of average-linkage clustering with tension as the distance (UPGMA)."""
-    from scipy.cluster.hierarchy import linkage, leaves_list
+    from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 
     n = len(T)

@@ -39,6 +39,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "parse_scenario",
+    "validation_message",
 ]
 
 Identifier = Annotated[
@@ -342,7 +343,20 @@ def _check_enlargement(s: Scenario, dims: list[str], known: set[str], members: s
             raise ValueError(f"{where}.prior: no observers left to resample")
 
 
-def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
+_TAGS = frozenset(
+    {
+        "consensus",
+        "consensus-minus-k",
+        "qualified-majority",
+        "simple-majority",
+        "observer-joins",
+        "new-actor",
+        "synthetic",
+    }
+)
+
+
+def _format_loc(loc: tuple[Any, ...], data: Any, tags: frozenset[str]) -> str:
     """('actors', 3, 'capability') -> 'actors[3] (IND).capability' using the raw data for ids."""
     out = ""
     node = data
@@ -356,27 +370,27 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
             except (IndexError, KeyError, TypeError):
                 node = None
         else:
-            if part in {
-                "consensus",
-                "consensus-minus-k",
-                "qualified-majority",
-                "simple-majority",
-                "observer-joins",
-                "new-actor",
-                "synthetic",
-            }:
+            if part in tags:
                 continue  # discriminator tags add nothing for the reader
             out += f".{part}" if out else str(part)
             node = node.get(part) if isinstance(node, dict) else None
     return out or "(top level)"
 
 
-def _one_line(err: ValidationError, data: Any) -> str:
+def validation_message(
+    err: ValidationError,
+    data: Any = None,
+    *,
+    keys_help: str = "`cicasim schema`",
+    tags: frozenset[str] = _TAGS,
+) -> str:
+    """The first error of a pydantic validation as one line: the field (with actor ids taken
+    from ``data`` where it has them), what was wrong, and the value given."""
     e = err.errors(include_url=False)[0]
-    loc = _format_loc(tuple(e["loc"]), data)
+    loc = _format_loc(tuple(e["loc"]), data, tags)
     msg = e["msg"].removeprefix("Value error, ")
     if e["type"] == "extra_forbidden":
-        return f"{loc}: unknown key; see `cicasim schema` for the allowed keys"
+        return f"{loc}: unknown key; see {keys_help} for the allowed keys"
     if e["type"] == "missing":
         return f"{loc}: required field is missing"
     if e["type"] == "value_error" and ":" in msg and loc == "(top level)":
@@ -391,7 +405,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(f"{source}: {_one_line(err, data)}") from None
+        raise ScenarioError(f"{source}: {validation_message(err, data)}") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

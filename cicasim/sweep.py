@@ -57,6 +57,7 @@ from cicasim.scenario import (
     Uncertainty,
     load_scenario,
     parse_scenario,
+    validation_message,
 )
 from cicasim.setup import negotiation
 
@@ -263,38 +264,11 @@ class Experiment(_Strict):
         return self
 
 
-_TAGS = {
+_TAGS = frozenset({
     "behaviour", "uncertainty", "enlargement", "rule", "consensus", "consensus-minus-k",
     "qualified-majority", "simple-majority", "observer-joins", "new-actor", "synthetic",
     "int", "float",
-}
-
-
-def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in _TAGS:
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-def _one_line(err: ValidationError) -> str:
-    e = err.errors(include_url=False)[0]
-    where = _loc(tuple(e["loc"]))
-    msg = e["msg"].removeprefix("Value error, ")
-    if e["type"] == "extra_forbidden":
-        return f"{where}: unknown key; see docs/experiments.md for the allowed keys"
-    if e["type"] == "missing":
-        return f"{where}: required field is missing"
-    if e["type"] == "value_error" and where == "(top level)" and ":" in msg:
-        return msg
-    got = e.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    return f"{where}: {msg}{shown}"
+})
 
 
 def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Experiment:
@@ -302,7 +276,8 @@ def parse_experiment(data: dict[str, Any], source: str = "<experiment>") -> Expe
     try:
         return Experiment.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(f"{source}: {_one_line(err)}") from None
+        where = validation_message(err, data, keys_help="docs/experiments.md", tags=_TAGS)
+        raise ScenarioError(f"{source}: {where}") from None
 
 
 def _read_text(path: Path) -> str:
@@ -652,8 +627,8 @@ class Executor(ABC):
     def run(self, tasks: Iterable[Task], *, window: int | None = None) -> Iterator[tuple[Any, Any]]:
         ...
 
-    def close(self) -> None:
-        """Release the workers (idempotent)."""
+    def close(self) -> None:  # noqa: B027 - a no-op default, not an abstract method
+        """Release the workers (idempotent); nothing to release by default."""
 
     def __enter__(self) -> Executor:
         return self

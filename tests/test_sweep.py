@@ -15,8 +15,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
-from cicasim.ensemble import run_ensemble
 from cicasim.enlargement import enlargement_path
+from cicasim.ensemble import run_ensemble
 from cicasim.scenario import load_scenario
 from cicasim.sweep import (
     DESIGNS,

@@ -11,26 +11,26 @@ from cicasim.errors import InputError
 __all__ = ["positive_int", "resolve_seed", "seed_int"]
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (one-line error otherwise)."""
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number >= {minimum}, got {text!r}"
+        ) from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum} (got {value})")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (one-line error otherwise)."""
+    return _whole_number(text, 1)
 
 
 def seed_int(text: str) -> int:
     """argparse type: a seed, a whole number >= 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 (got {value})")
-    return value
+    return _whole_number(text, 0)
 
 
 def resolve_seed(seed: int | None) -> tuple[int, bool]:
