@@ -734,8 +734,9 @@ def _curve_figure(
     zero_line: bool = False, joined: Mapping[int, str] | None = None,
 ) -> Figure:
     other = _varying(frame, [c for c in _factor_columns(frame) if c != "n_members"])
-    # a factor that only relabels the membership (the enlargement step) is not a facet
-    other = [c for c in other if frame.groupby("n_members")[c].nunique().max() > 1]
+    # a factor that only relabels the membership (the enlargement step, the scenario of a
+    # year) is not a facet
+    other = [c for c in other if not _membership_factor(frame, c)]
     facets = _facets(frame, other)[:9]
     cols = min(3, len(facets))
     rows = -(-len(facets) // cols)
@@ -1202,12 +1203,24 @@ def _joined(points: pd.DataFrame) -> dict[int, str] | None:
     return out or None
 
 
+def _membership_factor(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a factor column stands for the membership: the member count fixes its value
+    (an enlargement step), or its value fixes a member count that differs between its values
+    (a scenario per year)."""
+    if "n_members" not in frame.columns or frame["n_members"].nunique() < 2:
+        return False
+    if frame.groupby("n_members")[column].nunique().max() == 1:
+        return True
+    per_value = frame.groupby(column)["n_members"]
+    return per_value.nunique().max() == 1 and per_value.first().nunique() > 1
+
+
 def _heatmap_axes(summary: pd.DataFrame) -> tuple[str, str] | None:
     """The first two factors that vary; a factor that the membership determines (the
     enlargement step) is replaced by n_members, so that axis is ordered and numeric."""
     cand = _varying(summary, _factor_columns(summary))
     if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
-        relabel = [c for c in cand if summary.groupby("n_members")[c].nunique().max() == 1]
+        relabel = [c for c in cand if _membership_factor(summary, c)]
         cand = [c for c in cand if c not in relabel]
         if relabel or "n_members" not in cand:
             cand = ["n_members", *cand]

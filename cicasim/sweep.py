@@ -192,8 +192,22 @@ class RuleFactor(_Strict):
         return self.name or "rule"
 
 
+class ScenarioFactor(_Strict):
+    """Whole scenario files, one per level (e.g. the same organisation in different years);
+    paths are relative to the experiment file.  Every file must define the experiment's
+    proposals on the same dimensions."""
+
+    kind: Literal["scenario"]
+    name: Identifier | None = None
+    values: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        return self.name or "scenario"
+
+
 Factor = Annotated[
-    BehaviourFactor | UncertaintyFactor | EnlargementFactor | RuleFactor,
+    BehaviourFactor | UncertaintyFactor | EnlargementFactor | RuleFactor | ScenarioFactor,
     Field(discriminator="kind"),
 ]
 
@@ -258,14 +272,16 @@ class Experiment(_Strict):
                     f"factors[{i}].name: {name!r} is a result column; choose another name"
                 )
             seen.add(name)
-            enlargements += isinstance(f, EnlargementFactor)
+            enlargements += isinstance(f, EnlargementFactor | ScenarioFactor)
         if enlargements > 1:
-            raise ValueError("factors: at most one enlargement factor")
+            raise ValueError(
+                "factors: at most one enlargement or scenario factor (both change the membership)"
+            )
         return self
 
 
 _TAGS = frozenset({
-    "behaviour", "uncertainty", "enlargement", "rule", "consensus", "consensus-minus-k",
+    "behaviour", "uncertainty", "enlargement", "rule", "scenario", "consensus", "consensus-minus-k",
     "qualified-majority", "simple-majority", "observer-joins", "new-actor", "synthetic",
     "int", "float",
 })
@@ -318,6 +334,7 @@ class Plan:
     factors: list[Any]
     _path_scenarios: list[Scenario] | None = None
     _path_labels: list[str] = field(default_factory=list)
+    _factor_scenarios: dict[str, tuple[Scenario, str]] = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
@@ -342,6 +359,8 @@ class Plan:
             v = values[f.label]
             if isinstance(f, EnlargementFactor):
                 s = self._path_scenarios[v]
+            elif isinstance(f, ScenarioFactor):
+                s = self._factor_scenarios[v][0]
             elif isinstance(f, BehaviourFactor):
                 behaviour[f.parameter] = int(v) if f.parameter == "loss_exponent" else float(v)
             elif isinstance(f, UncertaintyFactor):
@@ -363,6 +382,9 @@ class Plan:
         return {
             "experiment_sha256": sha256(self.text),
             "scenario_sha256": sha256(self.scenario_text),
+            **({"scenario_factor_sha256": {v: sha256(t) for v, (_, t) in
+                                           sorted(self._factor_scenarios.items())}}
+               if self._factor_scenarios else {}),
             "replications": self.replications,
             "seed": self.seed,
             "points": len(self.points),
@@ -418,7 +440,7 @@ def _levels(f: Any, n_steps: int | None) -> list[Any] | None:
     """The discrete levels of a factor (None for a continuous range)."""
     if isinstance(f, EnlargementFactor):
         return list(f.values) if f.values is not None else list(range(n_steps + 1))
-    if isinstance(f, RuleFactor):
+    if isinstance(f, RuleFactor | ScenarioFactor):
         return list(f.values)
     if f.values is not None:
         return list(f.values)
@@ -502,6 +524,7 @@ def plan_experiment(
     factors = list(exp.factors)
     path_scenarios: list[Scenario] | None = None
     path_labels: list[str] = []
+    factor_scenarios: dict[str, tuple[Scenario, str]] = {}
     levels: list[list[Any] | None] = []
     for i, f in enumerate(factors):
         where = f"factors[{i}] ({f.label})"
@@ -531,6 +554,27 @@ def plan_experiment(
                             f"{path}: {where}.values[{j}]: {v} steps asked, "
                             f"but the path has {n_steps}; allowed: 0-{n_steps}"
                         )
+        elif isinstance(f, ScenarioFactor):
+            for j, v in enumerate(f.values):
+                fpath = (path.parent / v).resolve()
+                if not fpath.exists():
+                    raise ScenarioError(f"{path}: {where}.values[{j}]: file not found: {v}")
+                other = load_scenario(fpath)
+                dims = {d.id for d in scenario.dimensions}
+                for pid in proposals:
+                    if pid not in {p.id for p in other.proposals}:
+                        raise ScenarioError(
+                            f"{path}: {where}.values[{j}]: {v} defines no proposal {pid!r}; "
+                            "every scenario must define the experiment's proposals"
+                        )
+                    missing = [t.dimension for t in other.proposal(pid).touches
+                               if t.dimension not in dims]
+                    if missing:
+                        raise ScenarioError(
+                            f"{path}: {where}.values[{j}]: {v}: proposal {pid!r} touches "
+                            f"{', '.join(missing)}, not a dimension of the base scenario"
+                        )
+                factor_scenarios[v] = (other, fpath.read_text(encoding="utf-8"))
         elif isinstance(f, BehaviourFactor | UncertaintyFactor):
             model = Behaviour if isinstance(f, BehaviourFactor) else Uncertainty
             checks = list(f.values) if f.values is not None else list(f.range)
@@ -574,7 +618,9 @@ def plan_experiment(
             rows.append({f.label: v for f, v in zip(factors, combo, strict=True)})
     crn = info.common_random_numbers
     if crn is None:
-        crn = bool(factors) and all(isinstance(f, EnlargementFactor) for f in factors)
+        crn = bool(factors) and all(
+            isinstance(f, EnlargementFactor | ScenarioFactor) for f in factors
+        )
     points = []
     for p, values in enumerate(rows):
         parts = []
@@ -584,6 +630,9 @@ def plan_experiment(
             if isinstance(f, EnlargementFactor):
                 n_members = len(path_scenarios[v].members)
                 parts.append(f"{path_labels[v]} ({n_members} members)")
+            elif isinstance(f, ScenarioFactor):
+                n_members = len(factor_scenarios[v][0].members)
+                parts.append(f"{Path(v).stem} ({n_members} members)")
             elif isinstance(f, RuleFactor):
                 parts.append(f"{f.label}={rule_label(v)}")
             else:
@@ -598,7 +647,7 @@ def plan_experiment(
         scenario_text=scen_text, proposals=proposals,
         replications=replications or info.replications, points=points,
         common_random_numbers=crn, factors=factors, _path_scenarios=path_scenarios,
-        _path_labels=path_labels,
+        _path_labels=path_labels, _factor_scenarios=factor_scenarios,
     )
 
 
@@ -846,7 +895,7 @@ DELTAS = "deltas.parquet"
 def _factor_type(f: Any) -> pa.DataType:
     if isinstance(f, EnlargementFactor):
         return pa.int64()
-    if isinstance(f, RuleFactor):
+    if isinstance(f, RuleFactor | ScenarioFactor):
         return pa.string()
     return pa.float64()
 
@@ -854,6 +903,8 @@ def _factor_type(f: Any) -> pa.DataType:
 def _factor_value(f: Any, v: Any) -> Any:
     if isinstance(f, RuleFactor):
         return rule_label(v)
+    if isinstance(f, ScenarioFactor):
+        return str(v)
     if isinstance(f, EnlargementFactor):
         return int(v)
     return float(v)
@@ -1052,7 +1103,8 @@ def _prepare_directory(directory: Path, plan: Plan, *, kind: str, resume: bool,
     directory.mkdir(parents=True, exist_ok=True)
     m = manifest(
         kind=kind, seed=plan.seed,
-        inputs={plan.path.name: plan.text, plan.scenario_path.name: plan.scenario_text},
+        inputs={plan.path.name: plan.text, plan.scenario_path.name: plan.scenario_text,
+                **{Path(v).name: t for v, (_, t) in plan._factor_scenarios.items()}},
         experiment=plan.name, experiment_file=plan.path.name,
         scenario_file=plan.scenario_path.name, design=plan.experiment.design.kind,
         replications=plan.replications, proposals=list(plan.proposals),

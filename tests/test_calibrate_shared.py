@@ -116,5 +116,5 @@ def test_history_path_scenario_and_experiment():
     assert {a.id for a in full.members} == {a.id for a in path.members} | set(steps[:12])
     from cicasim.sweep import load_experiment
 
-    exp, _ = load_experiment(ROOT / "experiments" / "cica-history.toml")
+    exp, _ = load_experiment(ROOT / "experiments" / "cica-path.toml")
     assert exp.factors[0].values == list(range(13))

@@ -71,7 +71,7 @@ CASES = {
         "enlargement[0].actor: 'AAA' is not an observer"),
     "two enlargement factors": (
         _factor('kind = "enlargement"\n') + '[[factors]]\nkind = "enlargement"\nname = "e2"\n',
-        "at most one enlargement factor"),
+        "at most one enlargement or scenario factor"),
     "bad rule": (_factor('kind = "rule"\nvalues = [{kind = "unanimity-ish"}]\n'),
                  "factors[0].values[0]:"),
     "rule with a stray parameter": (
