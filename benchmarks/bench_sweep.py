@@ -7,7 +7,7 @@ The same design points run four ways in this process, one after the other:
 * **in-process** - :func:`cicasim.sweep.run_sweep` with the in-process executor (work units,
   per-point Parquet parts, the merged tables and the manifest);
 * **1 worker**, **2 workers** - the same with a local process pool
-  (:class:`cicasim.sweep.LocalProcessExecutor`).  The pool's start (forkserver, one import of
+  (:class:`cicasim.executors.LocalProcessExecutor`).  The pool's start (forkserver, one import of
   cicasim) is timed apart and reported as a fixed cost; the throughput is that of a started
   pool.
 
@@ -94,13 +94,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from cicasim.ensemble import run_ensemble
+    from cicasim.executors import InProcessExecutor, LocalProcessExecutor
     from cicasim.scenario import load_scenario
-    from cicasim.sweep import (
-        InProcessExecutor,
-        LocalProcessExecutor,
-        plan_experiment,
-        run_sweep,
-    )
+    from cicasim.sweep import plan_experiment, run_sweep
 
     scenario_path = args.scenario or (CICA if CICA.exists() else TINY)
     base = load_scenario(scenario_path)

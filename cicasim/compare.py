@@ -145,7 +145,7 @@ def compare_scenarios(
     Both sides use the design-point key 0 and the same master seed, so shared actors draw the
     same numbers in every replication.
     """
-    from cicasim.sweep import InProcessExecutor, run_units
+    from cicasim.executors import InProcessExecutor, run_units
 
     ids_a = [p.id for p in a.proposals]
     ids_b = {p.id for p in b.proposals}

@@ -30,6 +30,7 @@ __all__ = [
     "ProposalRun",
     "ProposalSummary",
     "blocks_for",
+    "concat_outcomes",
     "run_block",
     "run_ensemble",
     "run_proposal",
@@ -61,7 +62,10 @@ def blocks_for(replications: int) -> list[tuple[int, int]]:
     return out
 
 
-def _concat(parts: Sequence[Outcome]) -> Outcome:
+def concat_outcomes(parts: Sequence[Outcome]) -> Outcome:
+    """The outcomes of consecutive blocks as one (replications in block order)."""
+    if len(parts) == 1:
+        return parts[0]
     return Outcome(
         **{f: np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__}
     )
@@ -95,7 +99,7 @@ def run_proposal(
         run_block(neg, seed=seed, point=point, block=b, rows=rows)
         for b, rows in blocks_for(replications)
     ]
-    return ProposalRun(negotiation=neg, replications=replications, outcome=_concat(parts))
+    return ProposalRun(negotiation=neg, replications=replications, outcome=concat_outcomes(parts))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cicasim.compare import paired_difference
-from cicasim.ensemble import run_proposal
+from cicasim.ensemble import ProposalRun, run_proposal
 from cicasim.scenario import Scenario, parse_scenario
 
 __all__ = ["Pivot", "pivotality", "without"]
@@ -41,10 +41,19 @@ def without(scenario: Scenario, actor_id: str) -> Scenario:
 
 
 def pivotality(
-    scenario: Scenario, proposal_id: str, *, replications: int, seed: int
+    scenario: Scenario,
+    proposal_id: str,
+    *,
+    replications: int,
+    seed: int,
+    base: ProposalRun | None = None,
 ) -> list[Pivot]:
-    """ΔP(consensus) from removing each member in turn (sponsor excepted), largest first."""
-    base = run_proposal(scenario, proposal_id, replications=replications, seed=seed)
+    """ΔP(consensus) from removing each member in turn (sponsor excepted), largest first.
+
+    ``base`` is the full scenario's run with the same seed and replications, when the caller
+    has it already."""
+    if base is None:
+        base = run_proposal(scenario, proposal_id, replications=replications, seed=seed)
     sponsor = scenario.proposal(proposal_id).sponsor
     out = []
     for a in scenario.members:

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -163,9 +163,3 @@ def read_manifest(directory: str | Path, *, kinds: tuple[str, ...] | None = None
         allowed = ", ".join(kinds) if kinds else "a cicasim results kind"
         raise InputError(f"{path}: results kind {kind!r} is not {allowed}")
     return data
-
-
-def on_disk(directory: str | Path, write: Callable[[Path], None]) -> None:
-    """Run ``write(tmpdir)`` and move the result into ``directory`` atomically."""
-    with atomic_directory(directory) as tmp:
-        write(tmp)

@@ -24,9 +24,9 @@ import pyarrow as pa
 
 from cicasim.draws import key, seed_sequence
 from cicasim.errors import InputError
+from cicasim.executors import Executor
 from cicasim.sweep import (
     SUMMARY,
-    Executor,
     Plan,
     load_experiment,
     plan_experiment,

@@ -7,8 +7,8 @@ A sweep has three layers (the EMA workbench and SALib split):
    or a scrambled Sobol sequence (Sobol' 1967; Owen 1998), both from :mod:`scipy.stats.qmc` and
    seeded.  :func:`plan_experiment` turns it into numbered design points.
 2. **Execution.**  The work unit is one replication block of one proposal at one design point;
-   units run through an :class:`Executor` (in-process, a local process pool or a Dask
-   distributed cluster: registry :data:`EXECUTORS`), all behind the same small interface.
+   units run through an executor of :mod:`cicasim.executors` (in-process, a local process pool
+   or a Dask distributed cluster), all behind the same small interface.
 3. **Results on disk.**  Each finished design point is written to ``parts/`` (Parquet, atomic
    rename), after a manifest written first; ``--resume`` skips the points already there; the
    merged tables are written last.  See ``docs/experiments.md`` for the layout.
@@ -30,8 +30,7 @@ import json
 import math
 import os
 import tomllib
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -44,8 +43,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cicasim.draws import key, seed_sequence
 from cicasim.enlargement import enlargement_path
-from cicasim.ensemble import EnsembleResult, ProposalRun, blocks_for, run_block, summarise
+from cicasim.ensemble import (
+    EnsembleResult,
+    ProposalRun,
+    blocks_for,
+    concat_outcomes,
+    summarise,
+)
 from cicasim.errors import InputError, read_text
+from cicasim.executors import Executor, InProcessExecutor, Task, run_unit
 from cicasim.kernel import Negotiation, Outcome
 from cicasim.results import MANIFEST, read_manifest, sha256, write_json
 from cicasim.rules import RuleSpec
@@ -63,24 +69,16 @@ from cicasim.setup import negotiation
 
 __all__ = [
     "DESIGNS",
-    "EXECUTORS",
-    "DaskExecutor",
     "DesignPoint",
-    "Executor",
     "Experiment",
-    "InProcessExecutor",
-    "LocalProcessExecutor",
     "Plan",
     "SweepResult",
-    "available_cores",
     "check_directory",
     "load_experiment",
-    "make_executor",
     "parse_experiment",
     "plan_experiment",
     "point_key",
     "run_sweep",
-    "run_units",
 ]
 
 Identifier = Annotated[
@@ -651,237 +649,6 @@ def plan_experiment(
     )
 
 
-# -- executors -------------------------------------------------------------------------------
-
-
-def _run_unit(neg: Negotiation, seed: int, seed_point: int, block: int, rows: int) -> Outcome:
-    """The work unit: one replication block of one proposal (runs in a worker)."""
-    return run_block(neg, seed=seed, point=seed_point, block=block, rows=rows)
-
-
-Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]
-
-
-class Executor(ABC):
-    """Runs tasks ``(tag, function, args)`` and yields ``(tag, result)`` as they finish.
-
-    At most ``window`` tasks are in flight, so memory stays bounded and finished design points
-    reach the disk early.  Results are keyed by tag, never by completion order.
-    """
-
-    name: str = ""
-    workers: int = 1
-
-    @abstractmethod
-    def run(self, tasks: Iterable[Task], *, window: int | None = None) -> Iterator[tuple[Any, Any]]:
-        ...
-
-    def close(self) -> None:  # noqa: B027 - a no-op default, not an abstract method
-        """Release the workers (idempotent); nothing to release by default."""
-
-    def __enter__(self) -> Executor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class InProcessExecutor(Executor):
-    """Runs every task in the calling process, in order: the reference the others must equal."""
-
-    name = "in-process"
-
-    def run(self, tasks, *, window=None):
-        for tag, fn, args in tasks:
-            yield tag, fn(*args)
-
-
-class LocalProcessExecutor(Executor):
-    """A pool of local worker processes (``concurrent.futures``, the forkserver start method:
-    no fork of a threaded parent, and the library imported once in the server)."""
-
-    name = "processes"
-
-    def __init__(self, workers: int) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.workers = workers
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cicasim.sweep"])
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-
-    def run(self, tasks, *, window=None):
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        window = window or 2 * self.workers
-        it = iter(tasks)
-        pending: dict[Any, Any] = {}
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < window:
-                try:
-                    tag, fn, args = next(it)
-                except StopIteration:
-                    exhausted = True
-                    break
-                pending[self._pool.submit(fn, *args)] = tag
-            if not pending:
-                return
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in done:
-                tag = pending.pop(fut)
-                yield tag, fut.result()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _probe(address: str) -> None:
-    """Fail fast, in one line, when nothing listens at a TCP scheduler address (Dask's own
-    client would retry until its timeout)."""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", "") or parts.hostname is None:
-        return  # tls://, ucx://, ...: let Dask handle them
-    try:
-        port = parts.port or 8786
-    except ValueError:
-        raise InputError(f"--scheduler: {address!r} is not a host:port address") from None
-    try:
-        socket.create_connection((parts.hostname, port), timeout=5).close()
-    except OSError as exc:
-        raise InputError(
-            f"--scheduler: cannot connect to a Dask scheduler at {address!r} "
-            f"({exc.strerror or exc})"
-        ) from None
-
-
-class DaskExecutor(Executor):
-    """Tasks on an existing Dask distributed cluster (``Client(address)``).
-
-    A worker that dies takes its running tasks with it; the scheduler reschedules them on the
-    others (up to ``distributed.scheduler.allowed-failures`` deaths per task), and since a unit's
-    result depends only on its inputs the table is unchanged.
-    """
-
-    name = "dask"
-
-    def __init__(self, address: str, *, timeout: float = 10.0) -> None:
-        _probe(address)
-        from distributed import Client
-
-        try:
-            self._client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                f"--scheduler: cannot connect to a Dask scheduler at {address!r} ({exc})"
-            ) from None
-        try:
-            self._client.wait_for_workers(1, timeout=timeout)
-        except TimeoutError:
-            self._client.close()
-            raise InputError(
-                f"--scheduler: the Dask cluster at {address!r} has no workers"
-            ) from None
-        self.workers = max(1, sum(self._client.nthreads().values()))
-
-    def run(self, tasks, *, window=None):
-        import uuid
-
-        from distributed import as_completed
-
-        window = window or 2 * self.workers + 2
-        it = iter(tasks)
-        token = uuid.uuid4().hex[:8]
-        ac = as_completed(loop=self._client.loop, with_results=True)
-        tags: dict[str, Any] = {}
-        count = 0
-
-        def submit() -> bool:
-            nonlocal count
-            try:
-                tag, fn, args = next(it)
-            except StopIteration:
-                return False
-            fut = self._client.submit(fn, *args, key=f"cicasim-{token}-{count}", pure=False)
-            count += 1
-            tags[fut.key] = tag
-            ac.add(fut)
-            return True
-
-        for _ in range(window):
-            if not submit():
-                break
-        for fut, result in ac:
-            tag = tags.pop(fut.key)
-            fut.release()
-            yield tag, result
-            submit()
-
-    def close(self) -> None:
-        self._client.close()
-
-
-#: Executors by name.
-EXECUTORS: dict[str, type[Executor]] = {
-    InProcessExecutor.name: InProcessExecutor,
-    LocalProcessExecutor.name: LocalProcessExecutor,
-    DaskExecutor.name: DaskExecutor,
-}
-
-
-def available_cores() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def make_executor(*, workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """Dask when a scheduler address is given; else a local pool, in-process for one worker."""
-    if scheduler:
-        return DaskExecutor(scheduler)
-    workers = workers or available_cores()
-    return InProcessExecutor() if workers == 1 else LocalProcessExecutor(workers)
-
-
-def run_units(
-    executor: Executor,
-    jobs: Iterable[tuple[Any, Negotiation, int, int]],
-    *,
-    seed: int,
-    replications: int,
-    on_block: Callable[[], None] | None = None,
-) -> dict[Any, Outcome]:
-    """Run ``replications`` replications of each ``(tag, negotiation, seed point, _)`` job,
-    block by block on ``executor``; the whole outcomes by tag, blocks in order."""
-    jobs = list(jobs)
-    blocks = blocks_for(replications)
-    tasks = (
-        ((tag, b), _run_unit, (neg, seed, sp, b, rows))
-        for tag, neg, sp, _ in jobs
-        for b, rows in blocks
-    )
-    got: dict[Any, dict[int, Outcome]] = {tag: {} for tag, *_ in jobs}
-    for (tag, b), out in executor.run(tasks):
-        got[tag][b] = out
-        if on_block:
-            on_block()
-    return {tag: _concat([parts[b] for b, _ in blocks]) for tag, parts in got.items()}
-
-
-def _concat(parts: list[Outcome]) -> Outcome:
-    if len(parts) == 1:
-        return parts[0]
-    return Outcome(**{
-        f: np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__
-    })
-
-
 # -- results on disk -------------------------------------------------------------------------
 
 PARTS = "parts"
@@ -1158,7 +925,7 @@ def run_sweep(
             sp = plan.seed_point(p)
             for pid in plan.proposals:
                 for b, rows in blocks:
-                    yield (p, pid, b), _run_unit, (negs[pid], plan.seed, sp, b, rows)
+                    yield (p, pid, b), run_unit, (negs[pid], plan.seed, sp, b, rows)
 
     for (p, pid, b), out_block in executor.run(tasks()):
         state = pending[p]
@@ -1168,7 +935,8 @@ def run_sweep(
             progress(finished, total)
         if len(state["got"]) == per_point:
             outcomes = {
-                q: _concat([state["got"][(q, bb)] for bb, _ in blocks]) for q in plan.proposals
+                q: concat_outcomes([state["got"][(q, bb)] for bb, _ in blocks])
+                for q in plan.proposals
             }
             reps, summ, blk = _point_tables(plan, p, state["scenario"], state["negs"], outcomes)
             write_parquet(_part(directory, p, "summary"), summ, sch[SUMMARY])

@@ -96,9 +96,9 @@ def test_static_model_adding_a_member_never_raises_p_consensus():
     after = enlargement_path(
         parse_scenario({**s.model_dump(), "enlargement": [
             {"kind": "observer-joins", "actor": "A03"}]}), seed=2)[1][1]
+    from cicasim.executors import InProcessExecutor, run_units
     from cicasim.kernel import PASSED
     from cicasim.setup import negotiation
-    from cicasim.sweep import InProcessExecutor, run_units
 
     out = run_units(InProcessExecutor(), [("a", negotiation(s, "p"), 0, None),
                                           ("b", negotiation(after, "p"), 0, None)],

@@ -27,7 +27,7 @@ from typing import Any
 
 import tomlkit
 
-from cicasim.errors import InputError
+from cicasim.errors import InputError, read_text
 from cicasim.scenario import parse_scenario
 
 __all__ = ["deu_mapping", "ktab_mapping", "render_mapping"]
@@ -58,12 +58,7 @@ def ktab_mapping(path: str | Path, *, status_quo: float | None = None) -> tuple[
     """Read a KTAB SMP CSV file; returns the scenario mapping and the notes of its values."""
     path = Path(path)
     src = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{src}: file not found; expected a KTAB SMP CSV file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{src}: cannot be read as a UTF-8 text file ({exc})") from None
+    text = read_text(path, what="a KTAB SMP CSV file")
     rows = [[c.strip() for c in r] for r in csv.reader(text.splitlines(), skipinitialspace=True)]
     rows = [r[:-1] if r and r[-1] == "" else r for r in rows]  # KTAB rows end with a comma
     rows = [r for r in rows if any(c for c in r)]

@@ -6,8 +6,6 @@ import argparse
 
 import numpy as np
 
-from cicasim.errors import InputError
-
 __all__ = ["positive_int", "resolve_seed", "seed_int"]
 
 
@@ -38,8 +36,3 @@ def resolve_seed(seed: int | None) -> tuple[int, bool]:
     if seed is not None:
         return seed, False
     return int(np.random.SeedSequence().entropy % 2**32), True
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise InputError(message)

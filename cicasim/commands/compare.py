@@ -52,9 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cicasim.compare import compare_scenarios, comparison_table, enlarged
+    from cicasim.executors import make_executor
     from cicasim.results import MANIFEST, atomic_directory, manifest, write_json
     from cicasim.scenario import load_scenario
-    from cicasim.sweep import make_executor, write_parquet
+    from cicasim.sweep import write_parquet
 
     modes = sum([args.b is not None, args.enlarge, args.steps is not None])
     if modes != 1:

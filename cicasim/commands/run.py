@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cicasim.commands._common import positive_int, resolve_seed, seed_int
 from cicasim.ensemble import EnsembleResult, run_ensemble
+from cicasim.errors import InputError
 from cicasim.results import MANIFEST, TABLE, atomic_directory, manifest, write_json, write_table
 from cicasim.scenario import load_scenario
 
@@ -51,7 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def a_priori(result: EnsembleResult) -> dict[str, float | None]:
     """Coleman's power to act of each proposal's rule alone (coin-flip voters), or None when
     it cannot be computed (e.g. a population criterion without populations)."""
-    from cicasim.errors import InputError
     from cicasim.power import power_for_proposal
 
     out: dict[str, float | None] = {}
@@ -79,15 +79,16 @@ def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
     }
 
 
-def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, drawn: bool) -> None:
+def _print_table(summary: dict, path: str, drawn: bool) -> None:
+    """The human-readable table of :func:`summary_dict`'s figures."""
     from rich.console import Console
     from rich.table import Table
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     note = " (drawn; pass --seed to repeat)" if drawn else ""
     console.print(
-        f"[bold]{result.scenario.scenario.name}[/bold]  ({path})\n"
-        f"seed {seed}{note} · {result.replications:,} replications per proposal"
+        f"[bold]{summary['scenario']}[/bold]  ({path})\n"
+        f"seed {summary['seed']}{note} · {summary['replications']:,} replications per proposal"
     )
     table = Table(show_lines=False)
     for col, just in (
@@ -100,23 +101,22 @@ def _print_table(result: EnsembleResult, summary: dict, path: str, seed: int, dr
         ("top blockers (frequency)", "left"),
     ):
         table.add_column(col, justify=just, no_wrap=col == "proposal")
-    prior = {p["id"]: p["a_priori_passage"] for p in summary["proposals"]}
-    for s in result.summaries():
-        blockers = ", ".join(f"{b.actor} {b.frequency:.2f}" for b in s.blockers(3)) or "-"
-        dil = "-" if s.mean_dilution is None else f"{s.mean_dilution:.2f}"
+    for s in summary["proposals"]:
+        blockers = ", ".join(f"{b['actor']} {b['frequency']:.2f}" for b in s["blockers"]) or "-"
+        dil, prior = s["mean_dilution"], s["a_priori_passage"]
         table.add_row(
-            s.id,
-            f"{s.p_consensus:.3f}",
-            f"{s.ci_low:.3f}-{s.ci_high:.3f}",
-            "-" if prior[s.id] is None else f"{prior[s.id]:.3g}",
-            f"{s.median_rounds:g}",
-            dil,
+            s["id"],
+            f"{s['p_consensus']:.3f}",
+            f"{s['ci_low']:.3f}-{s['ci_high']:.3f}",
+            "-" if prior is None else f"{prior:.3g}",
+            f"{s['median_rounds']:g}",
+            "-" if dil is None else f"{dil:.2f}",
             blockers,
         )
     console.print(table)
-    for s in result.summaries():
-        if s.title:
-            console.print(f"[dim]{s.id}: {s.title}[/dim]")
+    for s in summary["proposals"]:
+        if s["title"]:
+            console.print(f"[dim]{s['id']}: {s['title']}[/dim]")
     for p in summary["proposals"]:
         if "pivotality" in p:
             top = [v for v in p["pivotality"] if v["low"] > 0][:5]
@@ -138,8 +138,6 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     seed, drawn = resolve_seed(args.seed)
     if args.plots and not args.out:
-        from cicasim.errors import InputError
-
         raise InputError("--plots: needs --out DIR to write the figures into")
     result = run_ensemble(
         scenario, proposals=args.proposal, replications=args.replications, seed=seed
@@ -148,8 +146,10 @@ def run(args: argparse.Namespace) -> int:
     if args.pivotality:
         from cicasim.pivotality import pivotality
 
-        for entry in summary["proposals"]:
-            pivots = pivotality(scenario, entry["id"], replications=args.replications, seed=seed)
+        for entry, base in zip(summary["proposals"], result.runs, strict=True):
+            pivots = pivotality(
+                scenario, entry["id"], replications=args.replications, seed=seed, base=base
+            )
             entry["pivotality"] = [p.to_dict() for p in pivots]
     if args.out:
         text = Path(args.scenario).read_text(encoding="utf-8")
@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_table(result, summary, args.scenario, seed, drawn)
+        _print_table(summary, args.scenario, drawn)
         if args.out:
             print(f"results written to {args.out}")
     return 0

@@ -44,8 +44,9 @@ def _fmt(x: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from cicasim.errors import InputError
+    from cicasim.executors import make_executor
     from cicasim.sensitivity import plan_sensitivity, run_sensitivity
-    from cicasim.sweep import check_directory, make_executor
+    from cicasim.sweep import check_directory
 
     if args.plots and not args.out:
         raise InputError("--plots: needs --out DIR to write the figures into")

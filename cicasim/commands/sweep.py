@@ -127,10 +127,10 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from cicasim.executors import make_executor
     from cicasim.sweep import (
         DELTAS,
         check_directory,
-        make_executor,
         plan_experiment,
         run_sweep,
         summary_records,

@@ -192,12 +192,7 @@ def read_council(weights: str | Path, *, population: str | Path | None = None) -
 
 def _read_population(path: Path, wanted: set[str]) -> dict[tuple[str, int], float]:
     src = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{src}: file not found (the World Bank population table)") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"{src}: cannot be read as a UTF-8 text file ({exc})") from None
+    text = read_text(path, what="the World Bank population table")
     reader = csv.DictReader(text.splitlines())
     need = ["Country Code", "Year", "Value"]
     missing = [c for c in need if c not in (reader.fieldnames or [])]

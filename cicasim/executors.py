@@ -1,0 +1,252 @@
+"""Executors: where a sweep's work units run, behind one small interface.
+
+A work unit is one replication block of one proposal at one design point
+(:func:`cicasim.ensemble.run_block`).  An :class:`Executor` runs units in this process, on a pool
+of local processes, or on a Dask distributed cluster (registry :data:`EXECUTORS`) and yields the
+results keyed by tag, never by completion order, so the tables a sweep writes do not depend on
+where the units ran (the EMA workbench's evaluator split).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from cicasim.ensemble import blocks_for, concat_outcomes, run_block
+from cicasim.errors import InputError
+from cicasim.kernel import Negotiation, Outcome
+
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "Executor",
+    "InProcessExecutor",
+    "LocalProcessExecutor",
+    "Task",
+    "available_cores",
+    "make_executor",
+    "run_unit",
+    "run_units",
+]
+
+
+def run_unit(neg: Negotiation, seed: int, seed_point: int, block: int, rows: int) -> Outcome:
+    """The work unit: one replication block of one proposal (runs in a worker)."""
+    return run_block(neg, seed=seed, point=seed_point, block=block, rows=rows)
+
+
+Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]
+
+
+class Executor(ABC):
+    """Runs tasks ``(tag, function, args)`` and yields ``(tag, result)`` as they finish.
+
+    At most ``window`` tasks are in flight, so memory stays bounded and finished design points
+    reach the disk early.  Results are keyed by tag, never by completion order.
+    """
+
+    name: str = ""
+    workers: int = 1
+
+    @abstractmethod
+    def run(self, tasks: Iterable[Task], *, window: int | None = None) -> Iterator[tuple[Any, Any]]:
+        ...
+
+    def close(self) -> None:  # noqa: B027 - a no-op default, not an abstract method
+        """Release the workers (idempotent); nothing to release by default."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Runs every task in the calling process, in order: the reference the others must equal."""
+
+    name = "in-process"
+
+    def run(self, tasks, *, window=None):
+        for tag, fn, args in tasks:
+            yield tag, fn(*args)
+
+
+class LocalProcessExecutor(Executor):
+    """A pool of local worker processes (``concurrent.futures``, the forkserver start method:
+    no fork of a threaded parent, and the library imported once in the server)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["cicasim.executors"])
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+    def run(self, tasks, *, window=None):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        window = window or 2 * self.workers
+        it = iter(tasks)
+        pending: dict[Any, Any] = {}
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                try:
+                    tag, fn, args = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[self._pool.submit(fn, *args)] = tag
+            if not pending:
+                return
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for fut in done:
+                tag = pending.pop(fut)
+                yield tag, fut.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _probe(address: str) -> None:
+    """Fail fast, in one line, when nothing listens at a TCP scheduler address (Dask's own
+    client would retry until its timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "") or parts.hostname is None:
+        return  # tls://, ucx://, ...: let Dask handle them
+    try:
+        port = parts.port or 8786
+    except ValueError:
+        raise InputError(f"--scheduler: {address!r} is not a host:port address") from None
+    try:
+        socket.create_connection((parts.hostname, port), timeout=5).close()
+    except OSError as exc:
+        raise InputError(
+            f"--scheduler: cannot connect to a Dask scheduler at {address!r} "
+            f"({exc.strerror or exc})"
+        ) from None
+
+
+class DaskExecutor(Executor):
+    """Tasks on an existing Dask distributed cluster (``Client(address)``).
+
+    A worker that dies takes its running tasks with it; the scheduler reschedules them on the
+    others (up to ``distributed.scheduler.allowed-failures`` deaths per task), and since a unit's
+    result depends only on its inputs the table is unchanged.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, *, timeout: float = 10.0) -> None:
+        _probe(address)
+        from distributed import Client
+
+        try:
+            self._client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                f"--scheduler: cannot connect to a Dask scheduler at {address!r} ({exc})"
+            ) from None
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            self._client.close()
+            raise InputError(
+                f"--scheduler: the Dask cluster at {address!r} has no workers"
+            ) from None
+        self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def run(self, tasks, *, window=None):
+        import uuid
+
+        from distributed import as_completed
+
+        window = window or 2 * self.workers + 2
+        it = iter(tasks)
+        token = uuid.uuid4().hex[:8]
+        ac = as_completed(loop=self._client.loop, with_results=True)
+        tags: dict[str, Any] = {}
+        count = 0
+
+        def submit() -> bool:
+            nonlocal count
+            try:
+                tag, fn, args = next(it)
+            except StopIteration:
+                return False
+            fut = self._client.submit(fn, *args, key=f"cicasim-{token}-{count}", pure=False)
+            count += 1
+            tags[fut.key] = tag
+            ac.add(fut)
+            return True
+
+        for _ in range(window):
+            if not submit():
+                break
+        for fut, result in ac:
+            tag = tags.pop(fut.key)
+            fut.release()
+            yield tag, result
+            submit()
+
+    def close(self) -> None:
+        self._client.close()
+
+
+#: Executors by name.
+EXECUTORS: dict[str, type[Executor]] = {
+    InProcessExecutor.name: InProcessExecutor,
+    LocalProcessExecutor.name: LocalProcessExecutor,
+    DaskExecutor.name: DaskExecutor,
+}
+
+
+def available_cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def make_executor(*, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """Dask when a scheduler address is given; else a local pool, in-process for one worker."""
+    if scheduler:
+        return DaskExecutor(scheduler)
+    workers = workers or available_cores()
+    return InProcessExecutor() if workers == 1 else LocalProcessExecutor(workers)
+
+
+def run_units(
+    executor: Executor,
+    jobs: Iterable[tuple[Any, Negotiation, int, int]],
+    *,
+    seed: int,
+    replications: int,
+    on_block: Callable[[], None] | None = None,
+) -> dict[Any, Outcome]:
+    """Run ``replications`` replications of each ``(tag, negotiation, seed point, _)`` job,
+    block by block on ``executor``; the whole outcomes by tag, blocks in order."""
+    jobs = list(jobs)
+    blocks = blocks_for(replications)
+    tasks = (
+        ((tag, b), run_unit, (neg, seed, sp, b, rows))
+        for tag, neg, sp, _ in jobs
+        for b, rows in blocks
+    )
+    got: dict[Any, dict[int, Outcome]] = {tag: {} for tag, *_ in jobs}
+    for (tag, b), out in executor.run(tasks):
+        got[tag][b] = out
+        if on_block:
+            on_block()
+    return {tag: concat_outcomes([parts[b] for b, _ in blocks]) for tag, parts in got.items()}
