@@ -1,14 +1,14 @@
-"""The negotiation dynamics: pure numpy over a replication axis.
+"""The negotiation dynamics over a block of replications.
 
 One negotiation is one proposal in one replication.  Arrays carry a leading replication axis ``B``
 (a block of replications), then actors ``N``, then the proposal's touched dimensions ``D``.
-Every rule below follows ``MODEL.md``; the literature behind each is cited where it is applied.
+Every rule follows ``MODEL.md``; :func:`step` lists them with the literature behind each, and
+:func:`cicasim.loops.run_rounds` does their arithmetic, compiled, one replication at a time.
 
-The kernel is split so that two drivers share it exactly:
+Two drivers share the kernel exactly:
 
-* :func:`negotiate` runs a whole block to the end (the ensemble);
-* :func:`initial_state` and :func:`step` run one round at a time (the Mesa model), and
-  ``negotiate`` is nothing but a loop over ``step``.
+* :func:`negotiate` runs a whole block to the end (the ensemble), a chunk of rounds at a time;
+* :func:`initial_state` and :func:`step` run one round at a time (the Mesa model).
 
 Randomness never happens here: :class:`~cicasim.draws.BlockDraws` hands in standard-normal and
 uniform numbers, so the same numbers give the same negotiation whichever driver asks.
@@ -17,11 +17,12 @@ uniform numbers, so the same numbers give the same negotiation whichever driver 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from cicasim.loops import influence_update, pair_arrays, vote_margins
+from cicasim.loops import fill_all_tensions, influence_rows, run_rounds
 from cicasim.rules import Rule, VoteContext
 
 __all__ = [
@@ -33,14 +34,12 @@ __all__ = [
     "Negotiation",
     "Outcome",
     "RoundDraws",
-    "compromise_point",
     "influence",
     "StartDraws",
     "State",
     "initial_state",
     "negotiate",
     "step",
-    "utility",
 ]
 
 RUNNING, PASSED, DEADLOCK, WITHDRAWN = 0, 1, 2, 3
@@ -98,7 +97,8 @@ class Negotiation:
 
 @dataclass(frozen=True)
 class StartDraws:
-    """Random numbers drawn once per replication: standard normals for the uncertain inputs."""
+    """Random numbers drawn once per replication: standard normals for positions and
+    capabilities, unit-variance factors for the tensions (:mod:`cicasim.draws`)."""
 
     position: np.ndarray  # (B, N, D)
     capability: np.ndarray  # (B, N)
@@ -107,23 +107,26 @@ class StartDraws:
 
 @dataclass(frozen=True)
 class RoundDraws:
-    """Random numbers drawn once per round: vote noise (normal) and hold-up (uniform)."""
+    """Random numbers of ``k`` consecutive rounds, from round ``first`` on: vote-noise and
+    hold-up uniforms, actor-major as they are drawn: ``(N, B, k)``.  The kernel turns a
+    vote-noise uniform into a standard normal where a vote is cast."""
 
-    noise: np.ndarray  # (B, N)
-    holdup: np.ndarray  # (B, N)
+    noise: np.ndarray  # (N, B, k) float64
+    holdup: np.ndarray  # (N, B, k)
+    first: int  # the round of column 0
 
 
 @dataclass
 class State:
-    """The state of a block of negotiations between rounds."""
+    """The state of a block of negotiations between rounds (updated in place by :func:`step`)."""
 
     t: int  # rounds completed
     x0: np.ndarray  # (B, N, D) initial positions (this replication's draw)
     x: np.ndarray  # (B, N, D) current positions
     c: np.ndarray  # (B, N) capabilities
-    T: np.ndarray  # (B, N, N) tensions
-    A: np.ndarray  # (B, N, N) influence weights c_j (1 - T_ij), row-normalised when ε = ∞
-    pair_row: np.ndarray  # (B,) row of T and A for each negotiation (they are never compacted)
+    factors: np.ndarray  # (B, M, N) float32 tension factors (StartDraws.factors, transposed)
+    T: np.ndarray  # (B, N, N) tensions, filled where ``paired``
+    paired: np.ndarray  # (B,) bool: T is filled for this negotiation
     p: np.ndarray  # (B, D) the text on the table
     supporters: np.ndarray  # (B, N) bool, accepted in the previous round
     status: np.ndarray  # (B,) RUNNING / PASSED / DEADLOCK / WITHDRAWN
@@ -154,49 +157,42 @@ class Outcome:
         return self.status == PASSED
 
 
-def utility(x: np.ndarray, s: np.ndarray, a: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Spatial utility U_i(z) = -Σ_k s_ik (|x_ik - z_k| / 100)^a_i (Thomson et al. 2006; KTAB).
-
-    ``x``, ``s``: (B, N, D); ``a``: (N,); ``z``: (B, D).  Returns (B, N), in [-Σ s, 0].
-    """
-    d = np.abs(x - z[:, None, :]) / 100.0
-    loss = np.where(a[None, :, None] == 2, d * d, d)
-    return -(s * loss).sum(axis=-1)
-
-
 _scratch = threading.local()
 
 
-def _pair_buffers(b: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two (b, n, n) arrays for T and A, reused from block to block within a thread: the pages
-    of fresh arrays this large cost more to map than the arithmetic that fills them.  A state
-    keeps them only while its block runs (:func:`negotiate` copies what it returns)."""
-    cache = getattr(_scratch, "pairs", None)
-    if cache is None or cache[0].shape != (b, n, n):
-        cache = (np.empty((b, n, n)), np.empty((b, n, n)))
-        _scratch.pairs = cache
+def _tension_buffer(b: int, n: int) -> np.ndarray:
+    """A (b, n, n) array for the tensions, reused from block to block within a thread: the
+    pages of a fresh array this large cost more to map than the arithmetic that fills it.  A
+    state keeps it only while its block runs (:func:`negotiate` returns none of it)."""
+    cache = getattr(_scratch, "tensions", None)
+    if cache is None or cache.shape != (b, n, n):
+        cache = np.empty((b, n, n))
+        _scratch.tensions = cache
     return cache
 
 
-def initial_state(neg: Negotiation, draws: StartDraws, *, reuse: bool = False) -> State:
+def _bounded(neg: Negotiation) -> bool:
+    """Whether any actor has bounded confidence (then influence looks at distances)."""
+    return bool(np.isfinite(neg.confidence_bound).any())
+
+
+def initial_state(neg: Negotiation, draws: StartDraws, *, lazy: bool = False) -> State:
     """Apply this replication's draws to the uncertain inputs.
 
     Positions get normal noise (clipped to 0-100), capabilities mean-preserving lognormal noise,
-    tensions the factor noise of :mod:`cicasim.draws` (clipped to 0-1).  With ``reuse`` the
-    pair arrays live in this thread's scratch buffers (for :func:`negotiate`, which runs one
-    block at a time).
+    tensions the factor noise of :mod:`cicasim.draws` (clipped to 0-1).  With ``lazy`` (for
+    :func:`negotiate`) the tensions live in this thread's scratch buffer and are filled only for
+    the negotiations that need them; otherwise they are filled here, for inspection.
     """
     sd = neg.position_sd[None, :, None]
     x0 = np.clip(neg.position[None] + sd * draws.position, 0.0, 100.0)
     csd = neg.capability_sd[None, :]
     c = neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
     b, n, dd = x0.shape
-    T, A = _pair_buffers(b, n) if reuse else (np.empty((b, n, n)), np.empty((b, n, n)))
-    bounded = bool(np.isfinite(neg.confidence_bound).any())
-    # without bounded confidence the weights are fixed over the rounds: normalise them once
-    pair_arrays(
-        neg.tension, neg.tension_sd, draws.factors, bool(neg.tension_sd.any()), c, not bounded, T, A
-    )
+    T = _tension_buffer(b, n) if lazy else np.empty((b, n, n))
+    factors = np.ascontiguousarray(np.swapaxes(draws.factors, 1, 2))
+    if not lazy:
+        fill_all_tensions(neg.tension, neg.tension_sd, factors, bool(neg.tension_sd.any()), T)
     supporters = np.zeros((b, n), dtype=bool)
     supporters[:, neg.sponsor] = True
     return State(
@@ -204,9 +200,9 @@ def initial_state(neg: Negotiation, draws: StartDraws, *, reuse: bool = False) -
         x0=x0,
         x=x0.copy(),
         c=c,
+        factors=factors,
         T=T,
-        A=A,
-        pair_row=np.arange(b),
+        paired=np.full(b, not lazy),
         p=np.broadcast_to(neg.p0, (b, dd)).copy(),
         supporters=supporters,
         status=np.zeros(b, dtype=np.int8),
@@ -220,147 +216,63 @@ def initial_state(neg: Negotiation, draws: StartDraws, *, reuse: bool = False) -
     )
 
 
-def compromise_point(neg: Negotiation, st: State, objection: np.ndarray) -> np.ndarray:
-    """Achen's (2006) compromise point: capability × salience weighted mean of the members'
-    positions per dimension, objectors weighted by (1 + γ)."""
-    w = (st.c * neg.member[None] * (1.0 + neg.gamma * objection))[:, :, None] * neg.salience[None]
-    tot = w.sum(axis=1)
-    z = (w * st.x).sum(axis=1)
-    return np.divide(z, tot, out=st.p.copy(), where=tot > 0)
-
-
-def influence(neg: Negotiation, st: State, running: np.ndarray | None = None) -> np.ndarray:
-    """Synchronous Friedkin-Johnsen update with bounded confidence (Friedkin & Johnsen 1990;
-    Hegselmann & Krause 2002):
+def influence(neg: Negotiation, st: State) -> np.ndarray:
+    """One synchronous Friedkin-Johnsen update with bounded confidence for every negotiation of
+    ``st`` (filled tensions needed), as :func:`step` applies it:
 
     x_i <- λ_i x_i(0) + (1 - λ_i)[(1 - μ_i) x_i + μ_i Σ_j W_ij x_j],
-    W_ij ∝ c_j (1 - T_ij) 1[d_ij <= ε_i], rows normalised; observers are sources too.
-    Every actor updates from the same previous state, so agent order cannot matter.  Rows not
-    ``running`` keep their positions.
+    W_ij ∝ c_j (1 - T_ij) 1[d_ij <= ε_i], rows normalised; observers are sources too
+    (Friedkin & Johnsen 1990; Hegselmann & Krause 2002).  Returns the new positions (B, N, D).
     """
-    if running is None:
-        running = np.ones(st.x.shape[0], dtype=bool)
+    if not st.paired.all():
+        raise ValueError("influence() needs the tensions filled (initial_state(lazy=False))")
     out = np.empty_like(st.x)
-    bounded = bool(np.isfinite(neg.confidence_bound).any())
-    influence_update(
-        st.A,
-        st.pair_row,
-        st.x,
-        st.x0,
-        neg.stubbornness,
-        neg.influence_rate,
-        neg.confidence_bound,
-        bounded,
-        running,
-        out,
+    influence_rows(
+        st.T, st.c, st.x, st.x0, neg.stubbornness, neg.influence_rate, neg.confidence_bound,
+        _bounded(neg), out,
     )
     return out
 
 
 def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
-    """One round (MODEL.md steps 1-7) for every negotiation still running; returns the new state.
+    """The rounds ``draws`` covers (MODEL.md steps 1-7), for every negotiation still running;
+    updates ``st`` in place and returns it.  Finished negotiations keep their values.
 
-    Finished negotiations keep their values.  The decision rule is ``neg.rule`` (registry in
-    :mod:`cicasim.rules`).
+    One round, for each running negotiation:
+
+    1. *Evaluate*: U_i(z) = -Σ_k s_ik (|x_ik - z_k| / 100)^a_i, and the gain of the text over
+       the status quo (Thomson et al. 2006; KTAB).
+    2. *Relations*: a rival penalty ρ_i = β_i × the capability-weighted mean tension from i to
+       last round's supporters j ≠ i: states discount texts their rivals back (Bueno de Mesquita
+       2011; Gray, Lindstädt & Slapin 2017); and a hold-up, with probability h_i max_j T_ij over
+       supporting members: issue linkage, a state blocks an unrelated text to gain leverage
+       over a rival (the SAARC pattern; Häge 2013).
+    3. *Vote*: margin = gain - ρ + σ z - θ; accept when margin >= 0, abstain within the
+       abstention band below, object otherwise or when holding up; the sponsor accepts its own
+       text; observers do not vote.
+    4. *Decide* by ``neg.rule`` (:mod:`cicasim.rules`, via its :class:`~cicasim.rules.Tally`);
+       the first blocker is the most opposed objector of the first failed round.
+    5. *Record* the vote; passed, or failed in the last round (deadlock), ends it.
+    6. *Amend*: the text moves by α towards Achen's (2006) compromise, the capability ×
+       salience weighted mean of the members' positions, objectors weighted by (1 + γ); the
+       sponsor withdraws a text it would like less than the status quo.
+    7. *Influence*: every actor, observers too, moves by :func:`influence`'s update, all from
+       the same previous state, so agent order cannot matter.
     """
-    t = st.t + 1
-    run = st.status == RUNNING
-    member = neg.member[None]
-    # 1-3. evaluate (gain over q), relations (rival penalty ρ, hold-up) and the noisy vote
-    #   U_i(z) = -Σ_k s_ik (|x_ik - z_k| / 100)^a_i  (Thomson et al. 2006; KTAB)
-    #   ρ_i = β_i × capability-weighted mean tension from i to last round's supporters j ≠ i:
-    #     states discount texts their rivals back (Bueno de Mesquita 2011; Gray, Lindstädt &
-    #     Slapin 2017)
-    #   hold-up with probability h_i max_j T_ij over supporting members: issue linkage, a state
-    #     blocks an unrelated text to gain leverage over a rival (the SAARC pattern; Häge 2013)
-    #   margin = gain - ρ + σ z - θ
-    q = np.broadcast_to(neg.q, st.p.shape)
-    margin = np.empty(st.supporters.shape)
-    held = np.empty(st.supporters.shape, dtype=bool)
-    vote_margins(
-        st.x,
-        neg.salience,
-        neg.loss_exponent,
-        st.p,
-        neg.q,
-        st.T,
-        st.pair_row,
-        st.c,
-        st.supporters,
-        neg.member,
-        neg.rival_penalty,
-        neg.holdup_rate,
-        neg.vote_noise,
-        neg.threshold,
-        draws.noise,
-        draws.holdup,
-        margin,
-        held,
+    tally = neg.rule.tally(neg.context)
+    run_rounds(
+        neg.member, neg.salience, neg.loss_exponent, neg.q, neg.tension, neg.tension_sd,
+        bool(neg.tension_sd.any()), _bounded(neg),
+        neg.threshold, neg.abstention_band, neg.rival_penalty, neg.holdup_rate, neg.vote_noise,
+        neg.confidence_bound, neg.stubbornness, neg.influence_rate, neg.alpha, neg.gamma,
+        neg.sponsor, neg.max_rounds,
+        tally.max_objections, tally.weights, tally.quotas, tally.floor,
+        st.factors, draws.noise, draws.holdup, draws.first,
+        st.x0, st.x, st.c, st.T, st.paired, st.p, st.supporters, st.status, st.rounds,
+        st.final_text, st.objectors, st.abstainers, st.acceptors, st.first_blocker, st.margin,
     )
-    accept = (margin >= 0) & ~held
-    abstain = (margin < 0) & (margin >= -neg.abstention_band[None]) & ~held
-    accept[:, neg.sponsor] = True
-    abstain[:, neg.sponsor] = False
-    held[:, neg.sponsor] = False
-    accept &= member
-    abstain &= member
-    objection = member & ~accept & ~abstain
-    # 4. decide
-    passed = neg.rule.passes(accept, abstain, objection, neg.context) & run
-    # the first blocker: the most opposed objector in the first failed round
-    failed = run & ~passed
-    first = failed & (st.first_blocker < 0) & objection.any(axis=-1)
-    if first.any():
-        worst = np.where(objection, margin, np.inf).argmin(axis=-1).astype(np.int16)
-        first_blocker = np.where(first, worst, st.first_blocker)
-    else:
-        first_blocker = st.first_blocker
-    # 5. record the vote
-    keep = run[:, None]
-    status = st.status.copy()
-    status[passed] = PASSED
-    deadlock = failed & (t >= neg.max_rounds)
-    status[deadlock] = DEADLOCK
-    rounds = np.where(run, t, st.rounds).astype(np.int16)
-    final_text = np.where(keep, st.p, st.final_text)
-    margin = np.where(member, margin, np.nan)
-    new = State(
-        t=t,
-        x0=st.x0,
-        x=st.x,
-        c=st.c,
-        T=st.T,
-        A=st.A,
-        pair_row=st.pair_row,
-        p=st.p,
-        supporters=np.where(keep, accept, st.supporters),
-        status=status,
-        rounds=rounds,
-        final_text=final_text,
-        objectors=np.where(keep, objection, st.objectors),
-        abstainers=np.where(keep, abstain, st.abstainers),
-        acceptors=np.where(keep, accept, st.acceptors),
-        first_blocker=first_blocker,
-        margin=np.where(keep, margin, st.margin),
-    )
-    going = status == RUNNING
-    if not going.any():
-        return new
-    # 6. amend towards the compromise; the sponsor withdraws a text it likes less than q
-    z = compromise_point(neg, st, objection)
-    p_next = st.p + neg.alpha * (z - st.p)
-    s = neg.sponsor
-    xs, ss, a_s = st.x[:, s : s + 1], neg.salience[None, s : s + 1], neg.loss_exponent[s : s + 1]
-    withdraw = going & (utility(xs, ss, a_s, p_next)[:, 0] < utility(xs, ss, a_s, q)[:, 0])
-    new.status[withdraw] = WITHDRAWN
-    going &= ~withdraw
-    new.p = np.where(going[:, None], p_next, st.p)
-    # 7. influence, synchronously
-    new.x = influence(neg, st, going)
-    return new
-
-
-_RECORD = ("status", "rounds", "final_text", "objectors", "abstainers", "first_blocker")
+    st.t = min(draws.first + draws.noise.shape[2] - 1, neg.max_rounds)
+    return st
 
 
 def outcome(neg: Negotiation, st: State) -> Outcome:
@@ -382,46 +294,16 @@ def outcome(neg: Negotiation, st: State) -> Outcome:
     )
 
 
-_SHARED = ("t", "T", "A")  # not subset: pair_row points into T and A
-
-
-def _take(st: State, rows: np.ndarray) -> State:
-    """The state of a subset of the negotiations (rows along the replication axis); the large
-    pair arrays stay as they are and ``pair_row`` keeps pointing into them."""
-    return State(
-        **{
-            f: (getattr(st, f) if f in _SHARED else getattr(st, f)[rows])
-            for f in State.__dataclass_fields__
-        }
-    )
-
-
-def negotiate(neg: Negotiation, start: StartDraws, rounds) -> Outcome:
+def negotiate(neg: Negotiation, start: StartDraws, rounds: Iterable[RoundDraws]) -> Outcome:
     """Run a block of negotiations to the end.
 
-    ``rounds`` is an iterator of :class:`RoundDraws`, one per round, consumed lazily so memory
-    does not grow with ``max_rounds``.  Finished negotiations are set aside as soon as they are
-    half the block, so later rounds only compute what still runs; every row's arithmetic is
-    independent of the others, so this changes no number.
+    ``rounds`` yields :class:`RoundDraws` for consecutive rounds, consumed lazily (a chunk is
+    asked for only while some negotiation runs), so memory does not grow with ``max_rounds``.
+    Each negotiation is taken through a chunk's rounds on its own and stops as soon as it is
+    decided; the tensions are filled only for negotiations that go past round 1.
     """
-    st = initial_state(neg, start, reuse=True)
-    record = {f: getattr(st, f).copy() for f in _RECORD}
-    rows = np.arange(st.status.shape[0])
-    for _ in range(neg.max_rounds):
-        d = next(rounds)
-        if len(rows) < len(record["status"]):
-            d = RoundDraws(noise=d.noise[rows], holdup=d.holdup[rows])
-        st = step(neg, st, d)
-        running = st.status == RUNNING
-        if not running.any():
-            break
-        if 2 * running.sum() <= len(rows):
-            done = ~running
-            for f in _RECORD:
-                record[f][rows[done]] = getattr(st, f)[done]
-            keep = np.flatnonzero(running)
-            st, rows = _take(st, keep), rows[keep]
-    for f in _RECORD:
-        record[f][rows] = getattr(st, f)
-    final = State(**{**{f: getattr(st, f) for f in State.__dataclass_fields__}, **record})
-    return outcome(neg, final)
+    st = initial_state(neg, start, lazy=True)
+    chunks = iter(rounds)
+    while st.t < neg.max_rounds and (st.status == RUNNING).any():
+        st = step(neg, st, next(chunks))
+    return outcome(neg, st)

@@ -1,10 +1,16 @@
 """The kernel's inner loops, compiled with numba.
 
-Each function walks the replication axis and does one replication's arithmetic in a fixed order,
-so a block of 1,024 replications and a single traced replication give the same numbers, bit for
-bit.  They fuse what numpy would do in dozens of passes over ``(B, N, N)`` arrays into one pass
-with no temporaries, which is where the engine's speed comes from (``docs/performance.md``).
-The rules they implement are documented, with their sources, in :mod:`cicasim.kernel`.
+:func:`run_rounds` takes each replication of a block through a range of rounds, one replication
+at a time, in a fixed order of arithmetic, so a block of 1,024 replications and a single traced
+replication give the same numbers, bit for bit.  Working on one replication at a time keeps its
+arrays in the processor's cache, lets a replication stop the moment it is decided, and computes
+the tensions only when they are needed: in round 1 the only supporter is the sponsor, so a vote
+needs one row of the tensions, and most negotiations end there (``docs/performance.md``).
+
+The rules are documented, with their sources, in :mod:`cicasim.kernel`; this module only does
+their arithmetic.  Every sum over actors runs in index order, never in an order that depends on
+the data or the machine; the tension matrix is symmetric, so sums over ``j`` of ``T_ij`` read
+row ``j`` and the loop over ``i`` inside them vectorises.
 """
 
 from __future__ import annotations
@@ -14,163 +20,349 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["influence_update", "pair_arrays", "vote_margins"]
+__all__ = ["fill_all_tensions", "influence_rows", "normal_quantile", "run_rounds"]
+
+# statuses, as in cicasim.kernel
+_RUNNING, _PASSED, _DEADLOCK, _WITHDRAWN = 0, 1, 2, 3
 
 
-@njit(cache=True)
-def pair_arrays(base, sd, factors, use_noise, c, normalise, T, A):  # pragma: no cover - compiled
-    """Per replication: tensions T_ij = clip(base_ij + sd_ij a_i·a_j / sqrt(M), 0, 1) from the
-    actors' factor draws ``factors`` (B, N, M), and influence weights A_ij = c_j (1 - T_ij),
-    row-normalised when ``normalise``.  Fills ``T`` and ``A`` (B, N, N)."""
-    B, N = c.shape
-    M = factors.shape[2]
-    scale = 1.0 / math.sqrt(M)
-    f = np.empty((N, M), dtype=np.float32)  # float32 products, as the draws are
-    for b in range(B):
-        if use_noise:
-            for i in range(N):
-                for m in range(M):
-                    f[i, m] = factors[b, i, m]
-        for i in range(N):
-            T[b, i, i] = 0.0
-            for j in range(i + 1, N):
-                v = base[i, j]
-                if use_noise and sd[i, j] != 0.0:
-                    # four partial sums in a fixed order: the same on every machine
-                    s0 = 0.0
-                    s1 = 0.0
-                    s2 = 0.0
-                    s3 = 0.0
-                    m = 0
-                    while m + 4 <= M:
-                        s0 += f[i, m] * f[j, m]
-                        s1 += f[i, m + 1] * f[j, m + 1]
-                        s2 += f[i, m + 2] * f[j, m + 2]
-                        s3 += f[i, m + 3] * f[j, m + 3]
-                        m += 4
-                    while m < M:
-                        s0 += f[i, m] * f[j, m]
-                        m += 1
-                    v += sd[i, j] * ((s0 + s1) + (s2 + s3)) * scale
-                v = min(max(v, 0.0), 1.0)
-                T[b, i, j] = v
-                T[b, j, i] = v
-        for i in range(N):
-            row = 0.0
-            for j in range(N):
-                a = c[b, j] * (1.0 - T[b, i, j])
-                A[b, i, j] = a
-                row += a
-            if normalise:
-                for j in range(N):
-                    A[b, i, j] /= row
+@njit(cache=True, error_model="numpy", inline="always")
+def normal_quantile(u):  # pragma: no cover - compiled
+    """Φ⁻¹(u), the standard normal quantile, by Wichura's (1988) algorithm AS 241 (PPND16,
+    relative error about 1e-16); ``u`` in (0, 1).  Inlined here because the kernel needs one per
+    vote cast (``tests/test_kernel.py`` checks it against ``scipy.special.ndtri``)."""
+    q = u - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        num = (((((((2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r
+                    + 6.7265770927008700853e4) * r + 4.5921953931549871457e4) * r
+                  + 1.3731693765509461125e4) * r + 1.9715909503065514427e3) * r
+                + 1.3314166789178437745e2) * r + 3.3871328727963666080e0)
+        den = (((((((5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r
+                    + 3.9307895800092710610e4) * r + 2.1213794301586595867e4) * r
+                  + 5.3941960214247511077e3) * r + 6.8718700749205790830e2) * r
+                + 4.2313330701600911252e1) * r + 1.0)
+        return q * num / den
+    r = u if q < 0.0 else 1.0 - u
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r -= 1.6
+        num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r
+                    + 2.41780725177450611770e-1) * r + 1.27045825245236838258e0) * r
+                  + 3.64784832476320460504e0) * r + 5.76949722146069140550e0) * r
+                + 4.63033784615654529590e0) * r + 1.42343711074968357734e0)
+        den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r
+                    + 1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r
+                  + 6.89767334985100004550e-1) * r + 1.67638483018380384940e0) * r
+                + 2.05319162663775882187e0) * r + 1.0)
+    else:
+        r -= 5.0
+        num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
+                    + 1.24266094738807843860e-3) * r + 2.65321895265761230930e-2) * r
+                  + 2.96560571828504891230e-1) * r + 1.78482653991729133580e0) * r
+                + 5.46378491116411436990e0) * r + 6.65790464350110377720e0)
+        den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r
+                    + 1.84631831751005468180e-5) * r + 7.86869131145613259100e-4) * r
+                  + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r
+                + 5.99832206555887937690e-1) * r + 1.0)
+    z = num / den
+    return -z if q < 0.0 else z
 
 
-@njit(cache=True)
-def vote_margins(
-    x, s, a, p, q, T, pair_row, c, supporters, member, beta, h, sigma, theta, noise, uhold,
-    margin, held,
-):  # pragma: no cover - compiled
-    """Per replication and actor: gain of text ``p`` over status quo ``q``, the rival penalty,
-    the hold-up draw and the noisy margin u - θ.  Fills ``margin`` and ``held`` (B, N).
-    ``pair_row[b]`` is negotiation ``b``'s row of the tension array ``T``."""
-    B, N, D = x.shape
-    w = np.empty(N)
-    for b in range(B):
-        r = pair_row[b]
-        wsum = 0.0
+@njit(cache=True, error_model="numpy")
+def _tension_row(base, sd, factors, use_noise, b, i, out):  # pragma: no cover - compiled
+    """Row ``i`` of replication ``b``'s tensions into ``out`` (N,):
+    T_ij = clip(base_ij + sd_ij (a_i·a_j) / sqrt(M), 0, 1), T_ii = 0, from the actors' float32
+    factor vectors, laid out ``factors[b]`` (M, N).  The dot product adds the M float32
+    products in order m = 0, 1, ... in double precision: symmetric in the pair, so T_ij == T_ji
+    bit for bit (``base`` and ``sd`` are symmetric)."""
+    M, N = factors.shape[1], factors.shape[2]
+    if not use_noise:
         for j in range(N):
-            w[j] = c[b, j] if supporters[b, j] else 0.0
-            wsum += w[j]
-        for i in range(N):
-            up = 0.0
-            uq = 0.0
-            for k in range(D):
-                dp = abs(x[b, i, k] - p[b, k]) / 100.0
-                dq = abs(x[b, i, k] - q[k]) / 100.0
-                if a[i] == 2:
-                    up -= s[i, k] * dp * dp
-                    uq -= s[i, k] * dq * dq
-                else:
-                    up -= s[i, k] * dp
-                    uq -= s[i, k] * dq
-            # Σ_j T_ij w_j (T_ii = 0: i itself adds nothing), four partial sums, fixed order
-            s0 = 0.0
-            s1 = 0.0
-            s2 = 0.0
-            s3 = 0.0
-            j = 0
-            while j + 4 <= N:
-                s0 += T[r, i, j] * w[j]
-                s1 += T[r, i, j + 1] * w[j + 1]
-                s2 += T[r, i, j + 2] * w[j + 2]
-                s3 += T[r, i, j + 3] * w[j + 3]
-                j += 4
-            while j < N:
-                s0 += T[r, i, j] * w[j]
-                j += 1
-            num = (s0 + s1) + (s2 + s3)
-            tmax = 0.0
-            if h[i] > 0.0:
-                for j in range(N):
-                    if supporters[b, j] and member[j] and j != i and T[r, i, j] > tmax:
-                        tmax = T[r, i, j]
-            den = wsum - w[i]
-            rho = beta[i] * num / den if den > 0.0 else 0.0
-            held[b, i] = uhold[b, i] < h[i] * tmax
-            margin[b, i] = (up - uq) - rho + sigma[i] * noise[b, i] - theta[i]
+            out[j] = min(max(base[i, j], 0.0), 1.0)
+    else:
+        scale = 1.0 / math.sqrt(M)
+        for j in range(N):
+            out[j] = 0.0
+        for m in range(M):
+            fim = factors[b, m, i]
+            for j in range(N):
+                out[j] += np.float64(fim * factors[b, m, j])
+        for j in range(N):
+            v = base[i, j] + sd[i, j] * out[j] * scale
+            out[j] = min(max(v, 0.0), 1.0)
+    out[i] = 0.0
 
 
-@njit(cache=True)
-def influence_update(A, pair_row, x, x0, lam, mu, eps, bounded, running, out):  # pragma: no cover
-    """Synchronous Friedkin-Johnsen step with bounded confidence for the running rows; other
-    rows are copied.  ``A`` is row-normalised unless ``bounded``.  Fills ``out`` (B, N, D)."""
-    B, N, D = x.shape
-    acc = np.empty(D)
-    for b in range(B):
-        if not running[b]:
-            out[b] = x[b]
-            continue
-        r = pair_row[b]
-        for i in range(N):
-            for k in range(D):
-                acc[k] = 0.0
-            if bounded:
-                tot = 0.0
-                for j in range(N):
-                    d2 = 0.0
-                    for k in range(D):
-                        diff = x[b, i, k] - x[b, j, k]
-                        d2 += diff * diff
-                    if math.sqrt(d2) <= eps[i]:
-                        w = A[r, i, j]
-                        tot += w
-                        for k in range(D):
-                            acc[k] += w * x[b, j, k]
+@njit(cache=True, error_model="numpy")
+def _fill_tensions(base, sd, factors, use_noise, b, T):  # pragma: no cover - compiled
+    """All of replication ``b``'s tensions ``T[b]`` (N, N), row by row."""
+    for i in range(T.shape[1]):
+        _tension_row(base, sd, factors, use_noise, b, i, T[b, i])
+
+
+@njit(cache=True, error_model="numpy")
+def fill_all_tensions(base, sd, factors, use_noise, T):  # pragma: no cover - compiled
+    """Fill the tensions ``T`` (B, N, N) of every replication (``factors`` (B, M, N))."""
+    for b in range(T.shape[0]):
+        _fill_tensions(base, sd, factors, use_noise, b, T)
+
+
+@njit(cache=True, error_model="numpy")
+def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out):  # pragma: no cover - compiled
+    """Replication ``b``'s synchronous Friedkin-Johnsen step with bounded confidence, from
+    ``x[b]`` into ``out`` (N, D):
+
+    x_i <- λ_i x0_i + (1 - λ_i)((1 - μ_i) x_i + μ_i Σ_j W_ij x_j),
+    W_ij = c_j (1 - T_ij) 1[|x_i - x_j| <= ε_i] / Σ_j (the same).
+
+    Sums run over j in index order; the loop over i inside is vectorised.  T is symmetric, so
+    row j of T holds T_ij for every i.  An actor with no weight within reach keeps its place.
+    """
+    N, D = out.shape
+    acc = np.zeros((D, N))
+    tot = np.zeros(N)
+    xt = np.empty((D, N))
+    u = np.empty(N)
+    eps2 = np.empty(N)
+    for i in range(N):
+        eps2[i] = eps[i] * eps[i]
+        for k in range(D):
+            xt[k, i] = x[b, i, k]
+    for j in range(N):
+        cj = c[b, j]
+        if bounded:
+            for i in range(N):
+                u[i] = cj * (1.0 - T[b, j, i])
+                d2 = 0.0
                 for k in range(D):
-                    acc[k] /= tot
-            elif D == 1:
-                s0 = 0.0
-                s1 = 0.0
-                s2 = 0.0
-                s3 = 0.0
-                j = 0
-                while j + 4 <= N:
-                    s0 += A[r, i, j] * x[b, j, 0]
-                    s1 += A[r, i, j + 1] * x[b, j + 1, 0]
-                    s2 += A[r, i, j + 2] * x[b, j + 2, 0]
-                    s3 += A[r, i, j + 3] * x[b, j + 3, 0]
-                    j += 4
-                while j < N:
-                    s0 += A[r, i, j] * x[b, j, 0]
-                    j += 1
-                acc[0] = (s0 + s1) + (s2 + s3)
-            else:
-                for j in range(N):
-                    w = A[r, i, j]
-                    for k in range(D):
-                        acc[k] += w * x[b, j, k]
-            for k in range(D):
-                out[b, i, k] = lam[i] * x0[b, i, k] + (1.0 - lam[i]) * (
-                    (1.0 - mu[i]) * x[b, i, k] + mu[i] * acc[k]
-                )
+                    diff = xt[k, i] - xt[k, j]
+                    d2 += diff * diff
+                if d2 > eps2[i]:
+                    u[i] = 0.0
+        elif D == 1:
+            xj = xt[0, j]
+            for i in range(N):
+                ui = cj * (1.0 - T[b, j, i])
+                tot[i] += ui
+                acc[0, i] += ui * xj
+            continue
+        else:
+            for i in range(N):
+                u[i] = cj * (1.0 - T[b, j, i])
+        for i in range(N):
+            tot[i] += u[i]
+        for k in range(D):
+            xjk = xt[k, j]
+            for i in range(N):
+                acc[k, i] += u[i] * xjk
+    for i in range(N):
+        for k in range(D):
+            pull = acc[k, i] / tot[i] if tot[i] > 0.0 else xt[k, i]
+            out[i, k] = lam[i] * x0[b, i, k] + (1.0 - lam[i]) * (
+                (1.0 - mu[i]) * xt[k, i] + mu[i] * pull
+            )
+
+
+@njit(cache=True, error_model="numpy")
+def influence_rows(T, c, x, x0, lam, mu, eps, bounded, out):  # pragma: no cover - compiled
+    """:func:`_influence_row` for every replication: ``out`` (B, N, D)."""
+    for b in range(x.shape[0]):
+        _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out[b])
+
+
+@njit(cache=True, error_model="numpy")
+def _sponsor_utility(x, s, a, b, sp, z):  # pragma: no cover - compiled
+    """U_s(z) = -Σ_k s_sk (|x_sk - z_k| / 100)^a_s for the sponsor ``sp`` of replication ``b``."""
+    tot = 0.0
+    for k in range(z.shape[0]):
+        d = abs(x[b, sp, k] - z[k]) / 100.0
+        tot += s[sp, k] * (d * d if a[sp] == 2 else d)
+    return -tot
+
+
+@njit(cache=True, error_model="numpy")
+def _passes(accept, objection, member, obj_max, crit_w, crit_q, floor):  # pragma: no cover
+    """The decision rule as numbers (:meth:`cicasim.rules.Rule.tally`): at most ``obj_max``
+    objecting members, every weighted sum of accepting members at its quota, unless fewer than
+    ``floor`` members fail to accept."""
+    N = accept.shape[0]
+    n_obj = 0
+    n_out = 0
+    for i in range(N):
+        if objection[i]:
+            n_obj += 1
+        if member[i] and not accept[i]:
+            n_out += 1
+    ok = n_obj <= obj_max
+    for c in range(crit_w.shape[0]):
+        tot = 0.0
+        for i in range(N):
+            if accept[i]:
+                tot += crit_w[c, i]
+        ok = ok and tot >= crit_q[c]
+    return ok or n_out < floor
+
+
+@njit(cache=True, error_model="numpy")
+def run_rounds(
+    # the negotiation (fixed inputs)
+    member, s, a, q, base, sd, use_noise, bounded,
+    theta, band, beta, h, sigma, eps, lam, mu, alpha, gamma, sponsor, max_rounds,
+    obj_max, crit_w, crit_q, floor,
+    # random numbers: tension factors (B, M, N); vote-noise and hold-up uniforms (N, B, k) for
+    # rounds first .. first + k - 1
+    factors, noise, uhold, first,
+    # the state, updated in place
+    x0, x, c, T, paired, p, supporters, status, rounds, final_text,
+    objectors, abstainers, acceptors, first_blocker, margin,
+):  # pragma: no cover - compiled
+    """Take every running replication through rounds ``first`` to ``first + k - 1`` (at most
+    ``max_rounds``): evaluate, vote, decide, record, amend or withdraw, influence
+    (``MODEL.md``; :func:`cicasim.kernel.step` documents each rule and its source).
+
+    ``paired[b]`` says whether ``T[b]`` is filled; a replication fills it the first time it
+    needs more than the sponsor's row.  Every quantity is the same, bit for bit, whichever way
+    it was reached.
+    """
+    B, N, D = x.shape
+    k = noise.shape[2]
+    last = min(first + k - 1, max_rounds)
+    trow = np.empty(N)
+    rival = np.empty(N)
+    tmax = np.empty(N)
+    mg = np.empty(N)
+    acc = np.empty(N, dtype=np.bool_)
+    abst = np.empty(N, dtype=np.bool_)
+    obj = np.empty(N, dtype=np.bool_)
+    z = np.empty(D)
+    tot = np.empty(D)
+    pn = np.empty(D)
+    xn = np.empty((N, D))
+    holdups = False
+    for i in range(N):
+        holdups = holdups or h[i] > 0.0
+    for b in range(B):
+        for t in range(first, last + 1):
+            if status[b] != _RUNNING:
+                break
+            r = t - first
+            # 2. the supporters' pull: Σ_j T_ij c_j over last round's supporters j, in index
+            # order (row j of T is T_ij for every i), and the largest tension to a supporting
+            # member; in round 1 the sponsor is the only supporter and needs only its own row
+            wsum = 0.0
+            for i in range(N):
+                rival[i] = 0.0
+                tmax[i] = 0.0
+            for j in range(N):
+                if not supporters[b, j]:
+                    continue
+                cj = c[b, j]
+                wsum += cj
+                if paired[b]:
+                    row = T[b, j]
+                else:
+                    only = j == sponsor and supporters[b].sum() == 1
+                    if only:
+                        _tension_row(base, sd, factors, use_noise, b, j, trow)
+                        row = trow
+                    else:
+                        _fill_tensions(base, sd, factors, use_noise, b, T)
+                        paired[b] = True
+                        row = T[b, j]
+                if holdups and member[j]:
+                    for i in range(N):
+                        rival[i] += row[i] * cj
+                        tmax[i] = max(tmax[i], row[i])
+                else:
+                    for i in range(N):
+                        rival[i] += row[i] * cj
+            # 1-3. gain over q, rival penalty, hold-up and the noisy margin, members only
+            for i in range(N):
+                if not member[i]:
+                    mg[i] = np.nan
+                    acc[i] = False
+                    abst[i] = False
+                    obj[i] = False
+                    continue
+                up = 0.0
+                uq = 0.0
+                for kk in range(D):
+                    dp = abs(x[b, i, kk] - p[b, kk]) / 100.0
+                    dq = abs(x[b, i, kk] - q[kk]) / 100.0
+                    if a[i] == 2:
+                        up -= s[i, kk] * dp * dp
+                        uq -= s[i, kk] * dq * dq
+                    else:
+                        up -= s[i, kk] * dp
+                        uq -= s[i, kk] * dq
+                den = wsum - (c[b, i] if supporters[b, i] else 0.0)
+                rho = beta[i] * rival[i] / den if den > 0.0 else 0.0
+                held = uhold[i, b, r] < h[i] * tmax[i]
+                # ε_i = σ_i Φ⁻¹(u), u moved off 0 by half a step of the uniforms' 2^-53 grid
+                eps_i = 0.0
+                if sigma[i] != 0.0:
+                    eps_i = sigma[i] * normal_quantile(noise[i, b, r] + 2.0**-54)
+                m = (up - uq) - rho + eps_i - theta[i]
+                mg[i] = m
+                if i == sponsor:
+                    acc[i] = True
+                    abst[i] = False
+                else:
+                    acc[i] = m >= 0 and not held
+                    abst[i] = m < 0 and m >= -band[i] and not held
+                obj[i] = not acc[i] and not abst[i]
+            # 4. decide; the first blocker is the most opposed objector of the first failed round
+            passed = _passes(acc, obj, member, obj_max, crit_w, crit_q, floor)
+            if not passed and first_blocker[b] < 0:
+                worst = -1
+                lowest = np.inf
+                for i in range(N):
+                    if obj[i] and (worst < 0 or mg[i] < lowest):
+                        worst = i
+                        lowest = mg[i]
+                first_blocker[b] = worst
+            # 5. record the vote
+            rounds[b] = t
+            for kk in range(D):
+                final_text[b, kk] = p[b, kk]
+            for i in range(N):
+                supporters[b, i] = acc[i]
+                acceptors[b, i] = acc[i]
+                abstainers[b, i] = abst[i]
+                objectors[b, i] = obj[i]
+                margin[b, i] = mg[i]
+            if passed:
+                status[b] = _PASSED
+                break
+            if t >= max_rounds:
+                status[b] = _DEADLOCK
+                break
+            # 6. amend towards the compromise; the sponsor withdraws a text it likes less than q
+            for kk in range(D):
+                tot[kk] = 0.0
+                z[kk] = 0.0
+            for i in range(N):
+                if not member[i]:
+                    continue
+                wi = c[b, i] * (1.0 + gamma if obj[i] else 1.0)
+                for kk in range(D):
+                    wik = wi * s[i, kk]
+                    tot[kk] += wik
+                    z[kk] += wik * x[b, i, kk]
+            for kk in range(D):
+                zk = z[kk] / tot[kk] if tot[kk] > 0 else p[b, kk]
+                pn[kk] = p[b, kk] + alpha * (zk - p[b, kk])
+            if _sponsor_utility(x, s, a, b, sponsor, pn) < _sponsor_utility(x, s, a, b, sponsor, q):
+                status[b] = _WITHDRAWN
+                break
+            for kk in range(D):
+                p[b, kk] = pn[kk]
+            # 7. influence, synchronously
+            if not paired[b]:
+                _fill_tensions(base, sd, factors, use_noise, b, T)
+                paired[b] = True
+            _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, xn)
+            for i in range(N):
+                for kk in range(D):
+                    x[b, i, kk] = xn[i, kk]

@@ -2,9 +2,10 @@
 
 :class:`NegotiationModel` is a ``mesa.Model`` whose agents are thin views onto rows of the
 kernel's state, and whose :meth:`~NegotiationModel.step` runs one round through the very same
-:func:`cicasim.kernel.step` the ensemble uses, with replication ``r``'s own random numbers
-(:mod:`cicasim.draws`).  A traced run therefore equals replication ``r`` of the ensemble, bit for
-bit.  A ``DataCollector`` records every round for inspection or Mesa's visualisation.
+compiled kernel (:func:`cicasim.kernel.step`) the ensemble uses, with replication ``r``'s own
+random numbers (:mod:`cicasim.draws`).  A traced run therefore equals replication ``r`` of the
+ensemble, bit for bit.  A ``DataCollector`` records every round for inspection or Mesa's
+visualisation.
 
 This is the only module that imports Mesa.  It passes ``rng=`` (Mesa 4 drops ``seed=``).
 """
@@ -89,7 +90,7 @@ class NegotiationModel(mesa.Model):
         block, row = divmod(replication, BLOCK)
         draws = BlockDraws.of(neg, seed=seed, point=point, block=block, rows=slice(row, row + 1))
         self.state = initial_state(neg, draws.start())
-        self._rounds = draws.rounds()
+        self._rounds = draws.single_rounds()
         for i, a in enumerate(scenario.actors):
             StateAgent(self, index=i, actor_id=a.id, name=a.name or a.id, member=a.role == "member")
         self.datacollector = mesa.DataCollector(

@@ -32,6 +32,7 @@ __all__ = [
     "Rule",
     "RuleSpec",
     "SimpleMajority",
+    "Tally",
     "VoteContext",
 ]
 
@@ -47,6 +48,36 @@ class VoteContext:
     member: np.ndarray  # bool (N,)
     votes: np.ndarray  # float (N,) weighted votes, 1 when the scenario gives none
     population: np.ndarray  # float (N,) population, 0 when unknown
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A rule as the numbers the compiled kernel counts with (:func:`cicasim.loops.run_rounds`).
+
+    A vote passes when at most ``max_objections`` members object, every weighted sum of the
+    accepting members reaches its quota (``weights`` (C, N), zero for observers; ``quotas``
+    (C,)), unless fewer than ``floor`` members fail to accept, which passes it anyway (0: no
+    floor).
+    """
+
+    max_objections: int
+    weights: np.ndarray
+    quotas: np.ndarray
+    floor: int = 0
+
+    @classmethod
+    def of(
+        cls, ctx: VoteContext, max_objections: int | None = None, sums=(), floor: int | None = None
+    ) -> Tally:
+        """From ``(weights, quota)`` pairs; weights are masked to the members here."""
+        n = len(ctx.member)
+        w = np.array([np.where(ctx.member, wt, 0.0) for wt, _ in sums], float).reshape(-1, n)
+        return cls(
+            max_objections=n if max_objections is None else max_objections,
+            weights=w,
+            quotas=np.array([q for _, q in sums], float),
+            floor=floor or 0,
+        )
 
 
 @dataclass(frozen=True)
@@ -68,10 +99,8 @@ class Rule(BaseModel):
     kind: str
     reference: ClassVar[str] = ""
 
-    def passes(
-        self, accept: np.ndarray, abstain: np.ndarray, objection: np.ndarray, ctx: VoteContext
-    ) -> np.ndarray:
-        """Vectorised decision: boolean arrays ``(R, N)`` in, boolean ``(R,)`` out."""
+    def tally(self, ctx: VoteContext) -> Tally:
+        """What the engine counts to decide a vote (:class:`Tally`)."""
         raise NotImplementedError
 
     def criteria(self, votes: np.ndarray, population: np.ndarray) -> list[Criterion]:
@@ -105,8 +134,8 @@ class Consensus(Rule):
     kind: Literal["consensus"] = "consensus"
     reference: ClassVar[str] = "CICA Rules of Procedure (2004); Häge 2013"
 
-    def passes(self, accept, abstain, objection, ctx):
-        return ~(objection & ctx.member).any(axis=-1)
+    def tally(self, ctx):
+        return Tally.of(ctx, max_objections=0)
 
     def criteria(self, votes, population):
         n = len(votes)
@@ -121,8 +150,8 @@ class ConsensusMinusK(Rule):
     k: int = Field(1, ge=0, description="objections tolerated")
     reference: ClassVar[str] = "CSCE Prague Document (1992), consensus-minus-one"
 
-    def passes(self, accept, abstain, objection, ctx):
-        return (objection & ctx.member).sum(axis=-1) <= self.k
+    def tally(self, ctx):
+        return Tally.of(ctx, max_objections=self.k)
 
     def criteria(self, votes, population):
         n = len(votes)
@@ -187,23 +216,20 @@ class QualifiedMajority(Rule):
             out.append(Criterion("population", pop, self.min_population_share * pop.sum()))
         return out
 
-    def passes(self, accept, abstain, objection, ctx):
-        yes = accept & ctx.member
-        ok = np.ones(accept.shape[:-1], dtype=bool)
+    def tally(self, ctx):
+        ones = np.ones(len(ctx.member))
         n = int(ctx.member.sum())
+        sums = []
         if self.quota is not None:
-            ok &= (yes * ctx.votes).sum(axis=-1) >= self.quota - 1e-9
+            sums.append((ctx.votes, self.quota - 1e-9))
         if self.min_members is not None:
-            ok &= yes.sum(axis=-1) >= self.min_members
+            sums.append((ones, float(self.min_members)))
         if self.min_members_share is not None:
-            ok &= yes.sum(axis=-1) >= np.ceil(self.min_members_share * n - 1e-9)
+            sums.append((ones, float(np.ceil(self.min_members_share * n - 1e-9))))
         if self.min_population_share is not None:
             total = (ctx.population * ctx.member).sum()
-            ok &= (yes * ctx.population).sum(axis=-1) >= self.min_population_share * total - 1e-9
-        floor = self.blocking_min
-        if floor is not None:
-            ok |= (ctx.member & ~accept).sum(axis=-1) < floor
-        return ok
+            sums.append((ctx.population, self.min_population_share * total - 1e-9))
+        return Tally.of(ctx, sums=sums, floor=self.blocking_min)
 
 
 class SimpleMajority(Rule):
@@ -213,9 +239,9 @@ class SimpleMajority(Rule):
     kind: Literal["simple-majority"] = "simple-majority"
     reference: ClassVar[str] = "Felsenthal & Machover 1998"
 
-    def passes(self, accept, abstain, objection, ctx):
+    def tally(self, ctx):
         n = int(ctx.member.sum())
-        return (accept & ctx.member).sum(axis=-1) >= n // 2 + 1
+        return Tally.of(ctx, sums=[(np.ones(len(ctx.member)), float(n // 2 + 1))])
 
     def criteria(self, votes, population):
         n = len(votes)

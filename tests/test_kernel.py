@@ -15,19 +15,37 @@ from cicasim.kernel import (
     StartDraws,
     influence,
     initial_state,
-    utility,
 )
+from cicasim.loops import normal_quantile
 from cicasim.setup import negotiation
 
 STATIC = {"vote_noise": 0.0, "rival_penalty": 0.0, "holdup_rate": 0.0, "stubbornness": 1.0}
 
 
-def test_utility_by_hand():
-    x = np.array([[[60.0]]])
-    s = np.array([[[0.5]]])
-    z = np.array([[80.0]])
-    assert_allclose(utility(x, s, np.array([2]), z), [[-0.5 * 0.2**2]])
-    assert_allclose(utility(x, s, np.array([1]), z), [[-0.5 * 0.2]])
+def test_normal_quantile_matches_scipy():
+    """The vote noise's inverse transform (AS 241) against scipy.special.ndtri, centre and tails."""
+    from scipy.special import ndtri
+
+    rng = np.random.default_rng(0)
+    u = np.concatenate([
+        rng.random(20_000),
+        10.0 ** -rng.uniform(1, 300, 2_000),
+        1 - 10.0 ** -rng.uniform(1, 15, 2_000),
+        [2.0**-54, 0.075, 0.425, 0.5, 0.575, 0.925],
+    ])
+    z = np.array([normal_quantile(v) for v in u])
+    assert_allclose(z, ndtri(u), rtol=1e-14, atol=1e-14)
+
+
+def test_linear_loss_vote_by_hand():
+    # linear loss, p0=80, q=20, salience 1: A01 at 55 gains -0.25 + 0.35 = 0.1 -> accepts;
+    # A02 at 45 gains -0.35 + 0.25 = -0.1 -> objects.
+    b = dict(STATIC, loss_exponent=1)
+    s = make_scenario([80, 55, 45], saliences=[1, 1, 1], max_rounds=1, behaviour=b)
+    o = _one(s)
+    assert o.objectors[0].tolist() == [False, False, True]
+    s = make_scenario([80, 55], saliences=[1, 1], max_rounds=1, behaviour=b)
+    assert _one(s).status[0] == PASSED
 
 
 def _one(scenario, reps=1, seed=0):

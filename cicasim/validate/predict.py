@@ -102,9 +102,13 @@ def prepare_issue(scenario: Scenario, *, replications: int, seed: int) -> Prepar
     for b, rows in blocks_for(replications):
         draws = BlockDraws(
             master=seed, point=0, block=b, proposal=pid, actors=neg.actor_ids,
-            dimensions=len(neg.dimensions), rows=slice(0, rows),
+            dimensions=len(neg.dimensions), rows=slice(0, rows), voters=neg.member,
         )
         start = draws.start()
-        it = draws.rounds()
-        blocks.append((start, tuple(next(it) for _ in range(neg.max_rounds))))
+        chunks: list[RoundDraws] = []
+        for chunk in draws.rounds():
+            chunks.append(chunk)
+            if chunk.first + chunk.noise.shape[2] > neg.max_rounds:
+                break
+        blocks.append((start, tuple(chunks)))
     return PreparedIssue(negotiation=neg, goes_along=goes, blocks=tuple(blocks))
