@@ -109,7 +109,7 @@ def fill_all_tensions(base, sd, factors, use_noise, T):  # pragma: no cover - co
 
 
 @njit(cache=True, error_model="numpy")
-def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out):  # pragma: no cover - compiled
+def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out, work):  # pragma: no cover
     """Replication ``b``'s synchronous Friedkin-Johnsen step with bounded confidence, from
     ``x[b]`` into ``out`` (N, D):
 
@@ -118,16 +118,16 @@ def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out):  # pragma: no co
 
     Sums run over j in index order; the loop over i inside is vectorised.  T is symmetric, so
     row j of T holds T_ij for every i.  An actor with no weight within reach keeps its place.
+    ``work`` is scratch space, (2 D + 3, N).
     """
     N, D = out.shape
-    acc = np.zeros((D, N))
-    tot = np.zeros(N)
-    xt = np.empty((D, N))
-    u = np.empty(N)
-    eps2 = np.empty(N)
+    acc, xt = work[:D], work[D : 2 * D]  # (D, N) each
+    tot, u, eps2 = work[2 * D], work[2 * D + 1], work[2 * D + 2]
     for i in range(N):
+        tot[i] = 0.0
         eps2[i] = eps[i] * eps[i]
         for k in range(D):
+            acc[k, i] = 0.0
             xt[k, i] = x[b, i, k]
     for j in range(N):
         cj = c[b, j]
@@ -167,8 +167,9 @@ def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out):  # pragma: no co
 @njit(cache=True, error_model="numpy")
 def influence_rows(T, c, x, x0, lam, mu, eps, bounded, out):  # pragma: no cover - compiled
     """:func:`_influence_row` for every replication: ``out`` (B, N, D)."""
+    work = np.empty((2 * x.shape[2] + 3, x.shape[1]))
     for b in range(x.shape[0]):
-        _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out[b])
+        _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out[b], work)
 
 
 @njit(cache=True, error_model="numpy")
@@ -239,6 +240,7 @@ def run_rounds(
     tot = np.empty(D)
     pn = np.empty(D)
     xn = np.empty((N, D))
+    work = np.empty((2 * D + 3, N))
     holdups = False
     for i in range(N):
         holdups = holdups or h[i] > 0.0
@@ -362,7 +364,7 @@ def run_rounds(
             if not paired[b]:
                 _fill_tensions(base, sd, factors, use_noise, b, T)
                 paired[b] = True
-            _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, xn)
+            _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, xn, work)
             for i in range(N):
                 for kk in range(D):
                     x[b, i, kk] = xn[i, kk]
