@@ -34,6 +34,7 @@ precision); the vote-noise uniforms are double, so their normal quantiles reach 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterator, Sequence
 
@@ -62,6 +63,7 @@ FIRST_DRAW, ROUNDS_PER_DRAW = 2, 8
 _SQRT3 = np.float32(np.sqrt(3.0))
 
 
+@functools.lru_cache(maxsize=4096)
 def key(name: str) -> int:
     """A stable 63-bit key for an identifier (not Python's salted ``hash``)."""
     digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cicasim.loops import fill_all_tensions, influence_rows, run_rounds
+from cicasim.loops import factors_by_row, fill_all_tensions, influence_rows, run_rounds
 from cicasim.rules import Rule, VoteContext
 
 __all__ = [
@@ -190,7 +190,7 @@ def initial_state(neg: Negotiation, draws: StartDraws, *, lazy: bool = False) ->
     c = neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
     b, n, dd = x0.shape
     T = _tension_buffer(b, n) if lazy else np.empty((b, n, n))
-    factors = np.ascontiguousarray(np.swapaxes(draws.factors, 1, 2))
+    factors = factors_by_row(draws.factors)
     if not lazy:
         fill_all_tensions(neg.tension, neg.tension_sd, factors, bool(neg.tension_sd.any()), T)
     supporters = np.zeros((b, n), dtype=bool)

