@@ -634,9 +634,11 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
         # end labels, nudged apart so they do not overprint each other
         heights = _spread([e[1] for e in ends], gap=4.0)
         for (x_end, y_end, text, col), y_lab in zip(ends, heights, strict=True):
+            # a white box keeps a label readable where it sits on a line (the status quo, say)
             ax.annotate(text, (x_end, y_end), xytext=(6, y_lab),
                         textcoords=("offset points", "data"), va="center", fontsize=7.5,
-                        color=col, annotation_clip=False)
+                        color=col, annotation_clip=False, zorder=5,
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
         tx = trace.texts[trace.texts["dimension"] == d]
         ax.plot(tx["round"], tx["text"], color="black", lw=2.6, marker="o", ms=4,
                 zorder=3)
