@@ -197,6 +197,7 @@ class EnsembleResult:
         """Tidy table: one row per proposal × replication."""
         import pandas as pd
 
+        reasons = np.array([REASONS[k] for k in sorted(REASONS)], dtype=object)
         frames = []
         for r in self.runs:
             o, neg = r.outcome, r.negotiation
@@ -207,12 +208,12 @@ class EnsembleResult:
                     "proposal": neg.proposal,
                     "replication": np.arange(r.replications, dtype=np.int64),
                     "passed": o.status == PASSED,
-                    "reason": [REASONS[int(c)] for c in o.status],
+                    "reason": reasons[o.status],
                     "rounds": o.rounds.astype(np.int64),
                     "dilution": o.dilution,
-                    "first_blocker": [ids[i] if i >= 0 else None for i in o.first_blocker],
-                    "objectors": [";".join(ids[row]) for row in o.objectors],
-                    "abstainers": [";".join(ids[row]) for row in o.abstainers],
+                    "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
+                    "objectors": _joined_names(o.objectors, ids),
+                    "abstainers": _joined_names(o.abstainers, ids),
                 }
             )
             for j, d in enumerate(neg.dimensions):
@@ -220,6 +221,15 @@ class EnsembleResult:
                 df[f"policy_{d}"] = o.policy[:, j]
             frames.append(df)
         return pd.concat(frames, ignore_index=True)
+
+
+def _joined_names(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per row of the boolean ``mask`` (R, N), the ids it marks joined by ";" ("" for none),
+    built a column at a time (numpy adds the strings of an object array in one pass)."""
+    acc = np.full(mask.shape[0], "", dtype=object)
+    for j in np.flatnonzero(mask.any(axis=0)):
+        acc[mask[:, j]] += ids[j] + ";"
+    return np.array([s[:-1] for s in acc], dtype=object)
 
 
 def run_ensemble(

@@ -70,6 +70,22 @@ def test_summary_matches_the_table():
     assert set(s.blocking) == {"AAA", "BBB", "CCC"}  # members only
 
 
+def test_table_lists_each_replications_objectors_abstainers_and_first_blocker():
+    res = run_ensemble(TINY, replications=300, seed=4)
+    t = res.table()
+    (run,) = res.runs
+    o, ids = run.outcome, run.negotiation.actor_ids
+    names = np.asarray(ids, dtype=object)
+    for k in range(run.replications):
+        assert t["objectors"][k] == ";".join(names[o.objectors[k]])
+        assert t["abstainers"][k] == ";".join(names[o.abstainers[k]])
+        first = o.first_blocker[k]
+        assert (t["first_blocker"][k] == ids[first]) if first >= 0 else pd.isna(
+            t["first_blocker"][k]
+        )
+    assert t["objectors"].str.len().gt(0).any() and t["first_blocker"].notna().any()
+
+
 def test_observer_is_a_source_of_influence_but_never_votes():
     """MODEL.md property 3: observers never change a vote count, yet move positions."""
     data = TINY.model_dump()
