@@ -225,6 +225,79 @@ def _passes(accept, objection, member, obj_max, crit_w, crit_q, floor):  # pragm
     return ok or n_out < floor
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _pull(
+    base, sd, factors, use_noise, sponsor, member, holdups, c, T, paired, supporters, b, trow,
+    rival, tmax,
+):  # pragma: no cover - compiled
+    """Replication ``b``'s pull of last round's supporters S on each actor i: fills
+    ``rival[i]`` = Σ_{j∈S} T_ij c_j and, when anyone can hold up, ``tmax[i]`` = the largest
+    T_ij over the supporting members; returns Σ_{j∈S} c_j.  Sums run over j in index order
+    (row j of T is T_ij for every i, T being symmetric).  In round 1 the sponsor is the only
+    supporter and only its row of tensions is computed; otherwise the whole matrix, once."""
+    N = rival.shape[0]
+    wsum = 0.0
+    for i in range(N):
+        rival[i] = 0.0
+        tmax[i] = 0.0
+    for j in range(N):
+        if not supporters[b, j]:
+            continue
+        cj = c[b, j]
+        wsum += cj
+        if paired[b]:
+            row = T[b, j]
+        elif j == sponsor and supporters[b].sum() == 1:
+            _tension_row(base, sd, factors, use_noise, b, j, trow)
+            row = trow
+        else:
+            _fill_tensions(base, sd, factors, use_noise, b, T)
+            paired[b] = True
+            row = T[b, j]
+        if holdups and member[j]:
+            for i in range(N):
+                rival[i] += row[i] * cj
+                tmax[i] = max(tmax[i], row[i])
+        else:
+            for i in range(N):
+                rival[i] += row[i] * cj
+    return wsum
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _most_opposed(objection, margin):  # pragma: no cover - compiled
+    """The objector with the lowest margin (the first of equals), or -1 if nobody objects."""
+    worst = -1
+    lowest = np.inf
+    for i in range(objection.shape[0]):
+        if objection[i] and (worst < 0 or margin[i] < lowest):
+            worst = i
+            lowest = margin[i]
+    return worst
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _amended(c, member, objection, s, x, p, alpha, gamma, b, tot, z, out):  # pragma: no cover
+    """Replication ``b``'s next text into ``out``: p + α (z - p), z the compromise, the
+    capability × salience weighted mean of the members' positions, objectors weighted by
+    (1 + γ); the text stays where the weights are all zero."""
+    D = out.shape[0]
+    for k in range(D):
+        tot[k] = 0.0
+        z[k] = 0.0
+    for i in range(objection.shape[0]):
+        if not member[i]:
+            continue
+        wi = c[b, i] * (1.0 + gamma if objection[i] else 1.0)
+        for k in range(D):
+            wik = wi * s[i, k]
+            tot[k] += wik
+            z[k] += wik * x[b, i, k]
+    for k in range(D):
+        zk = z[k] / tot[k] if tot[k] > 0 else p[b, k]
+        out[k] = p[b, k] + alpha * (zk - p[b, k])
+
+
 @njit(cache=True, error_model="numpy")
 def run_rounds(
     # the negotiation (fixed inputs)
@@ -269,36 +342,11 @@ def run_rounds(
             if status[b] != _RUNNING:
                 break
             r = t - first
-            # 2. the supporters' pull: Σ_j T_ij c_j over last round's supporters j, in index
-            # order (row j of T is T_ij for every i), and the largest tension to a supporting
-            # member; in round 1 the sponsor is the only supporter and needs only its own row
-            wsum = 0.0
-            for i in range(N):
-                rival[i] = 0.0
-                tmax[i] = 0.0
-            for j in range(N):
-                if not supporters[b, j]:
-                    continue
-                cj = c[b, j]
-                wsum += cj
-                if paired[b]:
-                    row = T[b, j]
-                else:
-                    only = j == sponsor and supporters[b].sum() == 1
-                    if only:
-                        _tension_row(base, sd, factors, use_noise, b, j, trow)
-                        row = trow
-                    else:
-                        _fill_tensions(base, sd, factors, use_noise, b, T)
-                        paired[b] = True
-                        row = T[b, j]
-                if holdups and member[j]:
-                    for i in range(N):
-                        rival[i] += row[i] * cj
-                        tmax[i] = max(tmax[i], row[i])
-                else:
-                    for i in range(N):
-                        rival[i] += row[i] * cj
+            # 2. the supporters' pull (rival penalty and hold-up come from it)
+            wsum = _pull(
+                base, sd, factors, use_noise, sponsor, member, holdups, c, T, paired, supporters,
+                b, trow, rival, tmax,
+            )
             # 1-3. gain over q, rival penalty, hold-up and the noisy margin, members only
             for i in range(N):
                 if not member[i]:
@@ -337,13 +385,7 @@ def run_rounds(
             # 4. decide; the first blocker is the most opposed objector of the first failed round
             passed = _passes(acc, obj, member, obj_max, crit_w, crit_q, floor)
             if not passed and first_blocker[b] < 0:
-                worst = -1
-                lowest = np.inf
-                for i in range(N):
-                    if obj[i] and (worst < 0 or mg[i] < lowest):
-                        worst = i
-                        lowest = mg[i]
-                first_blocker[b] = worst
+                first_blocker[b] = _most_opposed(obj, mg)
             # 5. record the vote
             rounds[b] = t
             for kk in range(D):
@@ -361,20 +403,7 @@ def run_rounds(
                 status[b] = _DEADLOCK
                 break
             # 6. amend towards the compromise; the sponsor withdraws a text it likes less than q
-            for kk in range(D):
-                tot[kk] = 0.0
-                z[kk] = 0.0
-            for i in range(N):
-                if not member[i]:
-                    continue
-                wi = c[b, i] * (1.0 + gamma if obj[i] else 1.0)
-                for kk in range(D):
-                    wik = wi * s[i, kk]
-                    tot[kk] += wik
-                    z[kk] += wik * x[b, i, kk]
-            for kk in range(D):
-                zk = z[kk] / tot[kk] if tot[kk] > 0 else p[b, kk]
-                pn[kk] = p[b, kk] + alpha * (zk - p[b, kk])
+            _amended(c, member, obj, s, x, p, alpha, gamma, b, tot, z, pn)
             if _sponsor_utility(x, s, a, b, sponsor, pn) < _sponsor_utility(x, s, a, b, sponsor, q):
                 status[b] = _WITHDRAWN
                 break
