@@ -185,9 +185,12 @@ def initial_state(neg: Negotiation, draws: StartDraws, *, lazy: bool = False) ->
     the negotiations that need them; otherwise they are filled here, for inspection.
     """
     sd = neg.position_sd[None, :, None]
-    x0 = np.clip(neg.position[None] + sd * draws.position, 0.0, 100.0)
+    # C order whatever the draws' layout, so the compiled loops see one kind of array
+    x0 = np.ascontiguousarray(np.clip(neg.position[None] + sd * draws.position, 0.0, 100.0))
     csd = neg.capability_sd[None, :]
-    c = neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
+    c = np.ascontiguousarray(
+        neg.capability[None] * np.exp(csd * draws.capability - 0.5 * csd * csd)
+    )
     b, n, dd = x0.shape
     T = _tension_buffer(b, n) if lazy else np.empty((b, n, n))
     factors = factors_by_row(draws.factors)
@@ -267,7 +270,8 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
         neg.confidence_bound, neg.stubbornness, neg.influence_rate, neg.alpha, neg.gamma,
         neg.sponsor, neg.max_rounds,
         tally.max_objections, tally.weights, tally.quotas, tally.floor,
-        st.factors, draws.noise, draws.holdup, draws.first,
+        st.factors, np.ascontiguousarray(draws.noise), np.ascontiguousarray(draws.holdup),
+        draws.first,
         st.x0, st.x, st.c, st.T, st.paired, st.p, st.supporters, st.status, st.rounds,
         st.final_text, st.objectors, st.abstainers, st.acceptors, st.first_blocker, st.margin,
     )
