@@ -1,6 +1,6 @@
 """Monte Carlo ensembles: many replications of each proposal's negotiation, and their summaries.
 
-Replications run in blocks of :data:`cicasim.draws.BLOCK` through the vectorised kernel; memory
+Replications run in blocks of :data:`cicasim.draws.BLOCK` through the compiled kernel; memory
 is bounded by one block whatever the replication count.  A block's numbers depend only on
 ``(seed, point, block, proposal, actor)`` (:mod:`cicasim.draws`), so any split of blocks over
 workers gives the same result, bit for bit.

@@ -1,6 +1,6 @@
 """Decision rules: what a vote must look like for a proposal to pass.
 
-One registry serves the negotiation engine (vectorised over replications) and the exact
+One registry serves the negotiation engine (through :meth:`Rule.tally`) and the exact
 voting-power analytics (:mod:`cicasim.power`).  Each rule is a small frozen pydantic model,
 selected in scenario files by its ``kind``; illegal combinations (a quota on a consensus rule,
 ``k`` on a majority rule) cannot be written.

@@ -240,6 +240,35 @@ def test_every_rule_matches_brute_force(kind, data):
     assert list(enumerated.swings.values()) == list(result.swings.values())
 
 
+@pytest.mark.parametrize("kind", sorted(RULES))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_engine_tally_decides_as_the_simple_game(kind, data):
+    """The engine's compiled decision (Rule.tally) on every yes/no vote of the members, an
+    observer beside them, equals the rule's simple game (no abstentions: all who do not accept
+    object)."""
+    from cicasim.loops import _passes
+    from cicasim.rules import VoteContext
+
+    rule, votes, population = data.draw(games(kind))
+    n = len(votes)
+    member = np.array([True] * n + [False])
+    ctx = VoteContext(
+        member=member,
+        votes=np.array([*votes, 99.0], float),
+        population=np.array([*population, 99.0], float),
+    )
+    tally = rule.tally(ctx)
+    yes = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)
+    wins = rule.wins(yes, np.asarray(votes, float), np.asarray(population, float))
+    for coalition, expected in zip(yes, wins, strict=True):
+        accept = np.append(coalition, False)
+        objection = np.append(~coalition, False)
+        got = _passes(accept, objection, member, tally.max_objections, tally.weights,
+                      tally.quotas, tally.floor)
+        assert got == expected, (rule, coalition)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     weights=st.lists(st.integers(0, 30), min_size=1, max_size=10),
