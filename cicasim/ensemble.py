@@ -193,34 +193,44 @@ class EnsembleResult:
         titles = {p.id: p.title for p in self.scenario.proposals}
         return [summarise(r, titles[r.proposal]) for r in self.runs]
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The per-replication table as columns (one row per proposal × replication): what
+        :meth:`table` shows and what sweeps write to Parquet directly."""
+        reasons = np.array([REASONS[k] for k in sorted(REASONS)], dtype=object)
+        parts = []
+        for r in self.runs:
+            o, neg = r.outcome, r.negotiation
+            ids = np.asarray(neg.actor_ids, dtype=object)
+            cols = {
+                "point": np.full(r.replications, self.point, dtype=np.int64),
+                "proposal": np.full(r.replications, neg.proposal, dtype=object),
+                "replication": np.arange(r.replications, dtype=np.int64),
+                "passed": o.status == PASSED,
+                "reason": reasons[o.status],
+                "rounds": o.rounds.astype(np.int64),
+                "dilution": o.dilution,
+                "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
+                "objectors": _joined_names(o.objectors, ids),
+                "abstainers": _joined_names(o.abstainers, ids),
+            }
+            for j, d in enumerate(neg.dimensions):
+                cols[f"outcome_{d}"] = o.outcome[:, j]
+                cols[f"policy_{d}"] = o.policy[:, j]
+            parts.append(cols)
+        names = list(dict.fromkeys(k for cols in parts for k in cols))
+        # proposals touching other dimensions leave those columns empty (NaN)
+        return {
+            k: np.concatenate([
+                cols.get(k, np.full(len(cols["point"]), np.nan)) for cols in parts
+            ])
+            for k in names
+        }
+
     def table(self) -> pd.DataFrame:
         """Tidy table: one row per proposal × replication."""
         import pandas as pd
 
-        reasons = np.array([REASONS[k] for k in sorted(REASONS)], dtype=object)
-        frames = []
-        for r in self.runs:
-            o, neg = r.outcome, r.negotiation
-            ids = np.asarray(neg.actor_ids, dtype=object)
-            df = pd.DataFrame(
-                {
-                    "point": np.full(r.replications, self.point, dtype=np.int64),
-                    "proposal": neg.proposal,
-                    "replication": np.arange(r.replications, dtype=np.int64),
-                    "passed": o.status == PASSED,
-                    "reason": reasons[o.status],
-                    "rounds": o.rounds.astype(np.int64),
-                    "dilution": o.dilution,
-                    "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
-                    "objectors": _joined_names(o.objectors, ids),
-                    "abstainers": _joined_names(o.abstainers, ids),
-                }
-            )
-            for j, d in enumerate(neg.dimensions):
-                df[f"outcome_{d}"] = o.outcome[:, j]
-                df[f"policy_{d}"] = o.policy[:, j]
-            frames.append(df)
-        return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(self.columns())
 
 
 def _joined_names(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:

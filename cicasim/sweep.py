@@ -772,8 +772,11 @@ def done_points(directory: Path, n: int) -> set[int]:
 
 def _point_tables(
     plan: Plan, point: int, scenario: Scenario, negs: dict[str, Negotiation],
-    outcomes: dict[str, Outcome],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    outcomes: dict[str, Outcome], sch: dict[str, pa.Schema],
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """A design point's three parts, built in Arrow directly: its replications, its summary rows
+    and its blocking rows.  NaN is written as null, as pandas would write it (a mean dilution
+    with nothing agreed; the dimensions a proposal does not touch)."""
     order = sorted(plan.proposals)
     runs = tuple(
         ProposalRun(negotiation=negs[pid], replications=plan.replications, outcome=outcomes[pid])
@@ -782,7 +785,14 @@ def _point_tables(
     result = EnsembleResult(
         scenario=scenario, seed=plan.seed, point=point, replications=plan.replications, runs=runs
     )
-    reps = result.table()
+    cols = result.columns()
+    n = len(cols["point"])
+    reps = pa.table({
+        f.name: pa.array(
+            cols[f.name] if f.name in cols else np.full(n, np.nan), type=f.type, from_pandas=True
+        )
+        for f in sch[REPLICATIONS]
+    })
     values = plan.points[point].values
     n_members = plan.points[point].n_members
     srows, brows = [], []
@@ -793,7 +803,7 @@ def _point_tables(
         row.update(
             n_members=n_members, p_consensus=s.p_consensus, ci_low=s.ci_low, ci_high=s.ci_high,
             median_rounds=s.median_rounds,
-            mean_dilution=float("nan") if s.mean_dilution is None else s.mean_dilution,
+            mean_dilution=s.mean_dilution,
             passed=s.passed, replications=s.replications,
         )
         srows.append(row)
@@ -802,7 +812,11 @@ def _point_tables(
                 "point": point, "proposal": s.id, "actor": actor,
                 "frequency": s.blocking[actor], "first_blocker": s.first_blocker.get(actor, 0.0),
             })
-    return reps, pd.DataFrame(srows), pd.DataFrame(brows)
+    return (
+        reps,
+        pa.Table.from_pylist(srows, schema=sch[SUMMARY]),
+        pa.Table.from_pylist(brows, schema=sch[BLOCKING]),
+    )
 
 
 def points_table(plan: Plan) -> pd.DataFrame:
@@ -938,7 +952,9 @@ def run_sweep(
                 q: concat_outcomes([state["got"][(q, bb)] for bb, _ in blocks])
                 for q in plan.proposals
             }
-            reps, summ, blk = _point_tables(plan, p, state["scenario"], state["negs"], outcomes)
+            reps, summ, blk = _point_tables(
+                plan, p, state["scenario"], state["negs"], outcomes, sch
+            )
             write_parquet(_part(directory, p, "summary"), summ, sch[SUMMARY])
             write_parquet(_part(directory, p, "blocking"), blk, sch[BLOCKING])
             write_parquet(_part(directory, p, "replications"), reps, sch[REPLICATIONS])
