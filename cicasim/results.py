@@ -51,9 +51,10 @@ def sha256(text: str) -> str:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the libraries that shape the numbers."""
+    """Versions of Python and the libraries that shape the numbers (numba compiles the
+    negotiation kernel)."""
     out = {"python": platform.python_version()}
-    for pkg in ("cicasim", "numpy", "scipy", "mesa", "pandas", "pyarrow", "pydantic"):
+    for pkg in ("cicasim", "numpy", "numba", "scipy", "mesa", "pandas", "pyarrow", "pydantic"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

@@ -51,7 +51,7 @@ def test_run_out_writes_parquet_and_manifest(tmp_path, capsys):
     text = (DATA / "tiny.toml").read_text()
     assert man["inputs"]["tiny.toml"]["sha256"] == sha256(text)
     assert man["inputs"]["tiny.toml"]["text"] == text
-    assert {"numpy", "mesa", "python"} <= set(man["versions"])
+    assert {"numpy", "numba", "mesa", "python"} <= set(man["versions"])
     summary = json.loads((out / "summary.json").read_text())
     assert summary["proposals"][0]["p_consensus"] == pytest.approx(table["passed"].mean())
     # the same seed reproduces the table
