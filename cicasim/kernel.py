@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cicasim.loops import factors_by_row, fill_all_tensions, influence_rows, run_rounds
-from cicasim.rules import Rule, VoteContext
+from cicasim.rules import Rule, Tally, VoteContext
 
 __all__ = [
     "DEADLOCK",
@@ -84,11 +84,11 @@ class Negotiation:
     q: np.ndarray  # (D,)
     rule: Rule
     max_rounds: int
-    context: VoteContext = field(init=False)
+    tally: Tally = field(init=False)  # the rule as the compiled kernel counts it
 
     def __post_init__(self) -> None:
         ctx = VoteContext(member=self.member, votes=self.votes, population=self.population)
-        object.__setattr__(self, "context", ctx)
+        object.__setattr__(self, "tally", self.rule.tally(ctx))
 
     @property
     def n(self) -> int:
@@ -262,7 +262,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     7. *Influence*: every actor, observers too, moves by :func:`influence`'s update, all from
        the same previous state, so agent order cannot matter.
     """
-    tally = neg.rule.tally(neg.context)
+    tally = neg.tally
     run_rounds(
         neg.member, neg.salience, neg.loss_exponent, neg.q, neg.tension, neg.tension_sd,
         bool(neg.tension_sd.any()), _bounded(neg),
