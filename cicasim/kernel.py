@@ -84,6 +84,7 @@ class Negotiation:
     q: np.ndarray  # (D,)
     rule: Rule
     max_rounds: int
+    protocol: int = 0  # how the text is amended: an index into PROTOCOLS (the sponsor's)
     tally: Tally = field(init=False)  # the rule as the compiled kernel counts it
 
     def __post_init__(self) -> None:
@@ -268,6 +269,7 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
         bool(neg.tension_sd.any()), _bounded(neg),
         neg.threshold, neg.abstention_band, neg.rival_penalty, neg.holdup_rate, neg.vote_noise,
         neg.confidence_bound, neg.stubbornness, neg.influence_rate, neg.alpha, neg.gamma,
+        neg.protocol,
         neg.sponsor, neg.max_rounds,
         tally.max_objections, tally.weights, tally.quotas, tally.floor,
         st.factors, np.ascontiguousarray(draws.noise), np.ascontiguousarray(draws.holdup),

@@ -298,11 +298,72 @@ def _amended(c, member, objection, s, x, p, alpha, gamma, b, tot, z, out):  # pr
         out[k] = p[b, k] + alpha * (zk - p[b, k])
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _gain_along(x, s, a, q, p, b, i, lam):  # pragma: no cover - compiled
+    """Actor ``i``'s gain U_i(z) - U_i(q) of replication ``b`` at z = p + λ (q - p)."""
+    g = 0.0
+    for k in range(q.shape[0]):
+        z = p[b, k] + lam * (q[k] - p[b, k])
+        dz = abs(x[b, i, k] - z) / 100.0
+        dq = abs(x[b, i, k] - q[k]) / 100.0
+        if a[i] == 2:
+            g += s[i, k] * (dq * dq - dz * dz)
+        else:
+            g += s[i, k] * (dq - dz)
+    return g
+
+
+@njit(cache=True, error_model="numpy")
+def _accommodation(x, s, a, q, p, b, i, need):  # pragma: no cover - compiled
+    """The smallest λ in [0, 1] at which actor ``i``'s gain of the text p + λ (q - p) over the
+    status quo reaches ``need``, or -1 when no point of that segment does.  The gain is concave
+    in λ (a concave utility of an affine path), so the points that reach ``need`` form an
+    interval: a ternary search finds its top, a bisection its lower end (60 halvings each)."""
+    if _gain_along(x, s, a, q, p, b, i, 0.0) >= need:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        m1 = lo + (hi - lo) / 3.0
+        m2 = hi - (hi - lo) / 3.0
+        if _gain_along(x, s, a, q, p, b, i, m1) < _gain_along(x, s, a, q, p, b, i, m2):
+            lo = m1
+        else:
+            hi = m2
+    top = 0.5 * (lo + hi)
+    if _gain_along(x, s, a, q, p, b, i, top) < need:
+        return -1.0
+    lo, hi = 0.0, top
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if _gain_along(x, s, a, q, p, b, i, mid) >= need:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@njit(cache=True, error_model="numpy")
+def _accommodated(x, s, a, q, p, member, objection, rho, theta, b, out):  # pragma: no cover
+    """Replication ``b``'s next text under the accommodating protocol: the text moves toward
+    the status quo just far enough for the most reluctant objector who can be satisfied to
+    accept it, ignoring vote noise (gain - ρ_i >= θ_i); objectors no point between the text and
+    the status quo satisfies (hold-ups, rivals) are not accommodated, and the text stays when
+    nobody can be."""
+    lam = 0.0
+    for i in range(objection.shape[0]):
+        if member[i] and objection[i]:
+            li = _accommodation(x, s, a, q, p, b, i, theta[i] + rho[i])
+            if li > lam:
+                lam = li
+    for k in range(out.shape[0]):
+        out[k] = p[b, k] + lam * (q[k] - p[b, k])
+
+
 @njit(cache=True, error_model="numpy")
 def run_rounds(
     # the negotiation (fixed inputs)
     member, s, a, q, base, sd, use_noise, bounded,
-    theta, band, beta, h, sigma, eps, lam, mu, alpha, gamma, sponsor, max_rounds,
+    theta, band, beta, h, sigma, eps, lam, mu, alpha, gamma, protocol, sponsor, max_rounds,
     obj_max, crit_w, crit_q, floor,
     # random numbers: tension factors (B, M, N); vote-noise and hold-up uniforms (N, B, k) for
     # rounds first .. first + k - 1
@@ -326,6 +387,7 @@ def run_rounds(
     rival = np.empty(N)
     tmax = np.empty(N)
     mg = np.empty(N)
+    rh = np.zeros(N)
     acc = np.empty(N, dtype=np.bool_)
     abst = np.empty(N, dtype=np.bool_)
     obj = np.empty(N, dtype=np.bool_)
@@ -368,6 +430,7 @@ def run_rounds(
                         uq -= s[i, kk] * dq
                 den = wsum - (c[b, i] if supporters[b, i] else 0.0)
                 rho = beta[i] * rival[i] / den if den > 0.0 else 0.0
+                rh[i] = rho
                 held = uhold[i, b, r] < h[i] * tmax[i]
                 # ε_i = σ_i Φ⁻¹(u), u moved off 0 by half a step of the uniforms' 2^-53 grid
                 eps_i = 0.0
@@ -402,8 +465,12 @@ def run_rounds(
             if t >= max_rounds:
                 status[b] = _DEADLOCK
                 break
-            # 6. amend towards the compromise; the sponsor withdraws a text it likes less than q
-            _amended(c, member, obj, s, x, p, alpha, gamma, b, tot, z, pn)
+            # 6. amend (towards the compromise, or accommodating the objectors); the sponsor
+            # withdraws a text it likes less than q
+            if protocol == 0:
+                _amended(c, member, obj, s, x, p, alpha, gamma, b, tot, z, pn)
+            else:
+                _accommodated(x, s, a, q, p, member, obj, rh, theta, b, pn)
             if _sponsor_utility(x, s, a, b, sponsor, pn) < _sponsor_utility(x, s, a, b, sponsor, q):
                 status[b] = _WITHDRAWN
                 break

@@ -85,6 +85,11 @@ class Behaviour(_Strict):
     objector_weight: NonNegative = Field(
         0.0, description="γ: extra compromise weight of objectors (1 + γ), 0 = Achen's mean"
     )
+    amendment: Literal["compromise", "accommodate"] = Field(
+        "compromise",
+        description="how a failed text is amended (cicasim.protocols): toward the compromise, "
+        "or accommodating the most reluctant objector",
+    )
     confidence_bound: float = Field(
         math.inf, ge=0, description="ε: bounded-confidence radius in position units (inf = off)"
     )
@@ -103,6 +108,7 @@ class BehaviourOverrides(_Strict):
     vote_noise: NonNegative | None = None
     amendment_step: float | None = Field(None, gt=0, le=1)
     objector_weight: NonNegative | None = None
+    amendment: Literal["compromise", "accommodate"] | None = None
     confidence_bound: float | None = Field(None, ge=0)
     influence_rate: Unit | None = None
     stubbornness: Unit | None = None

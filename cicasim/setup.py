@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from cicasim.kernel import Negotiation
+from cicasim.protocols import protocol_code
 from cicasim.scenario import Behaviour, Scenario
 
-__all__ = ["behaviour_vector", "negotiation", "tension_matrix"]
+#: the behaviour parameters that are numbers (one value per actor in the kernel)
+NUMERIC_BEHAVIOUR = tuple(k for k in Behaviour.model_fields if k != "amendment")
+
+__all__ = ["NUMERIC_BEHAVIOUR", "behaviour_vector", "negotiation", "tension_matrix"]
 
 
 def behaviour_vector(scenario: Scenario, name: str) -> np.ndarray:
@@ -62,7 +66,8 @@ def negotiation(scenario: Scenario, proposal_id: str) -> Negotiation:
         if sponsor_b.objector_weight is None
         else (sponsor_b.objector_weight)
     )
-    vec = {name: behaviour_vector(scenario, name) for name in Behaviour.model_fields}
+    amendment = sponsor_b.amendment or scenario.behaviour.amendment
+    vec = {name: behaviour_vector(scenario, name) for name in NUMERIC_BEHAVIOUR}
     return Negotiation(
         proposal=prop.id,
         actor_ids=tuple(a.id for a in actors),
@@ -93,4 +98,5 @@ def negotiation(scenario: Scenario, proposal_id: str) -> Negotiation:
         q=np.array([t.status_quo for t in prop.touches], dtype=float),
         rule=prop.rule,
         max_rounds=prop.max_rounds,
+        protocol=protocol_code(amendment),
     )

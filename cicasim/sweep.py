@@ -93,7 +93,7 @@ RESERVED = frozenset({
     "delta_low", "delta_high",
 })
 
-BEHAVIOUR_PARAMETERS = tuple(Behaviour.model_fields)
+BEHAVIOUR_PARAMETERS = tuple(k for k in Behaviour.model_fields if k != "amendment")
 UNCERTAINTY_PARAMETERS = tuple(Uncertainty.model_fields)
 
 

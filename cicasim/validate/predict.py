@@ -25,6 +25,7 @@ import numpy as np
 from cicasim.draws import BlockDraws
 from cicasim.ensemble import blocks_for, run_ensemble
 from cicasim.kernel import Negotiation, Outcome, RoundDraws, StartDraws, negotiate
+from cicasim.protocols import protocol_code
 from cicasim.scenario import Scenario
 from cicasim.setup import negotiation
 from cicasim.validate.convert import GOES_ALONG
@@ -80,6 +81,8 @@ class PreparedIssue:
                 changes["alpha"] = float(value)
             elif name == "objector_weight":
                 changes["gamma"] = float(value)
+            elif name == "amendment":
+                changes["protocol"] = protocol_code(value)
             elif name in _VECTORS:
                 vec = np.full(neg.n, float(value))
                 if name == "threshold":
