@@ -1,25 +1,26 @@
-"""The static benchmarks of EU bargaining: the compromise model and the weighted median.
+"""The static benchmarks of EU bargaining on DEU issues: the compromise model and the median.
 
 Both weigh every coded actor (member states, Commission, Parliament) by capability × salience,
 as in Achen (2006) and Thomson, Stokman, Achen & König (2006, *The European Union Decides*),
-where the compromise model was the most accurate of the models compared.
+where the compromise model was the most accurate of the models compared.  The models are those
+of :mod:`cicasim.models.compromise`, on the issue's bargain (:func:`cicasim.models.from_deu_issue`)
+with the DEU salience fallback: when every coded actor has salience 0, capability alone.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from cicasim.models.bargain import from_deu_issue
+from cicasim.models.compromise import compromise_model, median_model
 from cicasim.validate.deu import DeuData, DeuIssue
 
 __all__ = ["baselines", "compromise", "issue_weights", "weighted_median"]
 
 
 def issue_weights(issue: DeuIssue, capability: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Positions and capability × salience weights of the actors coded on ``issue``.
-
-    When every coded actor has salience 0 the weights fall back to capability alone, so the
-    benchmarks stay defined.
-    """
+    """Positions and capability × salience weights of the actors coded on ``issue``
+    (capability alone when every coded actor has salience 0)."""
     actors = list(issue.positions)
     x = np.array([issue.positions[a] for a in actors], dtype=float)
     w = np.array([capability[a] * issue.saliences[a] for a in actors], dtype=float)
@@ -30,19 +31,15 @@ def issue_weights(issue: DeuIssue, capability: dict[str, float]) -> tuple[np.nda
 
 def compromise(issue: DeuIssue, capability: dict[str, float]) -> float:
     """Achen's (2006) compromise model: the capability × salience weighted mean position."""
-    x, w = issue_weights(issue, capability)
-    return float((w * x).sum() / w.sum())
+    b = from_deu_issue(issue, capability)
+    return float(compromise_model(b, salience_fallback=True).outcome[0])
 
 
 def weighted_median(issue: DeuIssue, capability: dict[str, float]) -> float:
     """The capability × salience weighted median: the smallest coded position at which the
-    cumulative weight reaches half the total (the position of the pivotal actor when weights
-    are votes; Black 1948, Thomson et al. 2006 ch. 2)."""
-    x, w = issue_weights(issue, capability)
-    order = np.argsort(x, kind="stable")
-    cum = np.cumsum(w[order])
-    k = int(np.searchsorted(cum, cum[-1] / 2.0 - 1e-12 * cum[-1]))
-    return float(x[order][k])
+    cumulative weight reaches half the total (Black 1948, Thomson et al. 2006 ch. 2)."""
+    b = from_deu_issue(issue, capability)
+    return float(median_model(b, salience_fallback=True).outcome[0])
 
 
 def baselines(data: DeuData, issues: list[DeuIssue] | None = None) -> dict[str, np.ndarray]:

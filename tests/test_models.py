@@ -1,0 +1,182 @@
+"""The bargaining models of cicasim.models on hand-worked cases and known answers."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from cicasim.models import REGISTRY, from_arrays, parse_models, predict
+from cicasim.models.compromise import compromise_model, median_model
+from cicasim.models.eum import EumState, eum_1d, eum_round
+from cicasim.models.nbs import nbs_1d
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+SCHOLZ = DATA / "scholz_ec"
+DEU = DATA / "deu3" / "deu3_dev.tsv"
+
+
+@pytest.fixture(scope="module")
+def deu():
+    if not DEU.exists():
+        pytest.skip("shared data not available")
+    from cicasim.validate.deu import read_deu
+
+    return read_deu(DEU)
+
+
+def scholz_example():
+    path = SCHOLZ / "ExampleActors.csv"
+    if not path.exists():
+        pytest.skip("shared data not available")
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    x = np.array([float(r["Position"]) for r in rows])
+    c = np.array([float(r["Capability"]) for r in rows])
+    s = np.array([float(r["Salience"]) for r in rows])
+    return x, c, s
+
+
+# --- compromise model and weighted median ------------------------------------------------------
+
+
+def test_compromise_and_median_on_scholz_example():
+    """Known answers (shared/design/CHECKS.md): 7.38996 and 7."""
+    x, c, s = scholz_example()
+    b = from_arrays(capability=c, position=x, salience=s, status_quo=[0.0])
+    assert_allclose(compromise_model(b).outcome, [7.38996], atol=5e-6)
+    assert_allclose(median_model(b).outcome, [7.0])
+
+
+def test_compromise_and_median_by_hand_two_dimensions():
+    # weights c*s: dimension 0: 1*1, 2*1, 1*1 -> mean (0 + 2*50 + 100)/4 = 50; median 50
+    # dimension 1: 1*0.5, 2*0, 1*1 -> mean (0.5*10 + 1*40)/1.5 = 30; median 40 (cum 0.5, 1.5)
+    b = from_arrays(capability=[1, 2, 1], position=[[0, 10], [50, 90], [100, 40]],
+                    salience=[[1, 0.5], [1, 0], [1, 1]], status_quo=[0, 0])
+    assert_allclose(compromise_model(b).outcome, [50.0, 30.0])
+    assert_allclose(median_model(b).outcome, [50.0, 40.0])
+
+
+def test_salience_fallback_is_explicit():
+    b = from_arrays(capability=[1, 3], position=[0, 100], salience=[0, 0], status_quo=[0])
+    assert math.isnan(compromise_model(b).outcome[0])
+    assert math.isnan(median_model(b).outcome[0])
+    assert_allclose(compromise_model(b, salience_fallback=True).outcome, [75.0])
+    assert_allclose(median_model(b, salience_fallback=True).outcome, [100.0])
+
+
+# --- Nash bargaining solution -------------------------------------------------------------------
+
+
+def test_nbs_two_actors_by_hand():
+    # q = 0, x = 10, 30, weights w1, w2: the gains are x(20 - x) and x(60 - x), and the first
+    # order condition w1 (x - 10)(60 - x) + w2 (x - 30)(20 - x) = 0.
+    # w = (1, 1): x^2 - 60x + 600 = 0 -> x = 30 - sqrt(300)
+    assert_allclose(nbs_1d(np.array([10.0, 30.0]), np.array([1.0, 1.0]), 0.0),
+                    30 - math.sqrt(300), atol=1e-8)
+    # w = (2, 1): 3x^2 - 190x + 1800 = 0 -> x = (190 - sqrt(14500)) / 6
+    assert_allclose(nbs_1d(np.array([10.0, 30.0]), np.array([2.0, 1.0]), 0.0),
+                    (190 - math.sqrt(14500)) / 6, atol=1e-8)
+
+
+def test_nbs_disagreement_point_when_no_one_gains_for_all():
+    # an actor at the status quo: nothing is better for it, the status quo is the solution
+    assert nbs_1d(np.array([0.0, 50.0, 80.0]), np.array([1.0, 1.0, 1.0]), 0.0) == 0.0
+    # actors on both sides of the status quo
+    assert nbs_1d(np.array([20.0, 80.0]), np.array([1.0, 1.0]), 50.0) == 50.0
+    # but an actor without weight does not count
+    assert_allclose(nbs_1d(np.array([0.0, 40.0]), np.array([0.0, 1.0]), 0.0), 40.0, atol=1e-8)
+
+
+def test_nbs_tends_to_the_compromise_when_the_status_quo_is_far():
+    x, c, s = scholz_example()
+    b = from_arrays(capability=c, position=x, salience=s, status_quo=[-1e5])
+    assert_allclose(predict("nbs", b).outcome, compromise_model(b).outcome, atol=1e-3)
+
+
+# --- expected-utility model (Scholz, Calbert & Smith 2011) ----------------------------------------
+
+
+def test_eum_two_actors_by_hand():
+    """x = (0, 1), c = (1, 1), s = (1, 0.5).  With r = 1, P(0 beats 1) = 1/3, P(1 beats 0) = 1/6;
+    the dangers are -4/3 (actor 0) and 2/3 (actor 1), so the risk exponents are 2 and 1/2.
+    Seen by actor 1 (u_sq = 2 - 2 sqrt 2): E_10 = 2 sqrt 2 - 10/3 < 0 < E_01 = 2 sqrt 2 - 4/3,
+    |E_10| < E_01: actor 1 compromises |E_10 / E_01| of the way to 0.  Actor 0 sees
+    E_10 = -7/3 < 0 and makes no move."""
+    st = EumState(np.array([0.0, 1.0]), np.array([1.0, 1.0]), np.array([1.0, 0.5]))
+    assert_allclose(st.probability(), [[0, 1 / 3], [1 / 6, 0]], atol=1e-12)
+    eum_round(st)
+    assert_allclose(st.r, [2.0, 0.5], atol=1e-12)
+    r2 = 2 * math.sqrt(2)
+    assert_allclose(st.x, [0.0, 1 - (10 / 3 - r2) / (r2 - 4 / 3)], atol=1e-12)
+
+
+# Median and mean position after each round (round 0 first) of the Python port of Scholz et
+# al.'s code, github.com/jmckib/bdm-scholz-expected-utility-model at commit 55f63e9
+# (bdm_scholz_model.py, "Perfect replication of bdm-scholz results up to 10 rounds"), run with
+# `python bdm_scholz_model.py ExampleActors.csv 10` (print statements made Python 3 calls).
+PEER_EC_MEDIAN = [7.0, 8.415932315426764, 9.610859134120188, 9.961979590401311,
+                  9.961979590401311, 9.961979590401311, 7.47204636191629, 8.824593855262423,
+                  9.671129769802048, 9.671129769802048, 7.0]
+PEER_EC_MEAN = [7.389955686853767, 7.461314378277189, 7.552500865855845, 7.590144997451547,
+                7.358130531334201, 7.3491739896752115, 7.414877545372958, 7.510457183677219,
+                7.5724470975503, 7.324989065683666, 7.242130958473938]
+
+
+@pytest.mark.parametrize("capitulation", [False, True])
+def test_eum_reproduces_scholz_ec_example_ten_rounds(capitulation):
+    x, c, s = scholz_example()
+    _, meds, means = eum_1d(x, c, s, rounds=10, until_stable=False, capitulation=capitulation)
+    assert_allclose(meds, PEER_EC_MEDIAN, rtol=0, atol=1e-9)
+    assert_allclose(means, PEER_EC_MEAN, rtol=0, atol=1e-9)
+
+
+# The same peer run (4 rounds) on DEU III issues written as its CSV input (every coded actor,
+# capability row, salience / 100): median then mean position after each round.
+PEER_DEU = {
+    "d00067i1": [100.0, 81.02418814354473, 50.0, 37.617260662830596, 50.0, 37.617260662830596,
+                 50.0, 37.617260662830596, 50.0, 37.617260662830596],
+    "d97359i3": [0.0, 44.85690716416016, 100.0, 66.13911413633262, 81.66109742864461,
+                 55.5387237521613, 81.66109742864461, 66.10052138846261, 81.66109742864461,
+                 61.789299704319134],
+    "d99127i2": [0.0, 22.947655618431696, 0.0, 26.4609222435788, 0.0, 10.859944647576144, 0.0,
+                 12.195424939813767, 0.0, 12.49116629313389],
+}
+
+
+def test_eum_agrees_with_peer_on_deu_issues(deu):
+    by_id = {i.issue: i for i in deu.issues}
+    for issue_id, expected in PEER_DEU.items():
+        i = by_id[issue_id]
+        actors = list(i.positions)
+        x = np.array([i.positions[a] for a in actors])
+        c = np.array([deu.capability[a] for a in actors])
+        s = np.array([i.saliences[a] / 100 for a in actors])
+        _, meds, means = eum_1d(x, c, s, rounds=4, until_stable=False)
+        got = [v for pair in zip(meds, means, strict=True) for v in pair]
+        assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def test_eum_stopping_rule():
+    x, c, s = scholz_example()
+    f, meds, _ = eum_1d(x, c, s, rounds=10)
+    # the forecast is unchanged from round 3 to round 4: the model stops there
+    assert len(meds) == 5
+    assert_allclose(f, PEER_EC_MEDIAN[3], atol=1e-9)
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+
+def test_registry_docstrings_and_parse():
+    for spec in REGISTRY.values():
+        assert spec.reference
+        assert spec.run.__doc__ or spec.id.startswith("smp")
+    assert parse_models("compromise, nbs") == ["compromise", "nbs"]
+    assert parse_models("all") == list(REGISTRY)
+    with pytest.raises(ValueError, match="unknown model 'foo'"):
+        parse_models("compromise,foo")
