@@ -306,13 +306,15 @@ class NegotiationModel(mesa.Model):
 
     def outcome(self) -> ReferenceOutcome:
         _, abstain, objectors = self.last_vote
-        span = math.dist(self.p0, self.status_quo)
-        moved = math.dist(self.final_text, self.p0)
+        # the signed share of the way from the tabled text towards the status quo
+        d = [q - p for q, p in zip(self.status_quo, self.p0, strict=True)]
+        moved = [t - p for t, p in zip(self.final_text, self.p0, strict=True)]
+        span2 = sum(v * v for v in d)
         return ReferenceOutcome(
             status=self.status,
             rounds=self.round,
             text=tuple(self.final_text),
-            dilution=moved / span if span > 0 else 0.0,
+            dilution=sum(m * v for m, v in zip(moved, d, strict=True)) / span2 if span2 else 0.0,
             objectors=frozenset(a.actor_id for a in objectors),
             abstainers=frozenset(a.actor_id for a in abstain),
             first_blocker=None if self.first_blocker is None else self.first_blocker.actor_id,

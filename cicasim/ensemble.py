@@ -121,6 +121,7 @@ class ProposalSummary:
     ci_high: float
     median_rounds: float
     mean_dilution: float | None
+    mean_drift: float | None
     reasons: dict[str, int]
     blocking: dict[str, float]  # every member: share of replications it objected and it failed
     first_blocker: dict[str, float]  # share of replications each actor blocked first
@@ -142,6 +143,7 @@ class ProposalSummary:
             "replications": self.replications,
             "median_rounds": self.median_rounds,
             "mean_dilution": self.mean_dilution,
+            "mean_drift": self.mean_drift,
             "reasons": self.reasons,
             "blockers": [{"actor": b.actor, "frequency": b.frequency} for b in self.blockers(top)],
             "mean_outcome": self.mean_outcome,
@@ -150,7 +152,9 @@ class ProposalSummary:
 
 def summarise(run: ProposalRun, title: str = "") -> ProposalSummary:
     """P(consensus) with its Wilson interval, median rounds over all replications, mean
-    dilution of the agreed texts, and each member's blocking frequency."""
+    dilution of the agreed texts (signed: negative when they ended more ambitious than tabled)
+    and their mean drift off the tabled-text-to-status-quo line, and each member's blocking
+    frequency."""
     o, neg, n = run.outcome, run.negotiation, run.replications
     passed = o.status == PASSED
     k = int(passed.sum())
@@ -169,6 +173,7 @@ def summarise(run: ProposalRun, title: str = "") -> ProposalSummary:
         ci_high=hi,
         median_rounds=float(np.median(o.rounds)),
         mean_dilution=float(o.dilution[passed].mean()) if k else None,
+        mean_drift=float(o.drift[passed].mean()) if k else None,
         reasons={REASONS[c]: int((o.status == c).sum()) for c in sorted(REASONS) if c},
         blocking={ids[i]: float(block[i]) for i in range(neg.n) if neg.member[i]},
         first_blocker={ids[i]: float(first[i]) for i in range(neg.n) if first[i] > 0},
@@ -209,6 +214,7 @@ class EnsembleResult:
                 "reason": reasons[o.status],
                 "rounds": o.rounds.astype(np.int64),
                 "dilution": o.dilution,
+                "drift": o.drift,
                 "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
                 "objectors": _joined_names(o.objectors, ids),
                 "abstainers": _joined_names(o.abstainers, ids),

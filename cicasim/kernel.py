@@ -32,6 +32,7 @@ __all__ = [
     "RUNNING",
     "WITHDRAWN",
     "Negotiation",
+    "dilution_and_drift",
     "Outcome",
     "RoundDraws",
     "influence",
@@ -85,11 +86,20 @@ class Negotiation:
     rule: Rule
     max_rounds: int
     protocol: int = 0  # how the text is amended: an index into PROTOCOLS (the sponsor's)
+    #: who counts in the compromise (default: the members) and who is listened to in the
+    #: influence step (default: everyone); :mod:`cicasim.pivotality` takes one actor out of one
+    #: channel at a time
+    weighed: np.ndarray | None = None  # bool (N,)
+    source: np.ndarray | None = None  # bool (N,)
     tally: Tally = field(init=False)  # the rule as the compiled kernel counts it
 
     def __post_init__(self) -> None:
         ctx = VoteContext(member=self.member, votes=self.votes, population=self.population)
         object.__setattr__(self, "tally", self.rule.tally(ctx))
+        if self.weighed is None:
+            object.__setattr__(self, "weighed", np.array(self.member, dtype=bool))
+        if self.source is None:
+            object.__setattr__(self, "source", np.ones(len(self.actor_ids), dtype=bool))
 
     @property
     def n(self) -> int:
@@ -148,7 +158,8 @@ class Outcome:
     rounds: np.ndarray  # (B,)
     outcome: np.ndarray  # (B, D) final text
     policy: np.ndarray  # (B, D) final text if passed, else the status quo
-    dilution: np.ndarray  # (B,)
+    dilution: np.ndarray  # (B,) signed share of the way from p0 towards q
+    drift: np.ndarray  # (B,) distance off the p0-q line, in the same units
     objectors: np.ndarray  # (B, N)
     abstainers: np.ndarray  # (B, N)
     first_blocker: np.ndarray  # (B,)
@@ -233,7 +244,7 @@ def influence(neg: Negotiation, st: State) -> np.ndarray:
     out = np.empty_like(st.x)
     influence_rows(
         st.T, st.c, st.x, st.x0, neg.stubbornness, neg.influence_rate, neg.confidence_bound,
-        _bounded(neg), out,
+        _bounded(neg), neg.source, out,
     )
     return out
 
@@ -265,7 +276,8 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     """
     tally = neg.tally
     run_rounds(
-        neg.member, neg.salience, neg.loss_exponent, neg.q, neg.tension, neg.tension_sd,
+        neg.member, neg.weighed, neg.source, neg.salience, neg.loss_exponent, neg.q, neg.tension,
+        neg.tension_sd,
         bool(neg.tension_sd.any()), _bounded(neg),
         neg.threshold, neg.abstention_band, neg.rival_penalty, neg.holdup_rate, neg.vote_noise,
         neg.confidence_bound, neg.stubbornness, neg.influence_rate, neg.alpha, neg.gamma,
@@ -281,19 +293,46 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     return st
 
 
+def dilution_and_drift(
+    text: np.ndarray, p0: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the texts ``text`` (B, D) sit relative to the tabled text ``p0`` and the status
+    quo ``q``, in units of the distance ‖q − p0‖:
+
+    * dilution = (text − p0)·(q − p0) / ‖q − p0‖², the signed share of the way from the tabled
+      text towards the status quo: 0 as tabled, 1 at the status quo, negative when the text
+      ended *more* ambitious than tabled, above 1 past the status quo;
+    * drift = ‖(text − p0) − dilution (q − p0)‖ / ‖q − p0‖, how far the text left the line
+      through p0 and q (always 0 on a single dimension).
+
+    Both are 0 when p0 = q (nothing to water down).
+    """
+    d = q - p0
+    span2 = float(d @ d)
+    moved = text - p0[None]
+    if span2 == 0.0:
+        zero = np.zeros(text.shape[0])
+        return zero, zero.copy()
+    dilution = moved @ d / span2
+    if text.shape[1] == 1:  # on one dimension every text lies on the line
+        return dilution, np.zeros_like(dilution)
+    off = moved - dilution[:, None] * d[None]
+    drift = np.sqrt(np.einsum("bd,bd->b", off, off) / span2)
+    return dilution, drift
+
+
 def outcome(neg: Negotiation, st: State) -> Outcome:
     """The record of a finished block."""
     passed = st.status == PASSED
     policy = np.where(passed[:, None], st.final_text, neg.q[None])
-    span = np.linalg.norm(neg.p0 - neg.q)
-    moved = np.linalg.norm(st.final_text - neg.p0[None], axis=-1)
-    dilution = moved / span if span > 0 else np.zeros_like(moved)
+    dilution, drift = dilution_and_drift(st.final_text, neg.p0, neg.q)
     return Outcome(
         status=st.status,
         rounds=st.rounds,
         outcome=st.final_text,
         policy=policy,
         dilution=dilution,
+        drift=drift,
         objectors=st.objectors,
         abstainers=st.abstainers,
         first_blocker=st.first_blocker,

@@ -129,12 +129,15 @@ def fill_all_tensions(base, sd, factors, use_noise, T):  # pragma: no cover - co
 
 
 @njit(cache=True, error_model="numpy")
-def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out, work):  # pragma: no cover
+def _influence_row(T, c, x, x0, lam, mu, eps, bounded, source, b, out, work):  # pragma: no cover
     """Replication ``b``'s synchronous Friedkin-Johnsen step with bounded confidence, from
     ``x[b]`` into ``out`` (N, D):
 
     x_i <- λ_i x0_i + (1 - λ_i)((1 - μ_i) x_i + μ_i Σ_j W_ij x_j),
-    W_ij = c_j (1 - T_ij) 1[|x_i - x_j| <= ε_i] / Σ_j (the same).
+    W_ij = c_j (1 - T_ij) 1[|x_i - x_j| <= ε_i] / Σ_j (the same),
+
+    the sums over the actors ``j`` marked in ``source`` (everyone, unless an actor is taken out
+    of the influence channel to measure its pivotality).
 
     Sums run over j in index order; the loop over i inside is vectorised.  T is symmetric, so
     row j of T holds T_ij for every i.  An actor with no weight within reach keeps its place.
@@ -150,6 +153,8 @@ def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out, work):  # pragma:
             acc[k, i] = 0.0
             xt[k, i] = x[b, i, k]
     for j in range(N):
+        if not source[j]:
+            continue
         cj = c[b, j]
         if bounded:
             for i in range(N):
@@ -185,11 +190,11 @@ def _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out, work):  # pragma:
 
 
 @njit(cache=True, error_model="numpy")
-def influence_rows(T, c, x, x0, lam, mu, eps, bounded, out):  # pragma: no cover - compiled
+def influence_rows(T, c, x, x0, lam, mu, eps, bounded, source, out):  # pragma: no cover
     """:func:`_influence_row` for every replication: ``out`` (B, N, D)."""
     work = np.empty((2 * x.shape[2] + 3, x.shape[1]))
     for b in range(x.shape[0]):
-        _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, out[b], work)
+        _influence_row(T, c, x, x0, lam, mu, eps, bounded, source, b, out[b], work)
 
 
 @njit(cache=True, error_model="numpy")
@@ -277,16 +282,17 @@ def _most_opposed(objection, margin):  # pragma: no cover - compiled
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _amended(c, member, objection, s, x, p, alpha, gamma, b, tot, z, out):  # pragma: no cover
+def _amended(c, weighed, objection, s, x, p, alpha, gamma, b, tot, z, out):  # pragma: no cover
     """Replication ``b``'s next text into ``out``: p + α (z - p), z the compromise, the
-    capability × salience weighted mean of the members' positions, objectors weighted by
-    (1 + γ); the text stays where the weights are all zero."""
+    capability × salience weighted mean of the positions of the actors marked in ``weighed``
+    (the members), objectors weighted by (1 + γ); the text stays where the weights are all
+    zero."""
     D = out.shape[0]
     for k in range(D):
         tot[k] = 0.0
         z[k] = 0.0
     for i in range(objection.shape[0]):
-        if not member[i]:
+        if not weighed[i]:
             continue
         wi = c[b, i] * (1.0 + gamma if objection[i] else 1.0)
         for k in range(D):
@@ -361,8 +367,9 @@ def _accommodated(x, s, a, q, p, member, objection, rho, theta, b, out):  # prag
 
 @njit(cache=True, error_model="numpy")
 def run_rounds(
-    # the negotiation (fixed inputs)
-    member, s, a, q, base, sd, use_noise, bounded,
+    # the negotiation (fixed inputs); ``member`` votes, ``weighed`` counts in the compromise,
+    # ``source`` is listened to in the influence step
+    member, weighed, source, s, a, q, base, sd, use_noise, bounded,
     theta, band, beta, h, sigma, eps, lam, mu, alpha, gamma, protocol, sponsor, max_rounds,
     obj_max, crit_w, crit_q, floor,
     # random numbers: tension factors (B, M, N); vote-noise and hold-up uniforms (N, B, k) for
@@ -468,7 +475,7 @@ def run_rounds(
             # 6. amend (towards the compromise, or accommodating the objectors); the sponsor
             # withdraws a text it likes less than q
             if protocol == 0:
-                _amended(c, member, obj, s, x, p, alpha, gamma, b, tot, z, pn)
+                _amended(c, weighed, obj, s, x, p, alpha, gamma, b, tot, z, pn)
             else:
                 _accommodated(x, s, a, q, p, member, obj, rh, theta, b, pn)
             if _sponsor_utility(x, s, a, b, sponsor, pn) < _sponsor_utility(x, s, a, b, sponsor, q):
@@ -480,7 +487,7 @@ def run_rounds(
             if not paired[b]:
                 _fill_tensions(base, sd, factors, use_noise, b, T)
                 paired[b] = True
-            _influence_row(T, c, x, x0, lam, mu, eps, bounded, b, xn, work)
+            _influence_row(T, c, x, x0, lam, mu, eps, bounded, source, b, xn, work)
             for i in range(N):
                 for kk in range(D):
                     x[b, i, kk] = xn[i, kk]

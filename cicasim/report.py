@@ -53,9 +53,11 @@ METHOD = {
         "(Friedkin &amp; Johnsen 1999). Uncertain inputs (positions, capabilities, tensions) are "
         "drawn afresh in every replication from a seeded random stream, so the same seed gives "
         "the same numbers on any machine. P(consensus) is the share of replications that "
-        "passed, with a 95% Wilson interval (Brown, Cai &amp; DasGupta 2001). Dilution is how "
-        "far the agreed text moved from the tabled text toward the status quo (0 = as tabled, "
-        "1 = status quo). The model is specified in <code>docs/model.md</code>."
+        "passed, with a 95% Wilson interval (Brown, Cai &amp; DasGupta 2001). Dilution is the "
+        "signed share of the way the agreed text moved from the tabled text toward the status "
+        "quo: its projection on the line from the tabled text to the status quo, 0 = as tabled, "
+        "1 = at the status quo, negative = more ambitious than tabled; drift is its distance "
+        "off that line on the same scale. The model is specified in <code>docs/model.md</code>."
     ),
     "run": (
         "This run is a Monte Carlo ensemble of one scenario. A member's blocking frequency is "

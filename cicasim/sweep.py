@@ -89,7 +89,8 @@ Identifier = Annotated[
 RESERVED = frozenset({
     "point", "proposal", "replication", "label", "n_members", "p_consensus", "ci_low", "ci_high",
     "median_rounds", "mean_dilution", "passed", "replications", "actor", "frequency",
-    "first_blocker", "reason", "rounds", "dilution", "objectors", "abstainers", "delta",
+    "first_blocker", "reason", "rounds", "dilution", "drift", "mean_drift", "objectors",
+    "abstainers", "delta",
     "delta_low", "delta_high",
 })
 
@@ -695,6 +696,7 @@ def schemas(plan: Plan) -> dict[str, pa.Schema]:
             pa.field("reason", pa.string()),
             pa.field("rounds", pa.int64()),
             pa.field("dilution", pa.float64()),
+            pa.field("drift", pa.float64()),
             pa.field("first_blocker", pa.string()),
             pa.field("objectors", pa.string()),
             pa.field("abstainers", pa.string()),
@@ -712,6 +714,7 @@ def schemas(plan: Plan) -> dict[str, pa.Schema]:
             pa.field("ci_high", pa.float64()),
             pa.field("median_rounds", pa.float64()),
             pa.field("mean_dilution", pa.float64()),
+            pa.field("mean_drift", pa.float64()),
             pa.field("passed", pa.int64()),
             pa.field("replications", pa.int64()),
         ]
@@ -804,6 +807,7 @@ def _point_tables(
             n_members=n_members, p_consensus=s.p_consensus, ci_low=s.ci_low, ci_high=s.ci_high,
             median_rounds=s.median_rounds,
             mean_dilution=s.mean_dilution,
+            mean_drift=s.mean_drift,
             passed=s.passed, replications=s.replications,
         )
         srows.append(row)

@@ -182,7 +182,11 @@ def test_outputs_stay_in_their_domains(s, seed):
     o = run.outcome
     assert np.all((o.outcome >= 0) & (o.outcome <= 100))
     assert np.all((o.policy >= 0) & (o.policy <= 100))
-    assert np.all(np.isfinite(o.dilution) & (o.dilution >= 0))
+    # dilution is signed (negative: more ambitious than tabled), drift a distance
+    assert np.all(np.isfinite(o.dilution))
+    assert np.all(np.isfinite(o.drift) & (o.drift >= 0))
+    if o.outcome.shape[1] == 1:
+        assert not o.drift.any()  # one dimension: nowhere to go off the line
     assert np.all((o.rounds >= 1) & (o.rounds <= s.proposals[0].max_rounds))
     assert set(np.unique(o.status)) <= {1, 2, 3}
     assert not (o.objectors & o.abstainers).any()
@@ -195,7 +199,7 @@ def test_outputs_stay_in_their_domains(s, seed):
 def test_same_seed_gives_identical_results(s, seed):
     a = run_proposal(s, "p", replications=40, seed=seed).outcome
     b = run_proposal(s, "p", replications=40, seed=seed).outcome
-    for f in ("status", "rounds", "outcome", "dilution", "objectors", "first_blocker"):
+    for f in ("status", "rounds", "outcome", "dilution", "drift", "objectors", "first_blocker"):
         assert_array_equal(getattr(a, f), getattr(b, f))
 
 

@@ -13,6 +13,7 @@ from cicasim.kernel import (
     PASSED,
     WITHDRAWN,
     StartDraws,
+    dilution_and_drift,
     influence,
     initial_state,
 )
@@ -89,6 +90,37 @@ def test_amendment_moves_towards_the_compromise():
     assert o.status[0] == DEADLOCK and o.rounds[0] == 2
     assert_allclose(o.outcome[0], [80 + 0.5 * (155 / 3 - 80)])
     assert_allclose(o.dilution[0], (80 - (80 + 0.5 * (155 / 3 - 80))) / 60)
+
+
+def test_dilution_is_signed_along_the_text_to_status_quo_line():
+    # tabled 40, status quo 20: 30 is half-way (0.5), 20 is the status quo (1), 71 is more
+    # ambitious than tabled (-(71 - 40) / 20 = -1.55), 10 is past the status quo (1.5)
+    text = np.array([[40.0], [30.0], [20.0], [71.0], [10.0]])
+    dil, drift = dilution_and_drift(text, np.array([40.0]), np.array([20.0]))
+    assert_allclose(dil, [0.0, 0.5, 1.0, -1.55, 1.5])
+    assert_allclose(drift, 0.0)
+    # the interconnectivity pattern: tabled 50, status quo 15, agreed 72.2 is -0.634, not +0.634
+    dil, _ = dilution_and_drift(np.array([[72.2]]), np.array([50.0]), np.array([15.0]))
+    assert dil[0] < 0
+    assert_allclose(dil, [-(72.2 - 50) / 35])
+
+
+def test_drift_is_the_distance_off_the_line_in_the_same_units():
+    # p0 (0, 0), q (10, 0): the text (5, 5) is half-way along (0.5) and 5 off the line (0.5)
+    p0, q = np.array([0.0, 0.0]), np.array([10.0, 0.0])
+    dil, drift = dilution_and_drift(np.array([[5.0, 5.0], [0.0, -10.0], [0.0, 0.0]]), p0, q)
+    assert_allclose(dil, [0.5, 0.0, 0.0])
+    assert_allclose(drift, [0.5, 1.0, 0.0])
+    # the two parts recompose the distance moved: ‖text - p0‖² = (dil² + drift²) ‖q - p0‖²
+    rng = np.random.default_rng(3)
+    text = rng.uniform(0, 100, (50, 3))
+    p0, q = rng.uniform(0, 100, 3), rng.uniform(0, 100, 3)
+    dil, drift = dilution_and_drift(text, p0, q)
+    span2 = float((q - p0) @ (q - p0))
+    assert_allclose(((text - p0) ** 2).sum(axis=1), (dil**2 + drift**2) * span2)
+    # nothing to water down when the text is the status quo
+    dil, drift = dilution_and_drift(text, p0, p0)
+    assert not dil.any() and not drift.any()
 
 
 def test_sponsor_withdraws_when_the_compromise_is_worse_than_the_status_quo():

@@ -236,7 +236,8 @@ def test_the_tables_have_the_documented_columns(grid_sweep):
     reps = pd.read_parquet(d / "replications.parquet")
     assert list(reps.columns) == [
         "point", "proposal", "replication", "passed", "reason", "rounds", "dilution",
-        "first_blocker", "objectors", "abstainers", "outcome_integration", "policy_integration",
+        "drift", "first_blocker", "objectors", "abstainers", "outcome_integration",
+        "policy_integration",
     ]
     assert len(reps) == 8 * 300
     assert not reps.duplicated(["point", "proposal", "replication"]).any()
@@ -245,7 +246,8 @@ def test_the_tables_have_the_documented_columns(grid_sweep):
     summary = pd.read_parquet(d / "summary.parquet")
     assert list(summary.columns) == [
         "point", "proposal", "vote_noise", "enlargement", "rule", "n_members", "p_consensus",
-        "ci_low", "ci_high", "median_rounds", "mean_dilution", "passed", "replications",
+        "ci_low", "ci_high", "median_rounds", "mean_dilution", "mean_drift", "passed",
+        "replications",
     ]
     assert summary["rule"].tolist()[:2] == ["consensus", "consensus-minus-k(k=1)"]
     by = reps.groupby(["point", "proposal"])["passed"].mean().to_numpy()

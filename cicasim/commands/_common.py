@@ -1,12 +1,20 @@
-"""Helpers shared by the sub-commands: option types and seed handling."""
+"""Helpers shared by the sub-commands: option types, seed handling, progress, wording."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-import numpy as np
-
-__all__ = ["positive_int", "resolve_seed", "seed_int"]
+__all__ = [
+    "actor_label",
+    "count",
+    "positive_int",
+    "probability_name",
+    "progress_bar",
+    "resolve_seed",
+    "seed_int",
+]
 
 
 def _whole_number(text: str, minimum: int) -> int:
@@ -35,4 +43,53 @@ def resolve_seed(seed: int | None) -> tuple[int, bool]:
     """The seed to use and whether it was drawn (fresh OS entropy, kept to 32 bits)."""
     if seed is not None:
         return seed, False
+    import numpy as np
+
     return int(np.random.SeedSequence().entropy % 2**32), True
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun, singular for one: "1 proposal", "3 proposals"."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def actor_label(names: dict[str, str], actor_id: str, *, width: int = 14) -> str:
+    """The actor's name where it fits in ``width`` characters, else its id (tables where space
+    is short: "Israel", but "KOR" for the Republic of Korea)."""
+    name = names.get(actor_id) or actor_id
+    return name if len(name) <= width else actor_id
+
+
+def probability_name(rule_kinds: list[str] | tuple[str, ...]) -> str:
+    """"P(consensus)" when every rule is consensus, else "P(adopted)": under a majority or
+    qualified-majority rule a text passes without consensus."""
+    return "P(consensus)" if all(k == "consensus" for k in rule_kinds) else "P(adopted)"
+
+
+@contextmanager
+def progress_bar(description: str, unit: str = "blocks") -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar with ETA on stderr (shown on a terminal only); yields
+    ``update(done, total)``."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn(unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, disable=not console.is_terminal,
+    )
+    task = bar.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield update

@@ -1,8 +1,9 @@
 """Run the Monte Carlo ensemble of a scenario's proposals and print P(consensus) per proposal.
 
 For each proposal: the probability of consensus with its 95% Wilson interval, the median number
-of rounds, the mean dilution of the agreed text (0 = the text as tabled, 1 = watered down as far
-as the status quo), and the three members that most often blocked.
+of rounds, the mean dilution of the agreed text (the signed share of the way from the tabled text
+to the status quo: 0 = as tabled, 1 = at the status quo, negative = more ambitious than tabled),
+and the three members that most often blocked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import positive_int, resolve_seed, seed_int
+from cicasim.commands._common import (
+    actor_label,
+    count,
+    positive_int,
+    probability_name,
+    progress_bar,
+    resolve_seed,
+    seed_int,
+)
 from cicasim.ensemble import EnsembleResult, run_ensemble
 from cicasim.errors import InputError
 from cicasim.results import MANIFEST, TABLE, atomic_directory, manifest, write_json, write_table
@@ -45,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pivotality",
         action="store_true",
         help="also estimate each member's pivotality: the paired change in P(consensus) when it "
-        "is removed (one more ensemble per member)",
+        "is removed (one more ensemble per member), and for the five most pivotal, the change "
+        "when it is removed from the vote, from influence or from the compromise alone",
     )
 
 
@@ -64,11 +74,14 @@ def a_priori(result: EnsembleResult) -> dict[str, float | None]:
 
 
 def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
-    """The JSON summary: per proposal the simulated figures and the rule's a-priori figure."""
+    """The JSON summary: per proposal the simulated figures, the rule's kind and the rule's
+    a-priori figure."""
     prior = a_priori(result)
+    rules = {p.id: p.rule.kind for p in result.scenario.proposals}
     proposals = []
     for s in result.summaries():
         d = s.to_dict()
+        d["rule"] = rules[s.id]
         d["a_priori_passage"] = prior[s.id]
         proposals.append(d)
     return {
@@ -79,21 +92,31 @@ def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
     }
 
 
-def _print_table(summary: dict, path: str, drawn: bool) -> None:
-    """The human-readable table of :func:`summary_dict`'s figures."""
+def _delta(d: float, lo: float, hi: float) -> str:
+    return f"{d:+.3f} ({lo:+.3f} to {hi:+.3f})"
+
+
+def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -> None:
+    """The human-readable table of :func:`summary_dict`'s figures; ``names`` maps actor ids to
+    names (shown where they fit, ids otherwise)."""
     from rich.console import Console
     from rich.table import Table
 
+    from cicasim.pivotality import CHANNEL_MEANING, CHANNELS
+
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-    note = " (drawn; pass --seed to repeat)" if drawn else ""
+    note = " (drawn at random; pass --seed to repeat it)" if drawn else ""
     console.print(
         f"[bold]{summary['scenario']}[/bold]  ({path})\n"
-        f"seed {summary['seed']}{note} · {summary['replications']:,} replications per proposal"
+        f"seed {summary['seed']}{note} · "
+        f"{count(summary['replications'], 'replication')} per proposal"
     )
+    kinds = [p.get("rule", "consensus") for p in summary["proposals"]]
+    pname = probability_name(kinds)
     table = Table(show_lines=False)
     for col, just in (
         ("proposal", "left"),
-        ("P(consensus)", "right"),
+        (pname, "right"),
         ("95% CI", "right"),
         ("rule alone", "right"),
         ("median rounds", "right"),
@@ -101,37 +124,69 @@ def _print_table(summary: dict, path: str, drawn: bool) -> None:
         ("top blockers (frequency)", "left"),
     ):
         table.add_column(col, justify=just, no_wrap=col == "proposal")
+    drift = False
     for s in summary["proposals"]:
-        blockers = ", ".join(f"{b['actor']} {b['frequency']:.2f}" for b in s["blockers"]) or "-"
+        blockers = ", ".join(
+            f"{actor_label(names, b['actor'])} {b['frequency']:.2f}" for b in s["blockers"]
+        ) or "-"
         dil, prior = s["mean_dilution"], s["a_priori_passage"]
+        shown = "-" if dil is None else f"{dil:.2f}"
+        if s.get("mean_drift"):
+            shown += f" (drift {s['mean_drift']:.2f})"
+            drift = True
         table.add_row(
             s["id"],
             f"{s['p_consensus']:.3f}",
             f"{s['ci_low']:.3f}-{s['ci_high']:.3f}",
             "-" if prior is None else f"{prior:.3g}",
             f"{s['median_rounds']:g}",
-            "-" if dil is None else f"{dil:.2f}",
+            shown,
             blockers,
         )
     console.print(table)
     for s in summary["proposals"]:
         if s["title"]:
-            console.print(f"[dim]{s['id']}: {s['title']}[/dim]")
+            rule = "" if pname == "P(consensus)" else f" [{s.get('rule', 'consensus')}]"
+            console.print(f"[dim]{s['id']}: {s['title']}{rule}[/dim]")
     for p in summary["proposals"]:
-        if "pivotality" in p:
-            top = [v for v in p["pivotality"] if v["low"] > 0][:5]
-            shown = (
-                ", ".join(
-                    f"{v['actor']} {v['delta']:+.3f} ({v['low']:+.3f} to {v['high']:+.3f})"
-                    for v in top
-                )
-                or "no member's removal significantly raises P(consensus)"
-            )
-            console.print(f"pivotal members for {p['id']} (ΔP if removed): {shown}")
+        if "pivotality" not in p:
+            continue
+        top = [v for v in p["pivotality"] if v["low"] > 0][:5]
+        if not top:
+            console.print(f"pivotal members for {p['id']}: no member's removal significantly "
+                          f"raises {pname}")
+            continue
+        piv = Table(title=f"pivotal members for {p['id']}: Δ{pname} if removed "
+                    "(paired 95% CI)", title_justify="left")
+        piv.add_column("member")
+        for col in ("removed", *(f"{c} only" for c in CHANNELS)):
+            piv.add_column(col, justify="right")
+        for v in top:
+            ch = v.get("channels") or {}
+            cells = [_delta(v["delta"], v["low"], v["high"])] + [
+                _delta(ch[c]["delta"], ch[c]["low"], ch[c]["high"]) if c in ch else "-"
+                for c in CHANNELS
+            ]
+            piv.add_row(f"{names.get(v['actor'], v['actor'])} ({v['actor']})", *cells)
+        console.print(piv)
+    if any("pivotality" in p for p in summary["proposals"]):
+        console.print("[dim]removed: the member taken out of the scenario. Each channel takes "
+                      "it out of one part of the model only (docs/model.md): "
+                      + "; ".join(f"{c}: {CHANNEL_MEANING[c]}" for c in CHANNELS)
+                      + ". The channels interact, so they need not add up.[/dim]")
     console.print(
         "[dim]rule alone: the passage probability of the decision rule with coin-flip voters "
-        "(Coleman's power to act), before any bargaining.[/dim]"
+        "(Coleman's power to act), before any bargaining. mean dilution: over the agreed "
+        "texts, the signed share of the way from the tabled text to the status quo "
+        "(0 = as tabled, 1 = at the status quo, negative = more ambitious than tabled)"
+        + ("; drift: how far off that line, same scale" if drift else "")
+        + ".[/dim]"
     )
+    if pname == "P(adopted)":
+        console.print("[dim]P(adopted): the share of replications in which the proposal's "
+                      "rule was met (consensus is not needed under a majority rule).[/dim]")
+    if drawn:
+        console.print(f"[dim]to repeat this run: --seed {summary['seed']}[/dim]")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,11 +201,18 @@ def run(args: argparse.Namespace) -> int:
     if args.pivotality:
         from cicasim.pivotality import pivotality
 
-        for entry, base in zip(summary["proposals"], result.runs, strict=True):
-            pivots = pivotality(
-                scenario, entry["id"], replications=args.replications, seed=seed, base=base
-            )
-            entry["pivotality"] = [p.to_dict() for p in pivots]
+        with progress_bar("pivotality", unit="ensembles") as update:
+            k = len(result.runs)
+            for j, (entry, base) in enumerate(zip(summary["proposals"], result.runs,
+                                                  strict=True)):
+                def tick(done: int, total: int, j: int = j) -> None:
+                    update(j * total + done, k * total)  # proposals take about as long each
+
+                pivots = pivotality(
+                    scenario, entry["id"], replications=args.replications, seed=seed,
+                    base=base, progress=tick,
+                )
+                entry["pivotality"] = [p.to_dict() for p in pivots]
     if args.out:
         text = Path(args.scenario).read_text(encoding="utf-8")
         with atomic_directory(args.out) as tmp:
@@ -175,7 +237,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_table(summary, args.scenario, drawn)
+        names = {a.id: a.name or a.id for a in scenario.actors}
+        _print_table(summary, args.scenario, drawn, names)
         if args.out:
             print(f"results written to {args.out}")
     return 0
