@@ -95,6 +95,10 @@ class Calibrated:
     proposals: list[dict[str, Any]]
     enlargement: list[Noted]
     sources: list[str] = field(default_factory=list)
+    name: str = ""  # the scenario's name; "" = cica-YEAR (or cica-path-...)
+    scenario_source: str = "cicasim calibrate; CICA facts cited per actor"
+    rule_note: str = "CICA Rules of Procedure 2004: decisions by consensus"
+    warnings: list[str] = field(default_factory=list)  # stated fallbacks for missing data
 
 
 # -- assumptions file -------------------------------------------------------------------------
@@ -357,8 +361,11 @@ def _rule_position(spec: dict, actor: str, role: str, blocs: set[str], alignment
             Noted(sal_v, "assumption: " + ", ".join(sparts)))
 
 
-def _capability(data: Path, year: int, people, kind: str) -> dict[str, Noted]:
-    """CINC (or GDP) shares in % of the scenario total; Palestine imputed from GDP."""
+def _capability(data: Path, year: int, people, kind: str,
+                warnings: list[str] | None = None) -> dict[str, Noted]:
+    """CINC (or GDP) shares in % of the scenario total; Palestine imputed from GDP.  With
+    ``warnings`` (a list to append to), a state with neither gets the smallest capability of
+    the scenario's other states, with a warning, instead of an error."""
     nmc = _latest(readers.read_nmc(data), "ccode", "cinc", year)
     gdp_tab = readers.read_worldbank(data, "gdp")
     gdp = _latest(gdp_tab, "iso3", "value", year)
@@ -388,15 +395,19 @@ def _capability(data: Path, year: int, people, kind: str) -> dict[str, Noted]:
         ratio = float(np.median(ratios))
         for s in missing:
             if s.iso3 not in gdp.index:
+                if warnings is not None:
+                    continue
                 raise InputError(f"{readers.path_of(data, 'nmc')}: no CINC and no GDP for "
                                  f"{s.iso3} up to {year}; expected a value in either")
             g = gdp.loc[s.iso3]
             raw[s.iso3] = float(g["value"]) * ratio
             note[s.iso3] = (f"imputed: no COW code; World Bank GDP {int(g['year'])} x the median "
                             f"CINC/GDP ratio of the scenario's states = {raw[s.iso3]:.3g}")
-    elif missing:
+    elif missing and warnings is None:
         raise InputError(f"{readers.path_of(data, 'gdp')}: no GDP for "
                          f"{', '.join(s.iso3 for s in missing)} up to {year}")
+    if warnings is not None:
+        _fill_smallest(raw, note, [s.iso3 for s, _ in people], year, warnings)
     total = sum(raw.values())
     label = "CINC" if kind == "cinc" else "GDP"
     return {
@@ -405,10 +416,35 @@ def _capability(data: Path, year: int, people, kind: str) -> dict[str, Noted]:
     }
 
 
-def _population(data: Path, year: int, people) -> dict[str, Noted]:
+def _fill_smallest(raw: dict[str, float], note: dict[str, str], ids: list[str], year: int,
+                   warnings: list[str]) -> None:
+    """Give every state of ``ids`` without a capability the smallest one of the others: a state
+    missing from both CINC and GDP is a microstate or a non-state member (stated fallback)."""
+    gaps = [i for i in ids if i not in raw]
+    if not gaps:
+        return
+    low = min(raw.values()) if raw else 1.0
+    for i in gaps:
+        raw[i] = low
+        note[i] = (f"fallback: no CINC and no GDP up to {year}; the smallest capability of the "
+                   "scenario's other states")
+        warnings.append(f"{i}: no CINC and no GDP up to {year}; capability set to the smallest "
+                        "of the other states")
+
+
+def _population(data: Path, year: int, people,
+                warnings: list[str] | None = None) -> dict[str, Noted]:
     pop = _latest(readers.read_worldbank(data, "pop"), "iso3", "value", year)
     out = {}
     for s, _ in people:
+        if s.iso3 not in pop.index and warnings is not None:
+            known = [float(pop.loc[t.iso3, "value"]) for t, _ in people if t.iso3 in pop.index]
+            v = float(np.median(known)) / 1e6 if known else 0.0
+            out[s.iso3] = Noted(_round(v, 3), f"fallback: no World Bank population up to {year}; "
+                                              "the median of the scenario's other states")
+            warnings.append(f"{s.iso3}: no World Bank population up to {year}; set to the "
+                            "median of the other states")
+            continue
         if s.iso3 not in pop.index:
             raise InputError(f"{readers.path_of(data, 'pop')}: no population for {s.iso3} up to "
                              f"{year}; expected SP.POP.TOTL rows with Country Code {s.iso3}")
@@ -418,7 +454,8 @@ def _population(data: Path, year: int, people) -> dict[str, Noted]:
     return out
 
 
-def _alignment(data: Path, year: int, people, blocs) -> dict[str, Noted]:
+def _alignment(data: Path, year: int, people, blocs,
+               warnings: list[str] | None = None) -> dict[str, Noted]:
     ip = readers.read_ideal_points(data)
     out: dict[str, Noted] = {}
     cache: dict[int, tuple[float, float]] = {}
@@ -440,6 +477,13 @@ def _alignment(data: Path, year: int, people, blocs) -> dict[str, Noted]:
     for s in gaps:
         proxy = [out[t.iso3].value for t, _ in people
                  if t.iso3 in out and PALESTINE_PROXY_BLOC in blocs[t.iso3]]
+        if not proxy and warnings is not None and out:
+            v = float(np.median([n.value for n in out.values()]))
+            out[s.iso3] = Noted(_round(v, 1), f"fallback: no UNGA ideal point up to {year}; the "
+                                              "median alignment of the scenario's other states")
+            warnings.append(f"{s.iso3}: no UNGA ideal point up to {year}; alignment set to the "
+                            "median of the other states")
+            continue
         if not proxy:
             raise InputError(f"{readers.path_of(data, 'ideal')}: no ideal point for {s.iso3} up to "
                              f"{year} and no {PALESTINE_PROXY_BLOC} member to impute from")

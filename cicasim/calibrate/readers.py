@@ -1,13 +1,17 @@
 """Readers for the public data sets, each returning a tidy pandas table keyed by state and year.
 
 The files stay where the user keeps them (``--data DIR``, laid out as in the data folder's
-``README.md``); nothing is copied or cached.  Each reader checks that the file exists and holds the
-columns it needs, and otherwise raises a one-line :class:`~cicasim.errors.InputError` naming the
-file and what was expected.  R data files (``.rda``) are read with pyreadr, Stata files with pandas.
+``README.md``); nothing is copied to disk.  A file read once is kept in memory for the life of
+the process, keyed by its path, size and modification time, because the event validation
+calibrates hundreds of scenarios from the same files.  Each reader checks that the file exists
+and holds the columns it needs, and otherwise raises a one-line
+:class:`~cicasim.errors.InputError` naming the file and what was expected.  R data files
+(``.rda``) are read with pyreadr, Stata files with pandas.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -72,31 +76,47 @@ def _check_columns(df: pd.DataFrame, path: Path, key: str, columns: list[str]) -
     return df
 
 
-def _read_rda(data: Path, key: str, columns: list[str]) -> pd.DataFrame:
+@functools.lru_cache(maxsize=32)
+def _load_rda(path: str, size: int, mtime_ns: int) -> pd.DataFrame | None:
+    """The first data frame of an R data file (None when it holds none), read once per
+    (path, size, modification time); callers select or copy, never change it in place."""
     import pyreadr  # imported here: only calibration needs it
 
+    result = pyreadr.read_r(path)
+    return next(iter(result.values())) if result else None
+
+
+def _read_rda(data: Path, key: str, columns: list[str]) -> pd.DataFrame:
     path = _existing(data, key)
+    st = path.stat()
     try:
-        result = pyreadr.read_r(str(path))
+        df = _load_rda(str(path), st.st_size, st.st_mtime_ns)
     except Exception as exc:  # pyreadr raises its own and OS errors alike
         raise InputError(
             f"{path}: not a readable R data file ({type(exc).__name__}); expected {FILES[key][1]}"
         ) from None
-    if not result:
+    if df is None:
         raise InputError(f"{path}: holds no data frame; expected {FILES[key][1]}")
-    df = next(iter(result.values()))
     return _check_columns(df, path, key, columns)
 
 
 def _read_csv(data: Path, key: str, columns: list[str]) -> pd.DataFrame:
     path = _existing(data, key)
+    st = path.stat()
+    return _check_columns(_load_csv(str(path), st.st_size, st.st_mtime_ns, key).copy(),
+                          path, key, columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_csv(path_text: str, size: int, mtime_ns: int, key: str) -> pd.DataFrame:
+    path = Path(path_text)
     try:
         df = pd.read_csv(path)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(
             f"{path}: not a readable CSV file ({type(exc).__name__}); expected {FILES[key][1]}"
         ) from None
-    return _check_columns(df, path, key, columns)
+    return df
 
 
 def _numeric(df: pd.DataFrame, path: Path, key: str, columns: list[str]) -> pd.DataFrame:
@@ -118,6 +138,14 @@ def read_nmc(data: Path) -> pd.DataFrame:
 
 
 def read_ideal_points(data: Path) -> pd.DataFrame:
+    """BSV ideal points (:func:`_read_ideal_points`), kept in memory once read."""
+    path = _existing(data, "ideal")
+    st = path.stat()
+    return _read_ideal_points(Path(data), st.st_size, st.st_mtime_ns).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _read_ideal_points(data: Path, size: int, mtime_ns: int) -> pd.DataFrame:
     """BSV ideal points: ``ccode, iso3c, year, idealpointfp`` (Bailey, Strezhnev & Voeten 2017)."""
     path = _existing(data, "ideal")
     try:

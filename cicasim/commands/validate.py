@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 from cicasim.commands._common import positive_int, seed_int
+from cicasim.commands._consensus import add_consensus_parser, run_consensus
 from cicasim.errors import InputError
 
-HELP = "validate the model against real negotiations (DEU III)"
+HELP = "validate the model against real negotiations (DEU III) and consensus decisions"
 
 DEFAULT_COUNCIL = Path("..") / "eu_council" / "council_weights.csv"
 DEFAULT_POPULATION = Path("..") / "worldbank" / "wb_population.csv"
@@ -67,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, metavar="DIR",
         help="write issues.csv, summary.json, predicted_vs_actual.png and a manifest here",
     )
+    add_consensus_parser(sub)
 
 
 def _beside(file: Path, rel: Path) -> Path:
@@ -74,6 +76,8 @@ def _beside(file: Path, rel: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dataset == "consensus":
+        return run_consensus(args)
     from cicasim.validate.council import read_council
     from cicasim.validate.deu import read_deu
     from cicasim.validate.params import load_params

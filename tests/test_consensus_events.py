@@ -1,0 +1,84 @@
+"""The consensus event file: its schema and sources, its reader's one-line errors, and the
+leave-one-organisation-out split of the event validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cicasim.cli import main
+from cicasim.validate.consensus import grid_settings, leave_one_org_out
+from cicasim.validate.events import COLUMNS, read_events
+
+GOOD = ("SAARC\t2014-11-26\tKathmandu Declaration\tAFG;BGD;BTN;IND;LKA;MDV;NPL;PAK\tconsensus\t"
+        "adopted\t\t18th summit\thttps://example.org/a | https://example.org/b")
+
+
+def _file(tmp_path: Path, *rows: str, header: str = "\t".join(COLUMNS)) -> Path:
+    p = tmp_path / "events.tsv"
+    p.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return p
+
+
+def test_reader_accepts_a_good_row(tmp_path):
+    (e,) = read_events(_file(tmp_path, GOOD))
+    assert e.org == "SAARC" and e.adopted and len(e.members) == 8 and e.year == 2014
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (GOOD.replace("2014-11-26", "26/11/2014"), "2: column date: expected YYYY-MM-DD"),
+        (GOOD.replace("2014-11-26", "2014-02-30"), "2: column date: not a real date"),
+        (GOOD.replace("AFG;", "XYZ;"), "2: column members: 'XYZ' is not an ISO 3166"),
+        (GOOD.replace("\tadopted\t", "\tpassed\t"), "2: column outcome: expected adopted or"),
+        (GOOD.replace("\tconsensus\t", "\tmajority\t"), "2: column rule: expected consensus"),
+        (GOOD.replace("adopted\t\t", "adopted\tCHN\t"), "2: column dissociated: CHN is not"),
+        (GOOD.rsplit("\t", 1)[0] + "\t", "2: column source: empty"),
+        (GOOD.replace("\tadopted", ""), "2: 8 columns; expected 9"),
+    ],
+)
+def test_bad_rows_get_one_line_errors_naming_row_and_column(tmp_path, capsys, row, message):
+    path = _file(tmp_path, row)
+    code = main(["validate", "consensus", str(path), "--data", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{path}:{message}" in err
+
+
+def test_missing_column_and_duplicate_rows(tmp_path, capsys):
+    head = "\t".join(c for c in COLUMNS if c != "dissociated")
+    assert main(["validate", "consensus", str(_file(tmp_path, GOOD, header=head)),
+                 "--data", str(tmp_path)]) == 2
+    assert "1: missing column dissociated" in capsys.readouterr().err
+    assert main(["validate", "consensus", str(_file(tmp_path, GOOD, GOOD)),
+                 "--data", str(tmp_path)]) == 2
+    assert "3: duplicate row" in capsys.readouterr().err
+
+
+def test_leave_one_org_out_never_fits_an_organisation_on_its_own_events():
+    rng = np.random.default_rng(5)
+    orgs = ["A"] * 6 + ["B"] * 5 + ["C"] * 7
+    y = (rng.random(len(orgs)) < 0.7).astype(float)
+    settings = grid_settings({"amendment": ["compromise", "accommodate"],
+                              "holdup_rate": [0.0, 0.1, 0.2]})
+    table = rng.random((len(settings), len(orgs)))
+    cov = {"base_rate": np.zeros(len(orgs)), "members": rng.integers(3, 30, len(orgs)) * 1.0,
+           "tension": rng.random(len(orgs))}
+    cv = leave_one_org_out(orgs, y, table, settings, cov)
+    for org in "ABC":
+        assert org not in cv.train_orgs[org]
+    # changing an organisation's outcomes changes nothing of its own forecasts
+    mine = np.array(orgs) == "B"
+    y2 = y.copy()
+    y2[mine] = 1 - y2[mine]
+    cv2 = leave_one_org_out(orgs, y2, table, settings, cov)
+    np.testing.assert_array_equal(cv.model[mine], cv2.model[mine])
+    for b in cv.baselines:
+        np.testing.assert_array_equal(cv.baselines[b][mine], cv2.baselines[b][mine])
+    assert cv.chosen["B"] == cv2.chosen["B"]
+    # ... while the others' fits see them
+    assert not np.array_equal(cv.baselines["base_rate"][~mine], cv2.baselines["base_rate"][~mine])
