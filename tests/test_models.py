@@ -180,3 +180,70 @@ def test_registry_docstrings_and_parse():
     assert parse_models("all") == list(REGISTRY)
     with pytest.raises(ValueError, match="unknown model 'foo'"):
         parse_models("compromise,foo")
+
+
+# --- exchange model (Stokman & van Oosten 1994) -------------------------------------------------
+
+
+def test_exchange_two_actors_two_issues_by_hand():
+    """A at (0, 0) with saliences (0.8, 0.2), B at (100, 100) with (0.2, 0.8), capabilities 1.
+    The compromise is (20, 80).  A demands p and supplies q, B the reverse.  B moving all the way
+    to A on p shifts the outcome on p by 100 × 0.2 / 1 = 20; equal gain gives the same shift on q,
+    which takes A's full move of 20 / 0.2 = 100.  Both gain 0.8 × 20 − 0.2 × 20 = 12, and the
+    outcome is (0, 100)."""
+    b = from_arrays(capability=[1, 1], position=[[0, 0], [100, 100]],
+                    salience=[[0.8, 0.2], [0.2, 0.8]], status_quo=[50, 50])
+    assert_allclose(compromise_model(b).outcome, [20.0, 80.0])
+    pred = predict("exchange", b)
+    assert_allclose(pred.outcome, [0.0, 100.0], atol=1e-12)
+    assert pred.info["exchanges"] == 1
+
+
+def test_exchange_one_issue_is_the_compromise():
+    x, c, s = scholz_example()
+    b = from_arrays(capability=c, position=x, salience=s, status_quo=[0.0])
+    assert_allclose(predict("exchange", b).outcome, compromise_model(b).outcome, rtol=0, atol=0)
+
+
+# decide-exchange-model's own example, data/input/sample_data.txt (github.com/foarsitter/
+# decide-exchange-model; positions as its reader normalises them to 0-100).  Expected: one round
+# of its equal-gain model (PyPI decide-exchange-model 2022.1.28, EqualGainModel with
+# ALLOW_RANDOM = False, ModelLoop.loop() once): 39 exchanges realised, the first three below,
+# and the issues' outcomes (Nash bargaining solution of the voting positions) after the round.
+SAMPLE_ACTORS = ["Willems", "PvdA", "GL", "VVDs", "SP", "CDA", "D66", "CU", "KvK", "Wcentr"]
+SAMPLE_X = [[100.0, 38.46153846153846, 100.0, 100.0, 25.0, 75.0],
+            [50.0, 38.46153846153846, 75.0, 100.0, 25.0, 25.0],
+            [100.0, 69.23076923076923, 100.0, 100.0, 50.0, 100.0],
+            [0.0, 0.0, 0.0, 0.0, 50.0, 0.0],
+            [75.0, 23.076923076923077, 75.0, 50.0, 0.0, 0.0],
+            [25.0, 7.6923076923076925, 25.0, 50.0, 25.0, 50.0],
+            [25.0, 38.46153846153846, 50.0, 75.0, 25.0, 50.0],
+            [75.0, 38.46153846153846, 75.0, 100.0, 50.0, 75.0],
+            [25.0, 7.6923076923076925, 0.0, 0.0, 50.0, 25.0],
+            [0.0, 0.0, 0.0, 0.0, 100.0, 100.0]]
+SAMPLE_S = [[0.95, 0.7, 0.9, 0.8, 0.6, 0.95], [0.8, 0.7, 0.7, 0.6, 0.5, 0.8],
+            [0.95, 0.9, 0.95, 0.8, 0.4, 0.9], [0.9, 0.5, 0.9, 0.9, 0.8, 0.7],
+            [0.7, 0.5, 0.6, 0.4, 0.3, 0.7], [0.8, 0.6, 0.7, 0.4, 0.5, 0.6],
+            [0.5, 0.3, 0.5, 0.6, 0.5, 0.7], [0.7, 0.5, 0.6, 0.6, 0.5, 0.8],
+            [0.8, 0.6, 0.7, 0.9, 0.5, 0.8], [0.95, 0.8, 1.0, 0.95, 0.9, 0.9]]
+SAMPLE_C = [1.0, 1.0, 0.6, 0.5, 0.4, 0.5, 0.2, 0.2, 0.6, 0.9]
+PEER_SAMPLE_NBS = [67.17785605246, 48.600508905852415, 50.68279696390085, 16.234703272321337,
+                   75.14619883040936, 46.7727335247666]
+PEER_SAMPLE_FIRST = [("Willems", 4, 100.0, "Wcentr", 0, 61.05117364047237, 1.9736842105263157),
+                     ("Wcentr", 5, 25.0, "PvdA", 3, 0.14879954396083428, 1.792636308765341),
+                     ("GL", 3, 22.67221362229102, "KvK", 2, 100.0, 1.5343653250773994)]
+
+
+def test_exchange_agrees_with_decide_on_its_sample_data():
+    from cicasim.models.exchange import exchange_round
+
+    X, S = np.array(SAMPLE_X), np.array(SAMPLE_S)
+    W = np.array(SAMPLE_C)[:, None] * S
+    voting, realised = exchange_round(X, S, W)
+    assert len(realised) == 39
+    for got, want in zip(realised, PEER_SAMPLE_FIRST, strict=False):
+        assert (SAMPLE_ACTORS[got[0]], got[1], SAMPLE_ACTORS[got[3]], got[4]) == (
+            want[0], want[1], want[3], want[4])
+        assert_allclose([got[2], got[5], got[6]], [want[2], want[5], want[6]], atol=1e-9)
+    b = from_arrays(capability=SAMPLE_C, position=X, salience=S, status_quo=np.zeros(6))
+    assert_allclose(predict("exchange", b).outcome, PEER_SAMPLE_NBS, rtol=0, atol=1e-9)

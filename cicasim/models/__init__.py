@@ -20,6 +20,7 @@ from cicasim.models.bargain import Bargain, Prediction, from_arrays, from_deu_is
 from cicasim.models.combination import DEFAULT_MEMBERS, equal_weight
 from cicasim.models.compromise import compromise_model, median_model
 from cicasim.models.eum import eum_model
+from cicasim.models.exchange import exchange_model
 from cicasim.models.nbs import nbs_model
 from cicasim.models.negotiation import cicasim_model
 
@@ -74,6 +75,8 @@ REGISTRY: dict[str, ModelSpec] = {
                   "Nash 1950, Econometrica 18:155-162; Achen 2006"),
         ModelSpec("eum", "expected-utility model (Bueno de Mesquita)", eum_model,
                   "Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, JTP 23(4):510-531"),
+        ModelSpec("exchange", "vote-exchange model (Stokman)", exchange_model,
+                  "Stokman & van Oosten 1994; van Assen, Stokman & van Oosten 2003"),
         ModelSpec("cicasim", "cicasim negotiation (median policy)", cicasim_model,
                   "docs/model.md", stochastic=True, needs_scenario=True),
         ModelSpec("combination", "equal-weight combination", combination_model,
