@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from cicasim import commands
-from cicasim.errors import InputError
+from cicasim.errors import InputError, one_line, os_reason
 
 __all__ = ["main", "entry"]
 
@@ -24,7 +24,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (no usage dump), exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{one_line(f'{self.prog}: error: {message}')}\n")
         raise SystemExit(2)
 
 
@@ -52,26 +52,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush finds nothing to
+    fail on (the reader left, or the device is full)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _stdout_broken() -> bool:
+    """Whether standard output can no longer be written (checked after an unattributed write
+    error)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"cicasim: error: {one_line(message)}\n")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Bad input (:class:`~cicasim.errors.InputError`) and failed writes (a full disk, a
+    read-only folder, a closed or full standard output) end in one line on stderr and exit
+    code 2; see docs/reliability.md.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()
+        return code
     except InputError as exc:
-        sys.stderr.write(f"cicasim: error: {exc}\n")
-        return 2
+        return _error(str(exc))
     except SystemExit as exc:
-        return int(exc.code or 0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except KeyboardInterrupt:
         sys.stderr.write("cicasim: interrupted\n")
         return 130
     except BrokenPipeError:  # e.g. `cicasim check X | head`: the reader left, nothing to say
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return 0
+    except OSError as exc:
+        if exc.filename is None and _stdout_broken():
+            _silence_stdout()
+            return _error(f"standard output: cannot be written ({os_reason(exc)})")
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        return _error(f"{where}cannot be written or read ({os_reason(exc)})")
 
 
 def entry() -> None:

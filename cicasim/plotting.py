@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
-from cicasim.errors import InputError
+from cicasim.errors import InputError, parse_toml
 from cicasim.results import read_manifest
 from cicasim.scenario import Scenario, ScenarioError, parse_scenario
 
@@ -190,15 +189,19 @@ def scenario_from_manifest(manifest: dict) -> Scenario | None:
     """Rebuild the scenario from the text the manifest recorded (run: the scenario file; sweep:
     the base scenario).  Prefers the input named like ``manifest["scenario"]``."""
     inputs = manifest.get("inputs") or {}
-    preferred = {Path(str(manifest.get(k) or "")).name for k in ("scenario", "scenario_file", "a")}
+    if not isinstance(inputs, dict):
+        return None
+    given = [str(manifest.get(k) or "") for k in ("scenario", "scenario_file", "a")]
+    preferred = {g for g in given if g} | {Path(g).name for g in given if g}
     names = sorted(inputs, key=lambda n: (n not in preferred, n))
     for name in names:
-        text = (inputs[name] or {}).get("text")
+        entry = inputs[name]
+        text = entry.get("text") if isinstance(entry, dict) else None
         if not isinstance(text, str):
             continue
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+            data = parse_toml(text, name)
+        except InputError:
             continue
         if "actors" in data and "scenario" in data:
             try:

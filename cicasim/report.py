@@ -13,7 +13,6 @@ import base64
 import io
 import json
 import math
-import os
 from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from cicasim.errors import InputError
 from cicasim.plotting import Results, load_results, standard_figures
+from cicasim.results import make_directory, write_text_atomic
 from cicasim.scenario import Scenario
 
 __all__ = ["render_report", "write_report"]
@@ -350,8 +350,6 @@ def write_report(results_dir: str | Path, *, out: str | Path | None = None) -> P
     target = Path(out) if out is not None else Path(results_dir) / "report.html"
     if target.is_dir():
         raise InputError(f"--out: {target} is a directory; give a file name ending in .html")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, target)
+    make_directory(target.parent)
+    write_text_atomic(target, html)
     return target

@@ -9,11 +9,14 @@ half-written (Axelrod and AgentPy keep results with their provenance in the same
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import platform
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -27,12 +30,19 @@ from typing import Any
 import pandas as pd
 
 from cicasim.draws import BLOCK
-from cicasim.errors import InputError
+from cicasim.errors import InputError, os_reason, read_text, shown
 
 __all__ = [
+    "KNOWN_ENTRIES",
     "MANIFEST",
     "TABLE",
     "atomic_directory",
+    "check_output_directory",
+    "check_output_file",
+    "lock_directory",
+    "make_directory",
+    "path_status",
+    "write_text_atomic",
     "git_commit",
     "manifest",
     "read_manifest",
@@ -116,51 +126,231 @@ def write_table(path: Path, table: pd.DataFrame) -> None:
     table.to_parquet(path, index=False)
 
 
-@contextmanager
-def atomic_directory(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary directory that replaces ``target`` only if the block succeeds.
+#: Files and folders cicasim itself writes into a results directory; a directory holding
+#: anything else is the user's and is never replaced.
+KNOWN_ENTRIES = frozenset({
+    MANIFEST, TABLE, "summary.json", "comparison.parquet", "issues.csv",
+    "predicted_vs_actual.png", "figures", "report.html",
+})
 
-    ``target`` must be absent or an existing results directory (with a manifest) or empty, so a
-    user's unrelated folder is never overwritten.
+
+def path_status(path: Path, what: str) -> os.stat_result | None:
+    """``os.lstat`` with every error but "absent" as a one-line :class:`InputError`."""
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise InputError(f"{path}: cannot be used as {what} ({reason})") from None
+
+
+def check_output_directory(target: str | Path, *, kind: str, force: bool = False) -> bool:
+    """Whether ``target`` can take a ``kind`` results directory written whole (run, compare,
+    validation); True when it exists (empty, or ``kind`` results to replace with ``force``).
+
+    Refused, with a one-line error and nothing touched: a path that is not a directory; a
+    directory holding anything but cicasim results of the same kind (a user's folder, a
+    sweep's results, a results directory with extra files in it); results of the same kind
+    unless ``force`` is given.
     """
     target = Path(target)
-    if target.exists():
-        if not target.is_dir():
-            raise InputError(f"{target}: exists and is not a directory; give a new directory")
-        if any(target.iterdir()) and not (target / MANIFEST).exists():
-            raise InputError(
-                f"{target}: exists and is not a cicasim results directory; give a new or empty one"
-            )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    st = path_status(target, "an output directory")
+    if st is None:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{target}: exists and is not a directory; give a new directory")
     try:
-        yield tmp
+        entries = sorted(p.name for p in target.iterdir())
+    except OSError as exc:
+        raise InputError(f"{target}: cannot be read ({os_reason(exc)})") from None
+    if not entries:
+        return True
+    if MANIFEST not in entries:
+        raise InputError(
+            f"{target}: exists and is not a cicasim results directory; give a new or empty one"
+        )
+    try:
+        old = read_manifest(target)
+    except InputError:
+        raise InputError(
+            f"{target}: exists and is not a cicasim results directory; give a new or empty one"
+        ) from None
+    if old["cicasim_results"] != kind:
+        raise InputError(
+            f"{target}: holds {shown(old['cicasim_results'])} results, not {kind} results; "
+            "give a new directory"
+        )
+    foreign = [e for e in entries if e not in KNOWN_ENTRIES]
+    if foreign:
+        listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise InputError(
+            f"{target}: holds files cicasim did not write ({shown(listed)}); give a new directory"
+        )
+    if not force:
+        raise InputError(
+            f"{target}: already holds {kind} results; pass --force to replace them or give a "
+            "new directory"
+        )
+    return True
+
+
+def make_directory(path: Path) -> None:
+    """``mkdir -p``; any failure (a file in the way, a read-only or special file system, a
+    name too long) is a one-line :class:`InputError`."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise InputError(f"{path}: cannot create the directory ({reason})") from None
+    if not path.is_dir():
+        raise InputError(f"{path}: exists and is not a directory; give a new directory")
+
+
+@contextmanager
+def lock_directory(directory: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory`` (``flock`` on the directory itself, released
+    when the block ends or the process dies), so a second command writing there stops at once
+    with a one-line error instead of mixing its files with the first one's."""
+    directory = Path(directory)
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot be opened ({os_reason(exc)})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"{directory}: another cicasim command is writing to this directory; wait for "
+                "it to finish or give another directory"
+            ) from None
+        except OSError:
+            pass  # a file system without locks: carry on unlocked
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextmanager
+def atomic_directory(
+    target: str | Path, *, kind: str, force: bool = False
+) -> Iterator[Path]:
+    """Yield a temporary directory that replaces ``target`` only if the block succeeds.
+
+    ``target`` is checked first (:func:`check_output_directory`: absent, empty, or ``kind``
+    results replaced only with ``force``), created and locked (:func:`lock_directory`) for the
+    whole block, so enter this before computing: a path that cannot be written fails at once.
+    On any error the temporary directory (and ``target`` when this created it) is removed and
+    a write error becomes a one-line :class:`InputError`; nothing is half-written.
+    """
+    target = Path(target)
+    existed = check_output_directory(target, kind=kind, force=force)
+    make_directory(target)
+    created = not existed
+    try:
+        with lock_directory(target):
+            check_output_directory(target, kind=kind, force=force)  # again, under the lock
+            try:
+                tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+            except OSError as exc:
+                raise InputError(
+                    f"{target.parent}: cannot write here ({os_reason(exc)})"
+                ) from None
+            try:
+                yield tmp
+                if any(target.iterdir()):
+                    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+                    target.rename(old)
+                    tmp.rename(target)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.replace(tmp, target)  # onto the empty directory, in one step
+                created = False
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise InputError(
+                    f"{target}: cannot write the results ({os_reason(exc)}); nothing was written"
+                ) from None
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    finally:
+        if created:
+            with contextlib.suppress(OSError):
+                target.rmdir()
+
+
+def check_output_file(path: str | Path) -> Path:
+    """A file to write by rename: absent, or a regular file (never a device, a FIFO, a
+    directory or a symbolic link, which a rename would replace); a one-line error otherwise."""
+    path = Path(path)
+    st = path_status(path, "an output file")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise InputError(f"{path}: exists and is {what}; give a new file name or a regular file")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the folder {path.parent} does not exist")
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary sibling renamed into place
+    (:func:`check_output_file` first), so no partial file is ever left; a write error (a full
+    disk, a read-only folder) is a one-line :class:`InputError` and the temporary file is
+    removed."""
+    path = check_output_file(path)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot be written ({os_reason(exc)})") from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(target)
 
 
 def read_manifest(directory: str | Path, *, kinds: tuple[str, ...] | None = None) -> dict:
-    """The manifest of a results directory; a one-line error when it is missing or foreign."""
+    """The manifest of a results directory; a one-line error when it is missing, foreign or
+    malformed (its ``inputs`` must map names to ``{"sha256", "text"}`` tables, its ``seed``
+    be a whole number)."""
     directory = Path(directory)
     path = directory / MANIFEST
-    if not directory.is_dir():
+    try:
+        is_dir = stat.S_ISDIR(os.stat(directory).st_mode)
+    except (OSError, ValueError):
+        is_dir = False
+    if not is_dir:
         raise InputError(f"{directory}: no such results directory")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{directory}: not a cicasim results directory (no {MANIFEST})") from None
+    except OSError:
+        pass  # read_text says what is wrong
+    text = read_text(path, what="a cicasim manifest, JSON")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not a cicasim manifest (nested too deeply)") from None
     kind = data.get("cicasim_results") if isinstance(data, dict) else None
-    if kind is None or (kinds and kind not in kinds):
+    if not isinstance(kind, str) or (kinds and kind not in kinds):
         allowed = ", ".join(kinds) if kinds else "a cicasim results kind"
-        raise InputError(f"{path}: results kind {kind!r} is not {allowed}")
+        raise InputError(f"{path}: results kind {shown(kind)} is not {allowed}")
+    inputs = data.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("text", ""), str) for v in inputs.values()
+    ):
+        raise InputError(f"{path}: inputs: expected a table of file names to {{sha256, text}}")
+    seed = data.get("seed", 0)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InputError(f"{path}: seed: expected a whole number (got {shown(seed)})")
     return data

@@ -24,6 +24,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_QUOTA",
     "RULES",
     "Consensus",
     "ConsensusMinusK",
@@ -35,6 +37,13 @@ __all__ = [
     "Tally",
     "VoteContext",
 ]
+
+
+#: Largest member count a rule may name (k, min_members, blocking_min): far more members than
+#: any body has, and well inside the integers the compiled kernel counts with.
+MAX_COUNT = 1_000_000
+#: Largest weighted-vote quota: finite, and exact in a float's integer range.
+MAX_QUOTA = 1e15
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ class ConsensusMinusK(Rule):
     one"; CSCE Prague document 1992)."""
 
     kind: Literal["consensus-minus-k"] = "consensus-minus-k"
-    k: int = Field(1, ge=0, description="objections tolerated")
+    k: int = Field(1, ge=0, le=MAX_COUNT, description="objections tolerated")
     reference: ClassVar[str] = "CSCE Prague Document (1992), consensus-minus-one"
 
     def tally(self, ctx):
@@ -170,12 +179,17 @@ class QualifiedMajority(Rule):
     """
 
     kind: Literal["qualified-majority"] = "qualified-majority"
-    quota: float | None = Field(None, gt=0, description="weighted votes needed")
-    min_members: int | None = Field(None, ge=1, description="number of members needed")
+    quota: float | None = Field(
+        None, gt=0, le=MAX_QUOTA, allow_inf_nan=False, description="weighted votes needed"
+    )
+    min_members: int | None = Field(
+        None, ge=1, le=MAX_COUNT, description="number of members needed"
+    )
     min_members_share: float | None = Field(None, gt=0, le=1, description="share of members")
     min_population_share: float | None = Field(None, gt=0, le=1, description="population share")
     blocking_min: int | None = Field(
-        None, ge=1, description="passes when fewer than this many members fail to accept"
+        None, ge=1, le=MAX_COUNT,
+        description="passes when fewer than this many members fail to accept",
     )
     reference: ClassVar[str] = "Treaty of Rome art. 148; Treaty of Nice; TEU art. 16(4)"
 

@@ -12,13 +12,12 @@ capabilities positive with only ratios mattering, tensions 0-1.
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cicasim.errors import InputError, read_text
+from cicasim.errors import InputError, parse_toml, read_text, shown
 from cicasim.rules import Consensus, RuleSpec
 
 __all__ = [
@@ -39,6 +38,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "parse_scenario",
+    "read_scenario",
     "validation_message",
 ]
 
@@ -50,6 +50,14 @@ Position = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Salience = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+#: Largest standard deviation of an uncertain input: far beyond any meaningful spread (the
+#: position scale is 0-100, capability s.d. is on the log scale), and small enough that no draw
+#: overflows a float.
+MAX_SD = 1000.0
+Spread = Annotated[float, Field(ge=0, le=MAX_SD, allow_inf_nan=False)]
+#: Largest weighted vote or population of one actor (their sums stay finite floats).
+MAX_AMOUNT = 1e15
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 
 
 class ScenarioError(InputError):
@@ -117,16 +125,16 @@ class BehaviourOverrides(_Strict):
 class Uncertainty(_Strict):
     """Standard deviations of the inputs, drawn afresh in every replication."""
 
-    position_sd: NonNegative = Field(0.0, description="s.d. of positions (0-100 scale)")
-    capability_sd: NonNegative = Field(
+    position_sd: Spread = Field(0.0, description="s.d. of positions (0-100 scale)")
+    capability_sd: Spread = Field(
         0.0, description="s.d. of log capability (multiplicative, lognormal)"
     )
-    tension_sd: NonNegative = Field(0.0, description="s.d. of tensions (0-1 scale)")
+    tension_sd: Spread = Field(0.0, description="s.d. of tensions (0-1 scale)")
 
 
 class ActorUncertainty(_Strict):
-    position_sd: NonNegative | None = None
-    capability_sd: NonNegative | None = None
+    position_sd: Spread | None = None
+    capability_sd: Spread | None = None
 
 
 class Dimension(_Strict):
@@ -146,8 +154,8 @@ class Actor(_Strict):
     capability: float = Field(gt=0, allow_inf_nan=False)
     position: dict[str, Position]
     salience: dict[str, Salience]
-    population: NonNegative | None = Field(None, description="millions; population criteria")
-    votes: NonNegative | None = Field(None, description="weighted votes; qualified majority")
+    population: Amount | None = Field(None, description="millions; population criteria")
+    votes: Amount | None = Field(None, description="weighted votes; qualified majority")
     blocs: list[str] = []
     behaviour: BehaviourOverrides = BehaviourOverrides()
     uncertainty: ActorUncertainty = ActorUncertainty()
@@ -159,7 +167,7 @@ class Tension(_Strict):
 
     pair: tuple[Identifier, Identifier]
     value: Unit
-    sd: NonNegative | None = None
+    sd: Spread | None = None
     source: str = ""
 
 
@@ -212,7 +220,7 @@ class Synthetic(_Strict):
     kind: Literal["synthetic"] = "synthetic"
     count: int = Field(ge=1, le=500)
     prior: Literal["resample-members", "resample-observers"] = "resample-members"
-    position_jitter: NonNegative = Field(5.0, description="s.d. added to resampled positions")
+    position_jitter: Spread = Field(5.0, description="s.d. added to resampled positions")
     label: str = ""
 
 
@@ -237,7 +245,7 @@ class Scenario(_Strict):
     actors: list[Actor] = Field(min_length=1)
     tensions: list[Tension] = []
     proposals: list[Proposal] = []
-    enlargement: list[EnlargementStep] = []
+    enlargement: list[EnlargementStep] = Field([], max_length=1000)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -314,7 +322,7 @@ def _check_actor_dims(a: Actor, dims: list[str], where: str) -> None:
         for d in given:
             if d not in dims:
                 raise ValueError(
-                    f"{where}.{field}: undefined dimension {d!r}; allowed: {', '.join(dims)}"
+                    f"{where}.{field}: undefined dimension {shown(d)}; allowed: {', '.join(dims)}"
                 )
         missing = [d for d in dims if d not in given]
         if missing:
@@ -362,6 +370,12 @@ _TAGS = frozenset(
 )
 
 
+def _clip(value: Any) -> str:
+    """A key or id as written, cut to a readable length (``shown`` without the quotes)."""
+    text = str(value)
+    return text if len(text) <= 64 else shown(text)
+
+
 def _format_loc(loc: tuple[Any, ...], data: Any, tags: frozenset[str]) -> str:
     """('actors', 3, 'capability') -> 'actors[3] (IND).capability' using the raw data for ids."""
     out = ""
@@ -372,13 +386,13 @@ def _format_loc(loc: tuple[Any, ...], data: Any, tags: frozenset[str]) -> str:
             try:
                 node = node[part]
                 if isinstance(node, dict) and "id" in node:
-                    out += f" ({node['id']})"
+                    out += f" ({_clip(node['id'])})"
             except (IndexError, KeyError, TypeError):
                 node = None
         else:
             if part in tags:
                 continue  # discriminator tags add nothing for the reader
-            out += f".{part}" if out else str(part)
+            out += f".{_clip(part)}" if out else _clip(part)
             node = node.get(part) if isinstance(node, dict) else None
     return out or "(top level)"
 
@@ -402,8 +416,8 @@ def validation_message(
     if e["type"] == "value_error" and ":" in msg and loc == "(top level)":
         return msg
     got = e.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    return f"{loc}: {msg}{shown}"
+    echo = "" if isinstance(got, dict | list) or got is None else f" (got {shown(got)})"
+    return f"{loc}: {msg}{echo}"
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
@@ -414,18 +428,25 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
         raise ScenarioError(f"{source}: {validation_message(err, data)}") from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file."""
+def read_scenario(path: str | Path) -> tuple[Scenario, str]:
+    """Read and validate a scenario TOML file; returns the scenario and the text read."""
     path = Path(path)
     try:
         text = read_text(path, what="a scenario, TOML")
+        data = parse_toml(text, path)
     except InputError as exc:
         raise ScenarioError(str(exc)) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    return parse_scenario(data, str(path))
+    if "experiment" in data and "scenario" not in data:
+        raise ScenarioError(
+            f"{path}: is an experiment file (it has an [experiment] table), not a scenario; "
+            "run it with `cicasim sweep`"
+        )
+    return parse_scenario(data, str(path)), text
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    return read_scenario(path)[0]
 
 
 def json_schema() -> dict[str, Any]:

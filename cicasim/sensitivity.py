@@ -26,6 +26,7 @@ from cicasim.draws import key, seed_sequence
 from cicasim.errors import InputError
 from cicasim.executors import Executor
 from cicasim.sweep import (
+    MAX_POINTS,
     SUMMARY,
     Plan,
     load_experiment,
@@ -106,6 +107,13 @@ def plan_sensitivity(path: str | Path, *, replications: int | None = None) -> Pl
         raise InputError(f"{path}: factors: a sensitivity analysis needs at least one factor")
     s = exp.sensitivity
     names = [f.label for f in exp.factors]
+    d = len(names)
+    points = s.samples * (2 * d + 2 if s.second_order else d + 2)
+    if points > MAX_POINTS:
+        raise InputError(
+            f"{path}: sensitivity.samples: {s.samples} base samples x {d} factors give "
+            f"{points:,} design points; allowed: at most {MAX_POINTS:,} (use fewer samples)"
+        )
     units = saltelli_points(
         names, samples=s.samples, second_order=s.second_order, seed=exp.experiment.seed
     )

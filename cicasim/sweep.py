@@ -29,8 +29,9 @@ import itertools
 import json
 import math
 import os
-import tomllib
+import stat
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -50,10 +51,18 @@ from cicasim.ensemble import (
     concat_outcomes,
     summarise,
 )
-from cicasim.errors import InputError, read_text
+from cicasim.errors import InputError, os_reason, parse_toml, read_text, shown
 from cicasim.executors import Executor, InProcessExecutor, Task, run_unit
 from cicasim.kernel import Negotiation, Outcome
-from cicasim.results import MANIFEST, read_manifest, sha256, write_json
+from cicasim.results import (
+    MANIFEST,
+    lock_directory,
+    make_directory,
+    path_status,
+    read_manifest,
+    sha256,
+    write_json,
+)
 from cicasim.rules import RuleSpec
 from cicasim.scenario import (
     Behaviour,
@@ -61,14 +70,15 @@ from cicasim.scenario import (
     Scenario,
     ScenarioError,
     Uncertainty,
-    load_scenario,
     parse_scenario,
+    read_scenario,
     validation_message,
 )
 from cicasim.setup import negotiation
 
 __all__ = [
     "DESIGNS",
+    "MAX_POINTS",
     "DesignPoint",
     "Experiment",
     "Plan",
@@ -84,6 +94,12 @@ __all__ = [
 Identifier = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
 ]
+
+#: Most design points an experiment may have (a grid's product of levels, a space-filling
+#: design's samples, a Saltelli sample's N (D + 2)); checked before any point is built.
+MAX_POINTS = 100_000
+#: Most enlargement steps a factor may list.
+MAX_STEPS = 1_000
 
 #: Column names of the result tables that a factor may not take.
 RESERVED = frozenset({
@@ -167,9 +183,11 @@ class EnlargementFactor(_Strict):
     kind: Literal["enlargement"]
     name: Identifier | None = None
     steps: list[EnlargementStep] | None = Field(
-        None, description="replace the scenario's own [[enlargement]] list"
+        None, max_length=MAX_STEPS, description="replace the scenario's own [[enlargement]] list"
     )
-    append: list[EnlargementStep] = Field([], description="steps after the scenario's own")
+    append: list[EnlargementStep] = Field(
+        [], max_length=MAX_STEPS, description="steps after the scenario's own"
+    )
     values: list[Annotated[int, Field(ge=0)]] | None = Field(
         None, min_length=1, description="numbers of steps; default 0, 1, ..., all"
     )
@@ -215,7 +233,9 @@ class Design(_Strict):
     """The ``[design]`` table."""
 
     kind: Literal["grid", "latin-hypercube", "sobol"] = "grid"
-    samples: int | None = Field(None, ge=1, le=1_000_000, description="points (not for grid)")
+    samples: int | None = Field(
+        None, ge=1, le=MAX_POINTS, description="points (not for grid)"
+    )
 
     @model_validator(mode="after")
     def _samples(self):
@@ -300,6 +320,32 @@ def _read_text(path: Path) -> str:
         return read_text(path)
     except InputError as exc:
         raise ScenarioError(str(exc)) from None
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute, symlinks resolved where they resolve (a loop is left for the
+    reader to report in one line)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _referenced_scenario(path: Path, field: str, value: str) -> tuple[Scenario, str, Path]:
+    """A scenario file named by an experiment's ``field`` (relative to the experiment): the
+    scenario, its text and its path.  Any error names the experiment and the field."""
+    target = _absolute(path.parent / value)
+    try:
+        os.stat(target)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: {field}: file not found: {value}") from None
+    except (OSError, ValueError):
+        pass  # read_scenario says what is wrong, in one line
+    try:
+        scenario, text = read_scenario(target)
+    except InputError as exc:
+        raise ScenarioError(f"{path}: {field}: {exc}") from None
+    return scenario, text, target
 
 
 # -- the plan: numbered design points --------------------------------------------------------
@@ -485,9 +531,14 @@ def load_experiment(path: str | Path) -> tuple[Experiment, str]:
     path = Path(path)
     text = _read_text(path)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        data = parse_toml(text, path)
+    except InputError as exc:
+        raise ScenarioError(str(exc)) from None
+    if "experiment" not in data and "scenario" in data and "actors" in data:
+        raise ScenarioError(
+            f"{path}: is a scenario file (it has [scenario] and [[actors]]), not an experiment; "
+            "run it with `cicasim run`"
+        )
     return parse_experiment(data, str(path)), text
 
 
@@ -503,11 +554,9 @@ def plan_experiment(
     path = Path(path)
     exp, text = load_experiment(path)
     info = exp.experiment
-    scen_path = (path.parent / info.scenario).resolve()
-    if not scen_path.exists():
-        raise ScenarioError(f"{path}: experiment.scenario: file not found: {info.scenario}")
-    scenario = load_scenario(scen_path)
-    scen_text = scen_path.read_text(encoding="utf-8")
+    scenario, scen_text, scen_path = _referenced_scenario(
+        path, "experiment.scenario", info.scenario
+    )
     known = [p.id for p in scenario.proposals]
     proposals = tuple(info.proposals) if info.proposals else tuple(known)
     if not proposals:
@@ -555,10 +604,7 @@ def plan_experiment(
                         )
         elif isinstance(f, ScenarioFactor):
             for j, v in enumerate(f.values):
-                fpath = (path.parent / v).resolve()
-                if not fpath.exists():
-                    raise ScenarioError(f"{path}: {where}.values[{j}]: file not found: {v}")
-                other = load_scenario(fpath)
+                other, other_text, _ = _referenced_scenario(path, f"{where}.values[{j}]", v)
                 dims = {d.id for d in scenario.dimensions}
                 for pid in proposals:
                     if pid not in {p.id for p in other.proposals}:
@@ -573,7 +619,7 @@ def plan_experiment(
                             f"{path}: {where}.values[{j}]: {v}: proposal {pid!r} touches "
                             f"{', '.join(missing)}, not a dimension of the base scenario"
                         )
-                factor_scenarios[v] = (other, fpath.read_text(encoding="utf-8"))
+                factor_scenarios[v] = (other, other_text)
         elif isinstance(f, BehaviourFactor | UncertaintyFactor):
             model = Behaviour if isinstance(f, BehaviourFactor) else Uncertainty
             checks = list(f.values) if f.values is not None else list(f.range)
@@ -597,6 +643,11 @@ def plan_experiment(
             raise ScenarioError(f"{path}: factors: a {exp.design.kind} design needs factors")
         if unit_points is None:
             unit_points = DESIGNS[exp.design.kind](len(factors), exp.design.samples, info.seed)
+        if len(unit_points) > MAX_POINTS:
+            raise ScenarioError(
+                f"{path}: the design has {len(unit_points):,} points; allowed: at most "
+                f"{MAX_POINTS:,}"
+            )
         for u in unit_points:
             rows.append({
                 f.label: _unit_to_value(f, lv, float(x))
@@ -609,6 +660,14 @@ def plan_experiment(
                     f"{path}: factors[{i}].levels: a range in a grid design needs levels = N "
                     "(or use a latin-hypercube or sobol design)"
                 )
+        sizes = [len(lv) if lv is not None else f.levels for f, lv in zip(factors, levels,
+                                                                         strict=True)]
+        if math.prod(sizes) > MAX_POINTS:
+            raise ScenarioError(
+                f"{path}: factors: the grid has {' x '.join(map(str, sizes))} = "
+                f"{math.prod(sizes):,} design points; allowed: at most {MAX_POINTS:,} (use fewer "
+                "levels, or a latin-hypercube or sobol design)"
+            )
         axes = [
             lv if lv is not None else [float(x) for x in np.linspace(*f.range, f.levels)]
             for f, lv in zip(factors, levels, strict=True)
@@ -754,9 +813,24 @@ def write_parquet(path: Path, table: pa.Table | pd.DataFrame, schema: pa.Schema)
             table.reindex(columns=schema.names), schema=schema, preserve_index=False
         )
     table = table.replace_schema_metadata(None)
+    with _written(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+@contextmanager
+def _written(path: Path) -> Iterator[Path]:
+    """A temporary sibling of ``path`` to write, renamed onto ``path`` when the block succeeds
+    and removed when it fails; a write error (a full disk) is a one-line :class:`InputError`."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot be written ({os_reason(exc)})") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _part(directory: Path, point: int, what: str) -> Path:
@@ -853,20 +927,31 @@ def check_directory(directory: str | Path, plan: Plan, *, kind: str = "sweep",
     """Whether ``directory`` can take this sweep's results; True when it holds a matching one
     to resume.  One-line errors otherwise; nothing is written."""
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
+    st = path_status(directory, "an output directory")
+    if st is None:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
         raise InputError(f"{directory}: exists and is not a directory; give a new directory")
-    has_manifest = (directory / MANIFEST).exists()
-    if directory.exists() and any(directory.iterdir()):
-        if not has_manifest:
+    try:
+        entries = [p.name for p in directory.iterdir()]
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot be read ({os_reason(exc)})") from None
+    if entries:
+        if MANIFEST not in entries:
             raise InputError(
                 f"{directory}: exists and is not a cicasim results directory; give a new one"
+            )
+        old = read_manifest(directory)
+        if old["cicasim_results"] != kind:
+            raise InputError(
+                f"{directory}: holds {shown(old['cicasim_results'])} results, not {kind} "
+                "results; give a new directory"
             )
         if not resume:
             raise InputError(
                 f"{directory}: already holds results; pass --resume to complete them "
                 "or give a new directory"
             )
-        old = read_manifest(directory, kinds=(kind,))
         if old.get("fingerprint") != plan.fingerprint():
             raise InputError(
                 f"{directory}: holds a different {kind} (experiment, scenario, seed or "
@@ -874,6 +959,12 @@ def check_directory(directory: str | Path, plan: Plan, *, kind: str = "sweep",
             )
         return True
     return False
+
+
+def input_key(value: str) -> str:
+    """The manifest's key of a file an experiment names: its path relative to the experiment,
+    as written there (normalised), so two files of the same name stay apart."""
+    return Path(os.path.normpath(value)).as_posix()
 
 
 def _prepare_directory(directory: Path, plan: Plan, *, kind: str, resume: bool,
@@ -885,21 +976,20 @@ def _prepare_directory(directory: Path, plan: Plan, *, kind: str, resume: bool,
         for tmp in (directory / PARTS).glob(".*.tmp"):
             tmp.unlink()
         return
-    directory.mkdir(parents=True, exist_ok=True)
+    scenario_key = input_key(plan.experiment.experiment.scenario)
     m = manifest(
         kind=kind, seed=plan.seed,
-        inputs={plan.path.name: plan.text, plan.scenario_path.name: plan.scenario_text,
-                **{Path(v).name: t for v, (_, t) in plan._factor_scenarios.items()}},
+        inputs={plan.path.name: plan.text, scenario_key: plan.scenario_text,
+                **{input_key(v): t for v, (_, t) in plan._factor_scenarios.items()}},
         experiment=plan.name, experiment_file=plan.path.name,
-        scenario_file=plan.scenario_path.name, design=plan.experiment.design.kind,
+        scenario_file=scenario_key, design=plan.experiment.design.kind,
         replications=plan.replications, proposals=list(plan.proposals),
         points=len(plan.points), factors=[f.label for f in plan.factors],
         common_random_numbers=plan.common_random_numbers,
         fingerprint=plan.fingerprint(), **extra,
     )
-    tmp = directory / f".{MANIFEST}.tmp"
-    write_json(tmp, m)
-    os.replace(tmp, directory / MANIFEST)
+    with _written(directory / MANIFEST) as tmp:
+        write_json(tmp, m)
     (directory / PARTS).mkdir(exist_ok=True)
 
 
@@ -920,6 +1010,18 @@ def run_sweep(
     merged tables at the end, each by atomic rename.
     """
     directory = Path(out)
+    check_directory(directory, plan, kind=kind, resume=resume)
+    make_directory(directory)
+    with lock_directory(directory):
+        return _run_sweep(plan, directory, executor=executor, resume=resume, progress=progress,
+                          kind=kind, manifest_extra=manifest_extra)
+
+
+def _run_sweep(
+    plan: Plan, directory: Path, *, executor: Executor | None, resume: bool,
+    progress: Callable[[int, int], None] | None, kind: str, manifest_extra: dict[str, Any] | None,
+) -> SweepResult:
+    """:func:`run_sweep` with ``directory`` created and locked."""
     _prepare_directory(directory, plan, kind=kind, resume=resume, extra=manifest_extra or {})
     sch = schemas(plan)
     write_parquet(directory / POINTS, points_table(plan), sch[POINTS])
@@ -979,12 +1081,10 @@ def _merge(directory: Path, plan: Plan, sch: dict[str, pa.Schema]) -> None:
         raise InputError(f"{directory}: design points {missing[:5]} are missing from {PARTS}/")
     for name, what in ((REPLICATIONS, "replications"), (SUMMARY, "summary"),
                        (BLOCKING, "blocking")):
-        path = directory / name
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with pq.ParquetWriter(tmp, sch[name]) as writer:
-            for p in range(n):
-                writer.write_table(pq.read_table(_part(directory, p, what), schema=sch[name]))
-        os.replace(tmp, path)
+        with _written(directory / name) as tmp:
+            with pq.ParquetWriter(tmp, sch[name]) as writer:
+                for p in range(n):
+                    writer.write_table(pq.read_table(_part(directory, p, what), schema=sch[name]))
     if plan.common_random_numbers and n > 1:
         write_parquet(directory / DELTAS, _deltas(directory, n), sch[DELTAS])
 

@@ -225,8 +225,10 @@ def test_manifest_first_then_parts_then_tables(grid_sweep):
     m = json.loads((result.directory / "manifest.json").read_text())
     assert m["cicasim_results"] == "sweep"
     assert m["points"] == 8 and m["replications"] == 300 and m["seed"] == 11
-    assert set(m["inputs"]) == {"exp.toml", "tiny.toml"}
-    assert m["inputs"]["tiny.toml"]["text"] == TINY.read_text()
+    # inputs are keyed by their path as the experiment names them (here an absolute one)
+    assert set(m["inputs"]) == {"exp.toml", TINY.as_posix()}
+    assert m["inputs"][TINY.as_posix()]["text"] == TINY.read_text()
+    assert m["scenario_file"] == TINY.as_posix()
     assert len(list((result.directory / "parts").glob("point-*.replications.parquet"))) == 8
 
 

@@ -120,7 +120,10 @@ def test_bad_scenario_behind_an_experiment(tmp_path, capsys):
     exp = tmp_path / "e.toml"
     exp.write_text(HEAD.replace(TINY, "s.toml"), encoding="utf-8")
     rc, err = _run(["sweep", str(exp), "--out", str(tmp_path / "o")], capsys)
-    assert rc == 2 and err.startswith(f"cicasim: error: {scen.resolve()}: dimensions")
+    # the experiment and the field that points to the scenario come first, then the scenario
+    assert rc == 2 and err.startswith(
+        f"cicasim: error: {exp}: experiment.scenario: {scen.resolve()}: dimensions"
+    )
     assert err.count("\n") == 1
 
 

@@ -412,5 +412,5 @@ def test_cli_errors_are_one_line_exit_2(tmp_path, capsys):
     rc = main(["validate", "deu", str(deu), "--council", str(weights), "--no-cv", "--out",
                str(busy)])
     err = capsys.readouterr().err
-    assert rc == 2 and "busy: exists and is not an empty directory" in err
+    assert rc == 2 and "busy: exists and is not a cicasim results directory" in err
     assert [p.name for p in busy.iterdir()] == ["notes.txt"]

@@ -19,7 +19,7 @@ note; :mod:`cicasim.calibrate.writer` turns it into TOML with the notes as comme
 from __future__ import annotations
 
 import math
-import tomllib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ import pandas as pd
 
 from cicasim.calibrate import readers
 from cicasim.calibrate.cica import CicaState, accession_order, chair, roster
-from cicasim.errors import InputError
+from cicasim.errors import InputError, parse_toml, read_text
 
 __all__ = ["Calibrated", "Noted", "calibrate", "load_assumptions", "default_assumptions"]
 
@@ -113,13 +113,12 @@ def load_assumptions(path: str | Path) -> dict[str, Any]:
     """Read the assumptions file; one-line :class:`InputError` when it is missing or malformed."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{path}: assumptions file not found; pass --assumptions FILE") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, ValueError):
+        pass  # read_text says what is wrong, in one line
+    data = parse_toml(read_text(path, what="an assumptions file, TOML"), path)
     for key in ("tension", "dimensions", "proposals"):
         if key not in data:
             raise InputError(f"{path}: missing [{key}]; see docs/calibration.md for the format")

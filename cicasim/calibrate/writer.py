@@ -6,8 +6,6 @@ rounded figures), so a refreshed calibration shows up in ``git diff`` as changed
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,6 @@ from typing import Any
 import tomlkit
 
 from cicasim.calibrate.pipeline import Calibrated, Noted
-from cicasim.errors import InputError
 from cicasim.scenario import Uncertainty, parse_scenario
 
 __all__ = ["render", "write_atomic"]
@@ -184,16 +181,8 @@ def render(cal: Calibrated, *, command: str) -> str:
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so no partial file is ever left."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: the folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` through a temporary file, so no partial file is ever left
+    (only onto a regular file or a new path; :func:`cicasim.results.write_text_atomic`)."""
+    from cicasim.results import write_text_atomic
 
+    write_text_atomic(path, text)

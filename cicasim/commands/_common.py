@@ -6,27 +6,75 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from cicasim.errors import shown
+
 __all__ = [
+    "MAX_REPLICATIONS",
+    "MAX_WORKERS",
     "actor_label",
+    "bounded_int",
     "count",
     "positive_int",
     "probability_name",
     "progress_bar",
+    "replication_index",
+    "replications_int",
     "resolve_seed",
     "seed_int",
+    "workers_int",
 ]
 
+#: Most replications per proposal (and side, or design point) a command runs: an ensemble's
+#: outcomes are held in memory, about 100 bytes per replication and member.
+MAX_REPLICATIONS = 10_000_000
+#: Largest seed: numpy's SeedSequence takes any non-negative integer, the manifests store 64 bits.
+MAX_SEED = 2**63 - 1
 
-def _whole_number(text: str, minimum: int) -> int:
+
+def _whole_number(text: str, minimum: int, maximum: int | None = None) -> int:
+    allowed = f">= {minimum}" if maximum is None else f"from {minimum:,} to {maximum:,}"
+    if len(text.strip()) > 30:
+        raise argparse.ArgumentTypeError(f"expected a whole number {allowed}, got {shown(text)}")
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number >= {minimum}, got {text!r}"
+            f"expected a whole number {allowed}, got {shown(text)}"
         ) from None
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be at least {minimum} (got {value})")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum:,} (got {value:,})")
     return value
+
+
+def bounded_int(minimum: int, maximum: int):
+    """argparse type: a whole number from ``minimum`` to ``maximum``."""
+
+    def parse(text: str) -> int:
+        return _whole_number(text, minimum, maximum)
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+#: Most local worker processes.
+MAX_WORKERS = 256
+
+
+def workers_int(text: str) -> int:
+    """argparse type: a number of local worker processes, 1 to :data:`MAX_WORKERS`."""
+    return _whole_number(text, 1, MAX_WORKERS)
+
+
+def replication_index(text: str) -> int:
+    """argparse type: a replication index, 0 to :data:`MAX_REPLICATIONS` - 1."""
+    return _whole_number(text, 0, MAX_REPLICATIONS - 1)
+
+
+def replications_int(text: str) -> int:
+    """argparse type: a number of replications, 1 to :data:`MAX_REPLICATIONS`."""
+    return _whole_number(text, 1, MAX_REPLICATIONS)
 
 
 def positive_int(text: str) -> int:
@@ -35,8 +83,8 @@ def positive_int(text: str) -> int:
 
 
 def seed_int(text: str) -> int:
-    """argparse type: a seed, a whole number >= 0."""
-    return _whole_number(text, 0)
+    """argparse type: a seed, a whole number from 0 to 2**63 - 1."""
+    return _whole_number(text, 0, MAX_SEED)
 
 
 def resolve_seed(seed: int | None) -> tuple[int, bool]:

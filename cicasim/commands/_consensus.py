@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cicasim.commands._common import positive_int, seed_int
+from cicasim.commands._common import replications_int, seed_int
 from cicasim.errors import InputError
 
 DEFAULT_SEED = 20241013
@@ -29,7 +29,7 @@ def add_consensus_parser(sub: Any) -> None:
                    "consensus.md)")
     p.add_argument("--data", required=True, type=Path, metavar="DIR",
                    help="folder holding the public data sets (see docs/calibration.md)")
-    p.add_argument("--replications", "-n", type=positive_int, default=200,
+    p.add_argument("--replications", "-n", type=replications_int, default=200,
                    help="replications per event and setting (default 200)")
     p.add_argument("--seed", type=seed_int, default=DEFAULT_SEED,
                    help=f"master seed (default {DEFAULT_SEED})")

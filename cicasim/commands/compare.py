@@ -11,11 +11,18 @@ figure into the results directory's figures/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import positive_int, resolve_seed, seed_int
+from cicasim.commands._common import (
+    positive_int,
+    replications_int,
+    resolve_seed,
+    seed_int,
+    workers_int,
+)
 from cicasim.commands.sweep import progress_bar
 from cicasim.errors import InputError
 
@@ -32,18 +39,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--steps", type=positive_int, metavar="K", help="B = A after its first K enlargement steps"
     )
     parser.add_argument(
-        "--replications", "-n", type=positive_int, default=10_000,
-        help="replications per proposal and side (default 10000)",
+        "--replications", "-n", type=replications_int, default=10_000,
+        help="replications per proposal and side (default 10000, at most 10,000,000)",
     )
     parser.add_argument("--seed", type=seed_int, help="master seed (drawn and printed when absent)")
     parser.add_argument(
         "--proposal", action="append", metavar="ID", help="compare only this proposal (repeatable)"
     )
     parser.add_argument(
-        "--workers", "-j", type=positive_int,
+        "--workers", "-j", type=workers_int,
         help="local worker processes (default: all cores; 1 runs in this process)",
     )
     parser.add_argument("--out", "-o", type=Path, help="write comparison.parquet and a manifest")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="with --out: replace the compare results already there (nothing else is replaced)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--plots", action="store_true", help="with --out: also write the standard figures"
@@ -54,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from cicasim.compare import compare_scenarios, comparison_table, enlarged
     from cicasim.executors import make_executor
     from cicasim.results import MANIFEST, atomic_directory, manifest, write_json
-    from cicasim.scenario import load_scenario
+    from cicasim.scenario import read_scenario
     from cicasim.sweep import write_parquet
 
     modes = sum([args.b is not None, args.enlarge, args.steps is not None])
@@ -62,43 +73,45 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("compare: give exactly one of a scenario B, --enlarge or --steps K")
     if args.plots and not args.out:
         raise InputError("--plots: needs --out DIR to write the figures into")
+    if args.force and not args.out:
+        raise InputError("--force: needs --out DIR (it replaces the compare results there)")
     seed, drawn = resolve_seed(args.seed)
-    scen_a = load_scenario(args.a)
-    inputs = {Path(args.a).name: Path(args.a).read_text(encoding="utf-8")}
+    scen_a, text_a = read_scenario(args.a)
+    inputs = {Path(args.a).name: text_a}
     if args.b is not None:
-        scen_b = load_scenario(args.b)
+        scen_b, text_b = read_scenario(args.b)
         label_a, label_b = str(args.a), str(args.b)
         name_b = Path(args.b).name
         if name_b in inputs:
             name_b = f"B-{name_b}"
-        inputs[name_b] = Path(args.b).read_text(encoding="utf-8")
+        inputs[name_b] = text_b
     else:
         scen_a, scen_b, step = enlarged(scen_a, steps=args.steps, seed=seed)
         label_a, label_b = str(args.a), f"{args.a} after {step}"
-    if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()) and not (
-        Path(args.out) / MANIFEST
-    ).exists():
-        raise InputError(
-            f"{args.out}: exists and is not a cicasim results directory; give a new one"
+    with contextlib.ExitStack() as stack:
+        # the output directory is checked, created and locked before anything is computed
+        tmp = (
+            stack.enter_context(atomic_directory(args.out, kind="compare", force=args.force))
+            if args.out
+            else None
         )
-    with make_executor(workers=args.workers) as executor:
-        with progress_bar("compare") as update:
-            rows = compare_scenarios(
-                scen_a, scen_b, replications=args.replications, seed=seed,
-                proposals=args.proposal, executor=executor, progress=update,
-            )
-    table = comparison_table(rows)
-    if args.out:
-        import pyarrow as pa
+        with make_executor(workers=args.workers) as executor:
+            with progress_bar("compare") as update:
+                rows = compare_scenarios(
+                    scen_a, scen_b, replications=args.replications, seed=seed,
+                    proposals=args.proposal, executor=executor, progress=update,
+                )
+        table = comparison_table(rows)
+        if tmp is not None:
+            import pyarrow as pa
 
-        schema = pa.schema(
-            [pa.field("proposal", pa.string()), pa.field("replications", pa.int64())]
-            + [pa.field(c, pa.float64()) for c in (
-                "p_a", "ci_a_low", "ci_a_high", "p_b", "ci_b_low", "ci_b_high",
-                "delta", "delta_low", "delta_high")]
-            + [pa.field("n_members_a", pa.int64()), pa.field("n_members_b", pa.int64())]
-        )
-        with atomic_directory(args.out) as tmp:
+            schema = pa.schema(
+                [pa.field("proposal", pa.string()), pa.field("replications", pa.int64())]
+                + [pa.field(c, pa.float64()) for c in (
+                    "p_a", "ci_a_low", "ci_a_high", "p_b", "ci_b_low", "ci_b_high",
+                    "delta", "delta_low", "delta_high")]
+                + [pa.field("n_members_a", pa.int64()), pa.field("n_members_b", pa.int64())]
+            )
             write_parquet(tmp / "comparison.parquet", table, schema)
             write_json(tmp / MANIFEST, manifest(
                 kind="compare", seed=seed, inputs=inputs, a=label_a, b=label_b,

@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cicasim.commands._common import positive_int, seed_int
+from cicasim.commands._common import bounded_int, replication_index
 
 HELP = "draw the standard figures of a results directory"
+
+#: Highest resolution of a PNG figure (a 10 x 8 inch figure at 1200 dpi is 115 megapixels).
+MAX_DPI = 1200
 
 #: Kept here so that building the parser does not import matplotlib.
 FORMATS = ("png", "svg", "pdf")
@@ -38,11 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, metavar="DIR", help="write here instead of RESULTS/figures/"
     )
     parser.add_argument(
-        "--dpi", type=positive_int, default=150,
-        help="resolution of PNG files, dots per inch (default 150)",
+        "--dpi", type=bounded_int(10, MAX_DPI), default=150,
+        help=f"resolution of PNG files, dots per inch (default 150, at most {MAX_DPI})",
     )
     parser.add_argument(
-        "--replication", type=seed_int, default=0,
+        "--replication", type=replication_index, default=0,
         help="replication shown by the negotiation trace (default 0)",
     )
 

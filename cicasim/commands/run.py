@@ -9,6 +9,7 @@ and the three members that most often blocked.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -16,16 +17,16 @@ from pathlib import Path
 from cicasim.commands._common import (
     actor_label,
     count,
-    positive_int,
     probability_name,
     progress_bar,
+    replications_int,
     resolve_seed,
     seed_int,
 )
 from cicasim.ensemble import EnsembleResult, run_ensemble
 from cicasim.errors import InputError
 from cicasim.results import MANIFEST, TABLE, atomic_directory, manifest, write_json, write_table
-from cicasim.scenario import load_scenario
+from cicasim.scenario import read_scenario
 
 HELP = "run the Monte Carlo ensemble of a scenario"
 
@@ -35,9 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replications",
         "-n",
-        type=positive_int,
+        type=replications_int,
         default=10_000,
-        help="replications per proposal (default 10000)",
+        help="replications per proposal (default 10000, at most 10,000,000)",
     )
     parser.add_argument("--seed", type=seed_int, help="master seed (drawn and printed when absent)")
     parser.add_argument(
@@ -45,6 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out", type=Path, help="write the per-replication table and manifest here"
+    )
+    parser.add_argument(
+        "--force", action="store_true",
+        help="with --out: replace the run results already there (nothing else is ever replaced)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -190,32 +195,44 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
 
 
 def run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario)
+    scenario, text = read_scenario(args.scenario)
+    if not scenario.proposals:
+        raise InputError(
+            f"{args.scenario}: proposals: the scenario defines no proposals; add a "
+            "[[proposals]] table to run it"
+        )
     seed, drawn = resolve_seed(args.seed)
     if args.plots and not args.out:
         raise InputError("--plots: needs --out DIR to write the figures into")
-    result = run_ensemble(
-        scenario, proposals=args.proposal, replications=args.replications, seed=seed
-    )
-    summary = summary_dict(result, scenario.scenario.name)
-    if args.pivotality:
-        from cicasim.pivotality import pivotality
+    if args.force and not args.out:
+        raise InputError("--force: needs --out DIR (it replaces the run results there)")
+    with contextlib.ExitStack() as stack:
+        # the output directory is checked, created and locked before anything is computed
+        tmp = (
+            stack.enter_context(atomic_directory(args.out, kind="run", force=args.force))
+            if args.out
+            else None
+        )
+        result = run_ensemble(
+            scenario, proposals=args.proposal, replications=args.replications, seed=seed
+        )
+        summary = summary_dict(result, scenario.scenario.name)
+        if args.pivotality:
+            from cicasim.pivotality import pivotality
 
-        with progress_bar("pivotality", unit="ensembles") as update:
-            k = len(result.runs)
-            for j, (entry, base) in enumerate(zip(summary["proposals"], result.runs,
-                                                  strict=True)):
-                def tick(done: int, total: int, j: int = j) -> None:
-                    update(j * total + done, k * total)  # proposals take about as long each
+            with progress_bar("pivotality", unit="ensembles") as update:
+                k = len(result.runs)
+                for j, (entry, base) in enumerate(zip(summary["proposals"], result.runs,
+                                                      strict=True)):
+                    def tick(done: int, total: int, j: int = j) -> None:
+                        update(j * total + done, k * total)  # proposals take about as long each
 
-                pivots = pivotality(
-                    scenario, entry["id"], replications=args.replications, seed=seed,
-                    base=base, progress=tick,
-                )
-                entry["pivotality"] = [p.to_dict() for p in pivots]
-    if args.out:
-        text = Path(args.scenario).read_text(encoding="utf-8")
-        with atomic_directory(args.out) as tmp:
+                    pivots = pivotality(
+                        scenario, entry["id"], replications=args.replications, seed=seed,
+                        base=base, progress=tick,
+                    )
+                    entry["pivotality"] = [p.to_dict() for p in pivots]
+        if tmp is not None:
             write_table(tmp / TABLE, result.table())
             write_json(tmp / "summary.json", summary)
             write_json(

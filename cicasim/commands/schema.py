@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from cicasim.commands._common import bounded_int
 from cicasim.scenario import json_schema
 
 HELP = "print the JSON Schema of scenario files"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--indent", type=int, default=2, help="indentation (default 2)")
+    parser.add_argument(
+        "--indent", type=bounded_int(0, 16), default=2, help="indentation (default 2, 0-16)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

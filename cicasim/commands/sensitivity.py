@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cicasim.commands._common import positive_int
+from cicasim.commands._common import replications_int
 from cicasim.commands.sweep import add_executor_arguments, progress_bar
 
 HELP = "first-order and total Sobol indices of P(consensus) over an experiment's factors"
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_executor_arguments(parser)
     parser.add_argument("--resume", action="store_true", help="complete an interrupted --out")
     parser.add_argument(
-        "--replications", "-n", type=positive_int,
+        "--replications", "-n", type=replications_int,
         help="replications per point and proposal (overrides the file)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import positive_int, progress_bar
+from cicasim.commands._common import progress_bar, replications_int, workers_int
 from cicasim.errors import InputError
 
 HELP = "run an experiment's design points (sweep) on local processes or a Dask cluster"
@@ -22,7 +22,7 @@ HELP = "run an experiment's design points (sweep) on local processes or a Dask c
 
 def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--workers", "-j", type=positive_int,
+        "--workers", "-j", type=workers_int,
         help="local worker processes (default: all cores; 1 runs in this process)",
     )
     parser.add_argument(
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", action="store_true", help="complete an interrupted sweep in --out"
     )
     parser.add_argument(
-        "--replications", "-n", type=positive_int,
+        "--replications", "-n", type=replications_int,
         help="replications per point and proposal (overrides the file; for a quick look)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from cicasim.commands._common import seed_int
+from cicasim.commands._common import replication_index, seed_int
 from cicasim.errors import InputError
 from cicasim.scenario import load_scenario
 
@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--proposal", required=True, metavar="ID", help="proposal id")
     parser.add_argument("--seed", type=seed_int, required=True, help="master seed")
     parser.add_argument(
-        "--replication", type=seed_int, default=0, help="replication index (default 0)"
+        "--replication", type=replication_index, default=0,
+        help="replication index (default 0)",
     )
     parser.add_argument("--json", action="store_true", help="print the rounds as JSON")
 

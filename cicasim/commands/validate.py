@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import positive_int, seed_int
+from cicasim.commands._common import bounded_int, replications_int, seed_int
 from cicasim.commands._consensus import add_consensus_parser, run_consensus
 from cicasim.errors import InputError
 
@@ -48,19 +48,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="parameter set (TOML); default: the shipped 'validation' set",
     )
     p.add_argument(
-        "--replications", "-n", type=positive_int, default=1000,
+        "--replications", "-n", type=replications_int, default=1000,
         help="replications per issue for the reported prediction (default 1000)",
     )
     p.add_argument("--seed", type=seed_int, help="master seed (default: the parameter set's)")
     p.add_argument(
-        "--fit-replications", type=positive_int,
+        "--fit-replications", type=replications_int,
         help="replications per issue and grid point in the cross-validation "
         "(default: the parameter set's)",
     )
-    p.add_argument("--folds", type=positive_int, help="folds over proposals (default: 5)")
+    p.add_argument("--folds", type=bounded_int(1, 1000),
+                   help="folds over proposals (default: 5)")
     p.add_argument("--no-cv", action="store_true", help="skip the cross-validation")
     p.add_argument(
-        "--bootstrap", type=positive_int, default=2000,
+        "--bootstrap", type=bounded_int(1, 100_000), default=2000,
         help="bootstrap resamples for the intervals (default 2000)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -129,13 +130,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_out(out: Path) -> None:
-    """Refuse an unusable --out before the computation (the same rule as the writer's)."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir())
-                                              and not (out / "manifest.json").exists())):
-        raise InputError(
-            f"{out}: exists and is not an empty directory or a cicasim results directory; "
-            "give a new or empty one"
-        )
+    """Refuse an unusable --out before the computation (the same rule as the writer's: absent,
+    empty, or validation results, which are replaced)."""
+    from cicasim.results import check_output_directory
+
+    check_output_directory(out, kind="validation", force=True)
 
 
 def _write(report, out: Path, inputs: list[Path | None]) -> None:
@@ -147,7 +146,7 @@ def _write(report, out: Path, inputs: list[Path | None]) -> None:
         if f is not None:
             files[str(f)] = hashlib.sha256(Path(f).read_bytes()).hexdigest()
     fig = predicted_vs_actual(report.table, report.summary)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, kind="validation", force=True) as tmp:
         report.table.to_csv(tmp / "issues.csv", index=False)
         write_json(tmp / "summary.json", report.summary)
         fig.savefig(tmp / "predicted_vs_actual.png", dpi=120)

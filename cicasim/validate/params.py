@@ -16,7 +16,6 @@ The shipped set, named ``validation``, is ``params.toml`` beside this module.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cicasim.errors import InputError, read_text
+from cicasim.errors import InputError, parse_toml, read_text
 from cicasim.scenario import Behaviour, Uncertainty
 
 __all__ = ["FitSpec", "ParamSet", "load_params", "parse_params", "shipped_text"]
@@ -82,10 +81,7 @@ def shipped_text() -> str:
 
 def parse_params(text: str, source: str) -> ParamSet:
     """Validate a parameter set's text; one-line :class:`InputError` on any problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    data = parse_toml(text, source)
     try:
         f = _File.model_validate(data)
         Behaviour.model_validate(f.behaviour)
