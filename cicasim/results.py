@@ -130,7 +130,7 @@ def write_table(path: Path, table: pd.DataFrame) -> None:
 #: anything else is the user's and is never replaced.
 KNOWN_ENTRIES = frozenset({
     MANIFEST, TABLE, "summary.json", "comparison.parquet", "issues.csv",
-    "predicted_vs_actual.png", "figures", "report.html",
+    "predicted_vs_actual.png", "events.csv", "reliability.png", "figures", "report.html",
 })
 
 

@@ -110,7 +110,7 @@ def _write(rep, summary: dict, args: argparse.Namespace) -> None:
     from cicasim.validate.consensus_figures import reliability_figure
 
     fig = reliability_figure(summary)
-    with atomic_directory(args.out) as tmp:
+    with atomic_directory(args.out, kind="validation", force=True) as tmp:
         rep.table().to_csv(tmp / "events.csv", index=False)
         write_json(tmp / "summary.json", summary)
         fig.savefig(tmp / "reliability.png", dpi=130)
