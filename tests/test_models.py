@@ -247,3 +247,57 @@ def test_exchange_agrees_with_decide_on_its_sample_data():
         assert_allclose([got[2], got[5], got[6]], [want[2], want[5], want[6]], atol=1e-9)
     b = from_arrays(capability=SAMPLE_C, position=X, salience=S, status_quo=np.zeros(6))
     assert_allclose(predict("exchange", b).outcome, PEER_SAMPLE_NBS, rtol=0, atol=1e-9)
+
+
+# --- KTAB's Spatial Model of Politics -----------------------------------------------------------
+
+
+def test_smp_pce_and_risk_by_hand():
+    """Two actors at 0 and 1 (capabilities 3 and 1): the coalition for x_0 is 3, for x_1 is 1,
+    so P(x_0 beats x_1) = 3/4 and the conditional PCE gives (3/4, 1/4); the "Mid" risk range
+    maps them to R = (3p - p_max - 2 p_min) / (2 (p_max - p_min)) = (1, -1/2)."""
+    from cicasim.models.smp import SmpRun, bs_util, cond_pce
+
+    assert_allclose(cond_pce(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([3.0, 1.0])),
+                    [0.75, 0.25], atol=1e-8)
+    run = SmpRun(np.array([[0.0], [1.0]]), np.array([[0.5], [0.5]]), np.array([3.0, 1.0]))
+    _, nra = run.utilities()
+    assert_allclose(nra, [1.0, -0.5], atol=1e-7)
+    # u(d, R) = (1 - d)(1 + d R)
+    assert_allclose(bs_util(np.array([0.1, 0.9]), np.array([1.0, -0.5])), [0.99, 0.055])
+
+
+def test_smp_two_actors_by_hand():
+    """Same two actors (saliences 1/2).  Actor 0 challenges 1 with P = 3/4 and gain
+    (1 - ½)·2 + ½(¾·2) - 1 = 3/4; actor 1 challenges 0 with P = 1/4 and gain 1/4.  Both S2P2
+    bargains put both actors at (¼·(1/16)·1 + ...)/... = 0.1 (rounded to 1e-4).  Each actor's
+    election prefers the bargain (capability-weighted utilities 3 × (0.99 - 0.5) against
+    1 × (0.5 - 0.055)), both move to 0.1, nothing moves in turn 2, and the model stops: 10."""
+    b = from_arrays(capability=[3, 1], position=[0, 100], salience=[0.5, 0.5], status_quo=[0])
+    pred = predict("smp", b)
+    assert_allclose(pred.outcome, [10.0], atol=1e-9)
+    assert pred.info["turns"] == 2
+
+
+def test_smp_stochastic_is_seeded():
+    x, c, s = scholz_example()
+    b = from_arrays(capability=c, position=10 * x, salience=s, status_quo=[0.0])
+    a1 = predict("smp-stochastic", b, seed=7, runs=4)
+    a2 = predict("smp-stochastic", b, seed=7, runs=4)
+    a3 = predict("smp-stochastic", b, seed=8, runs=4)
+    assert a1.samples.shape == (4, 1)
+    np.testing.assert_array_equal(a1.samples, a2.samples)
+    assert not np.array_equal(a1.samples, a3.samples)
+    assert_allclose(a1.outcome, np.median(a1.samples, axis=0))
+    # the deterministic mode is reproducible without a seed
+    np.testing.assert_array_equal(predict("smp", b).outcome, predict("smp", b).outcome)
+
+
+def test_every_point_model_runs_on_a_deu_issue(deu):
+    from cicasim.models import from_deu_issue
+
+    issue = deu.with_outcome()[0]
+    b = from_deu_issue(issue, deu.capability)
+    for m in ("compromise", "median", "nbs", "eum", "exchange", "smp"):
+        out = predict(m, b).outcome
+        assert out.shape == (1,) and 0.0 <= out[0] <= 100.0, m

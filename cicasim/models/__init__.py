@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from cicasim.models.eum import eum_model
 from cicasim.models.exchange import exchange_model
 from cicasim.models.nbs import nbs_model
 from cicasim.models.negotiation import cicasim_model
+from cicasim.models.smp import smp_model
 
 __all__ = [
     "Bargain",
@@ -77,6 +79,11 @@ REGISTRY: dict[str, ModelSpec] = {
                   "Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, JTP 23(4):510-531"),
         ModelSpec("exchange", "vote-exchange model (Stokman)", exchange_model,
                   "Stokman & van Oosten 1994; van Assen, Stokman & van Oosten 2003"),
+        ModelSpec("smp", "Spatial Model of Politics (KTAB), deterministic", smp_model,
+                  "Wise et al. 2015, KAPSARC KS-1517-DP018A; KTAB SMP sources"),
+        ModelSpec("smp-stochastic", "Spatial Model of Politics (KTAB), stochastic",
+                  partial(smp_model, stochastic=True),
+                  "Wise et al. 2015, KAPSARC KS-1517-DP018A; KTAB SMP sources", stochastic=True),
         ModelSpec("cicasim", "cicasim negotiation (median policy)", cicasim_model,
                   "docs/model.md", stochastic=True, needs_scenario=True),
         ModelSpec("combination", "equal-weight combination", combination_model,
