@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -22,11 +22,14 @@ from scipy.stats import norm
 from cicasim.enlargement import enlargement_path
 from cicasim.ensemble import wilson
 from cicasim.errors import InputError
-from cicasim.kernel import PASSED
+from cicasim.kernel import PASSED, Negotiation
 from cicasim.scenario import Scenario
 from cicasim.setup import negotiation
 
-__all__ = ["Comparison", "compare_scenarios", "enlarged", "paired_difference", "wald_paired"]
+__all__ = [
+    "Comparison", "compare_scenarios", "enlarged", "paired_difference", "wald_paired",
+    "same_inputs", "what_changed",
+]
 
 
 def _wilson_bounds(k: int, n: int, z: float) -> tuple[float, float]:
@@ -53,6 +56,10 @@ def paired_difference(
 
     It stays inside [−1, 1], behaves at 0 and 1 and with no discordant pairs, where the Wald
     interval collapses to a point.
+
+    Two sides that are the same negotiation (a point compared with itself) differ by exactly 0
+    in every replication: callers report ``(0.0, 0.0, 0.0)`` for them (:func:`same_inputs`)
+    rather than this interval, which has width ~1/n even with no discordant pair.
     """
     a = np.asarray(a, dtype=bool)
     b = np.asarray(b, dtype=bool)
@@ -127,7 +134,53 @@ def enlarged(scenario: Scenario, *, steps: int | None, seed: int) -> tuple[Scena
     if k < 1 or k > len(path) - 1:
         allowed = f"1-{len(path) - 1}" if len(path) > 1 else "none: the scenario has no steps"
         raise InputError(f"--steps: {k} enlargement steps asked; allowed: {allowed}")
-    return path[0][1], path[k][1], path[k][0]
+    return path[0][1], path[k][1], what_changed(path[0][1], path[k][1])
+
+
+def what_changed(before: Scenario, after: Scenario, *, shown: int = 8) -> str:
+    """Who became a member between two scenarios, e.g. "+ 9 observers as members: IDN, TKM,
+    …" or "+ 2 new members: AAA, BBB; + 23 synthetic members" (at most ``shown`` ids a part)."""
+    was = {a.id: a.role for a in before.actors}
+    joined = [a.id for a in after.members if was.get(a.id) != "member"]
+    observers = [a for a in joined if was.get(a) == "observer"]
+    fresh = [a for a in joined if a not in was]
+    synthetic = [a for a in fresh if a.startswith("SYN")]
+    named = [a for a in fresh if a not in synthetic]
+
+    def ids(xs: list[str]) -> str:
+        return ", ".join(xs[:shown]) + (f" and {len(xs) - shown} more" if len(xs) > shown else "")
+
+    def n(k: int, noun: str) -> str:
+        return f"{k} {noun}" + ("" if k == 1 else "s")
+
+    parts = []
+    if observers:
+        role = "a member" if len(observers) == 1 else "members"
+        parts.append(f"+ {n(len(observers), 'observer')} as {role}: {ids(observers)}")
+    if named:
+        parts.append(f"+ {n(len(named), 'new member')}: {ids(named)}")
+    if synthetic:
+        parts.append(f"+ {n(len(synthetic), 'synthetic member')}")
+    left = [a.id for a in before.members if a.id not in {m.id for m in after.members}]
+    if left:
+        parts.append(f"− {n(len(left), 'member')}: {ids(left)}")
+    return "; ".join(parts) or "no change in membership"
+
+
+def same_inputs(a: Negotiation, b: Negotiation) -> bool:
+    """Whether two negotiations have the same inputs, hence (with the same seed and point) the
+    same outcome in every replication: their difference is exactly 0, with no uncertainty."""
+    for f in fields(a):
+        if not f.init:
+            continue
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray)
+                    and x.shape == y.shape and np.array_equal(x, y, equal_nan=True)):
+                return False
+        elif x != y:
+            return False
+    return True
 
 
 def compare_scenarios(
@@ -158,8 +211,8 @@ def compare_scenarios(
             raise InputError(
                 f"--proposal: {pid!r} is not in both scenarios; allowed: {', '.join(shared)}"
             )
-    jobs = [((side, pid), negotiation(s, pid), 0, None)
-            for pid in chosen for side, s in (("a", a), ("b", b))]
+    negs = {(side, pid): negotiation(s, pid) for pid in chosen for side, s in (("a", a), ("b", b))}
+    jobs = [(key, neg, 0, None) for key, neg in negs.items()]
     if progress:
         from cicasim.ensemble import blocks_for
 
@@ -179,7 +232,10 @@ def compare_scenarios(
         pb_ = outcomes[("b", pid)].status == PASSED
         la, ha = wilson(int(pa_.sum()), replications)
         lb, hb = wilson(int(pb_.sum()), replications)
-        d, lo, hi = paired_difference(pa_, pb_)
+        if same_inputs(negs[("a", pid)], negs[("b", pid)]):
+            d, lo, hi = 0.0, 0.0, 0.0  # the same negotiation: no difference, exactly
+        else:
+            d, lo, hi = paired_difference(pa_, pb_)
         out.append(Comparison(
             proposal=pid, replications=replications,
             p_a=float(pa_.mean()), ci_a_low=la, ci_a_high=ha,

@@ -49,6 +49,12 @@ class StateAgent(mesa.Agent):
         return tuple(float(v) for v in self._state.x0[0, self.index])
 
     @property
+    def position_at_vote(self) -> tuple[float, ...]:
+        """The position it held when it voted in the last round (before that round's
+        influence step); its initial position before round 1."""
+        return tuple(float(v) for v in self.model.voted_at[0, self.index])
+
+    @property
     def capability(self) -> float:
         return float(self._state.c[0, self.index])
 
@@ -93,10 +99,17 @@ class NegotiationModel(mesa.Model):
         self._rounds = draws.single_rounds()
         for i, a in enumerate(scenario.actors):
             StateAgent(self, index=i, actor_id=a.id, name=a.name or a.id, member=a.role == "member")
+        self.voted_at = self.state.x.copy()
+        # Row t of the collector is round t, as `cicasim trace` prints it: the text voted on in
+        # round t, the positions the actors held when they voted, their votes and margins;
+        # "next_text" and "position_after" are the amended text and the positions after the
+        # round's influence step, which round t + 1 starts from.  Row 0 is the start: the
+        # tabled text and the initial positions, before any vote.
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "round": lambda m: m.state.t,
-                "text": lambda m: tuple(float(v) for v in m.state.p[0]),
+                "text": lambda m: tuple(float(v) for v in m.state.final_text[0]),
+                "next_text": lambda m: tuple(float(v) for v in m.state.p[0]),
                 "status": lambda m: m.reason,
                 "accepts": lambda m: int(m.state.acceptors[0].sum()),
                 "abstentions": lambda m: int(m.state.abstainers[0].sum()),
@@ -104,7 +117,8 @@ class NegotiationModel(mesa.Model):
             },
             agent_reporters={
                 "actor": "actor_id",
-                "position": "position",
+                "position": "position_at_vote",
+                "position_after": "position",
                 "vote": "vote",
                 "margin": "margin",
             },
@@ -119,6 +133,7 @@ class NegotiationModel(mesa.Model):
         """One round: evaluate, vote, decide, amend, influence (MODEL.md)."""
         if not self.running:
             return
+        self.voted_at = self.state.x.copy()
         self.state = step(self.negotiation, self.state, next(self._rounds))
         self.datacollector.collect(self)
         if self.state.status[0] != RUNNING:

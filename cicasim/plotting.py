@@ -552,8 +552,8 @@ def negotiation_trace(
     """Run replication ``replication`` of ``proposal`` through the Mesa model (the same numbers
     as ``cicasim run --seed seed``) and return its rounds as tidy tables.
 
-    The model records the state after each round: the vote of round t was cast on the text and
-    positions recorded after round t - 1, so they are paired that way here.
+    Row t of the model's DataCollector is round t: the text voted on and the positions held
+    when the vote was cast.
     """
     from cicasim.model import NegotiationModel
 
@@ -566,15 +566,11 @@ def negotiation_trace(
     last = len(mv) - 1
     texts, positions = [], []
     for t in range(1, last + 1):
-        # the vote of round t was cast on the state recorded after round t - 1
-        text = mv.loc[t - 1, "text"]
+        text = mv.loc[t, "text"]
         for j, d in enumerate(neg.dimensions):
             texts.append({"round": t, "dimension": d, "text": float(text[j])})
-        before = av[av[step_col] == t - 1]
-        votes = av[av[step_col] == t].set_index("actor")["vote"]
-        for r in before.itertuples():
-            v = votes.get(r.actor)
-            vote = v if isinstance(v, str) else None
+        for r in av[av[step_col] == t].itertuples():
+            vote = r.vote if isinstance(r.vote, str) else None
             for j, d in enumerate(neg.dimensions):
                 positions.append({"round": t, "actor": r.actor, "dimension": d,
                                   "position": float(r.position[j]), "vote": vote})

@@ -1102,7 +1102,8 @@ def _deltas(directory: Path, n: int) -> pd.DataFrame:
     rows = []
     for p in range(n):
         for pid, b in passed(p).items():
-            d, lo, hi = paired_difference(base[pid], b)
+            # point 0 against itself is no comparison: exactly 0
+            d, lo, hi = (0.0, 0.0, 0.0) if p == 0 else paired_difference(base[pid], b)
             rows.append({"point": p, "proposal": pid, "delta": d, "delta_low": lo,
                          "delta_high": hi})
     return pd.DataFrame(rows)

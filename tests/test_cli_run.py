@@ -93,9 +93,25 @@ def test_trace_json_matches_the_run(capsys):
     assert len(tr["rounds"]) == tr["end"]["rounds"]
 
 
+def test_check_prints_members_and_observers_apart(capsys):
+    assert main(["check", TINY]) == 0
+    out = capsys.readouterr().out
+    assert "3 members: AAA, BBB, CCC" in out and "1 observer: OBS" in out
+    assert "over the 3 member pairs (1 listed" in out
+    assert "tensions with observers: 0 pairs listed" in out
+    assert "1 step" in out and "1 steps" not in out
+
+
 def test_check_summarises(capsys):
     assert main(["check", TINY, "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["members"] == ["AAA", "BBB", "CCC"] and s["observers"] == ["OBS"]
-    assert s["tension"]["members_max"] == 0.6
+    t = s["tension"]
+    assert t["members_max"] == 0.6
+    # members and observers apart: the one listed pair is between members
+    assert t["member_pairs"] == 3 and t["member_pairs_listed"] == 1
+    assert t["observer_pairs_listed"] == 0
+    assert t["highest"][0] == {"pair": ["AAA", "CCC"], "value": 0.6}
+    assert all("OBS" in h["pair"] for h in t["highest_with_observers"])
+    assert all("OBS" not in h["pair"] for h in t["highest"])
     assert s["proposals"][0]["rule"] == "consensus"

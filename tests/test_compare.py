@@ -65,8 +65,14 @@ def test_interval_is_inside_minus_one_to_one_and_contains_delta():
 def test_identical_scenarios_differ_by_exactly_zero():
     s = load_scenario(TINY)
     (row,) = compare_scenarios(s, s, replications=500, seed=3)
-    assert row.p_a == row.p_b and row.delta == 0.0
-    assert row.delta_low < 0 < row.delta_high
+    assert row.p_a == row.p_b
+    # identical in every replication: an exact zero with a zero-width interval
+    assert (row.delta, row.delta_low, row.delta_high) == (0.0, 0.0, 0.0)
+    # a change that alters no replication is still a comparison: Newcombe's interval
+    changed = s.model_copy(update={"scenario": s.scenario.model_copy(
+        update={"default_tension": s.scenario.default_tension + 1e-9})})
+    (row,) = compare_scenarios(s, changed, replications=500, seed=3)
+    assert row.delta == 0.0 and row.delta_low < 0 < row.delta_high
 
 
 def test_common_random_numbers_narrow_the_interval():
@@ -78,7 +84,7 @@ def test_common_random_numbers_narrow_the_interval():
     data = s.model_dump()
     data["enlargement"] = [{"kind": "observer-joins", "actor": "A03"}]
     before, after, label = enlarged(parse_scenario(data), steps=None, seed=9)
-    assert label == "+A03"
+    assert label == "+ 1 observer as a member: A03"
     (row,) = compare_scenarios(before, after, replications=4000, seed=9)
     paired = row.delta_high - row.delta_low
     independent = np.hypot(row.p_a - row.ci_a_low, row.ci_b_high - row.p_b) + np.hypot(
@@ -117,7 +123,7 @@ def test_cli_compare_enlarge_json_and_out(tmp_path, capsys):
                "--json", "--out", str(out)])
     assert rc == 0
     got = json.loads(capsys.readouterr().out)
-    assert got["b"].endswith("after +OBS") and got["seed"] == 5
+    assert got["b"].endswith("+ 1 observer as a member: OBS") and got["seed"] == 5
     (row,) = got["proposals"]
     assert row["n_members_a"] == 3 and row["n_members_b"] == 4
     table = pd.read_parquet(out / "comparison.parquet")

@@ -67,6 +67,30 @@ def test_datacollector_records_every_round():
     assert last["status"] == model.reason != "running"
 
 
+def test_a_round_means_the_same_in_the_collector_and_the_trace(capsys):
+    """Row t of the DataCollector is round t as `cicasim trace` prints it: the text voted on in
+    round t (the tabled text in round 1), the positions held when voting; the amended text
+    and the positions after influence are the next row's starting point."""
+    import json
+
+    from cicasim.cli import main
+
+    model = NegotiationModel(TINY, "deal", seed=4)
+    model.run()
+    mv = model.datacollector.get_model_vars_dataframe()
+    av = model.datacollector.get_agent_vars_dataframe()
+    assert mv["text"].iloc[1] == (80.0,)  # round 1 votes on the tabled text
+    for t in range(1, len(mv) - 1):
+        assert mv["next_text"].iloc[t] == mv["text"].iloc[t + 1]
+        after = av.xs(t, level=0)["position_after"]
+        at_next_vote = av.xs(t + 1, level=0)["position"]
+        assert list(after) == list(at_next_vote)
+    assert main(["trace", str(DATA / "tiny.toml"), "--proposal", "deal", "--seed", "4",
+                 "--json"]) == 0
+    rounds = json.loads(capsys.readouterr().out)["rounds"]
+    assert [tuple(r["text"]) for r in rounds] == list(mv["text"].iloc[1:])
+
+
 def test_trace_of_a_multidimensional_rule_based_scenario():
     s = make_scenario(
         [70, 40, 10, 90],

@@ -245,9 +245,9 @@ def test_trace_figure_plots_the_mesa_run(run_dir):
     ax = fig.axes[0]
     text = [ln for ln in ax.lines if ln.get_color() == "black" and ln.get_linewidth() > 2]
     (text,) = text
-    # the text voted on in round t is the one on the table after round t - 1
+    # row t of the DataCollector is round t: the text voted on in round t
     assert_allclose(text.get_xdata(), np.arange(1, rounds + 1))
-    assert_allclose(text.get_ydata(), [mv["text"].iloc[t - 1][0] for t in range(1, rounds + 1)])
+    assert_allclose(text.get_ydata(), [mv["text"].iloc[t][0] for t in range(1, rounds + 1)])
     marks = sum(len(c.get_offsets()) for c in ax.collections
                 if c.get_offsets().size and c.get_facecolor().size
                 and np.allclose(c.get_facecolor()[0][:3], (0.835, 0.369, 0.0), atol=0.01))

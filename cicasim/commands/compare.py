@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         inputs[name_b] = text_b
     else:
         scen_a, scen_b, step = enlarged(scen_a, steps=args.steps, seed=seed)
-        label_a, label_b = str(args.a), f"{args.a} after {step}"
+        label_a, label_b = str(args.a), f"{args.a} {step}"
     with contextlib.ExitStack() as stack:
         # the output directory is checked, created and locked before anything is computed
         tmp = (

@@ -37,17 +37,19 @@ def _fmt(v: tuple[float, ...]) -> str:
 
 
 def trace_rounds(model) -> list[dict]:
-    """The rounds of a finished model as plain dicts (also used by the plotting module)."""
+    """The rounds of a finished model as plain dicts: round t is the text voted on in round t,
+    the votes and margins, and how far positions moved in that round's influence step (row t
+    of the model's DataCollector)."""
     mv = model.datacollector.get_model_vars_dataframe()
     av = model.datacollector.get_agent_vars_dataframe().reset_index()
     step_col = "Step" if "Step" in av.columns else av.columns[0]
     rounds = []
     for t in range(1, len(mv)):
         now = av[av[step_col] == t]
-        before = av[av[step_col] == t - 1]
+        # how far each actor moved in the round's influence step
         moved = {
-            r.actor: float(np.linalg.norm(np.subtract(r.position, b.position)))
-            for r, b in zip(now.itertuples(), before.itertuples(), strict=True)
+            r.actor: float(np.linalg.norm(np.subtract(r.position_after, r.position)))
+            for r in now.itertuples()
         }
         votes = {
             kind: sorted(
@@ -63,7 +65,7 @@ def trace_rounds(model) -> list[dict]:
         rounds.append(
             {
                 "round": t,
-                "text": list(mv["text"].iloc[t - 1]),
+                "text": list(mv["text"].iloc[t]),
                 "votes": votes,
                 "status": mv["status"].iloc[t],
                 "moved": moved,
