@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -115,3 +116,25 @@ def test_check_summarises(capsys):
     assert all("OBS" in h["pair"] for h in t["highest_with_observers"])
     assert all("OBS" not in h["pair"] for h in t["highest"])
     assert s["proposals"][0]["rule"] == "consensus"
+
+
+def test_the_smallest_example_has_a_proposal_that_passes(capsys):
+    """scenarios/tiny.toml, the documented smallest example: "step" can pass, "deal" cannot."""
+    root = Path(__file__).resolve().parents[1]
+    assert main(["run", str(root / "scenarios" / "tiny.toml"), "-n", "400", "--seed", "1",
+                 "--json"]) == 0
+    got = {p["id"]: p["p_consensus"] for p in json.loads(capsys.readouterr().out)["proposals"]}
+    assert 0.4 < got["step"] < 0.9 and got["deal"] == 0.0
+
+
+def test_the_scenario_format_example_is_valid_and_can_pass(tmp_path, capsys):
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    example = re.search(r"## Example\s+```toml\n(.*?)```", doc, re.S).group(1)
+    path = tmp_path / "example.toml"
+    path.write_text(example, encoding="utf-8")
+    assert main(["run", str(path), "-n", "200", "--seed", "1", "--json"]) == 0
+    (p,) = json.loads(capsys.readouterr().out)["proposals"]
+    assert p["p_consensus"] > 0.5

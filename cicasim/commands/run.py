@@ -135,7 +135,7 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
             f"{actor_label(names, b['actor'])} {b['frequency']:.2f}" for b in s["blockers"]
         ) or "-"
         dil, prior = s["mean_dilution"], s["a_priori_passage"]
-        shown = "-" if dil is None else f"{dil:.2f}"
+        shown = "-" if dil is None else f"{round(dil, 2) + 0.0:.2f}"  # no "-0.00"
         if s.get("mean_drift"):
             shown += f" (drift {s['mean_drift']:.2f})"
             drift = True
