@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from cicasim.ensemble import blocks_for, concat_outcomes, run_block
-from cicasim.errors import InputError
+from cicasim.errors import InputError, os_reason, read_text, shown
 from cicasim.kernel import Negotiation, Outcome
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "make_executor",
     "run_unit",
     "run_units",
+    "scheduler_address",
+    "tls_security",
 ]
 
 
@@ -74,6 +76,14 @@ class InProcessExecutor(Executor):
             yield tag, fn(*args)
 
 
+def _ignore_interrupts() -> None:
+    """In a worker process: leave Ctrl-C to the parent, which stops the pool and says
+    "interrupted" once (the workers would each print a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class LocalProcessExecutor(Executor):
     """A pool of local worker processes (``concurrent.futures``, the forkserver start method:
     no fork of a threaded parent, and the library imported once in the server)."""
@@ -87,7 +97,9 @@ class LocalProcessExecutor(Executor):
         self.workers = workers
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["cicasim.executors"])
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_ignore_interrupts
+        )
 
     def run(self, tasks, *, window=None):
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -115,26 +127,99 @@ class LocalProcessExecutor(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _probe(address: str) -> None:
-    """Fail fast, in one line, when nothing listens at a TCP scheduler address (Dask's own
-    client would retry until its timeout)."""
-    import socket
+#: The Dask transports ``--scheduler`` accepts: plain TCP and TLS over TCP.
+SCHEMES = ("tcp", "tls")
+
+
+def scheduler_address(address: str) -> tuple[str, str, int]:
+    """``tcp://host:port`` or ``tls://host:port`` (``host:port`` means tcp; the port defaults
+    to Dask's 8786) as ``(normalised address, host, port)``; a one-line error for an empty or
+    malformed address or another scheme."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", "") or parts.hostname is None:
-        return  # tls://, ucx://, ...: let Dask handle them
+    text = address.strip()
+    if not text:
+        raise InputError("--scheduler: empty address; give tcp://HOST:PORT or tls://HOST:PORT")
+    bad = InputError(
+        f"--scheduler: {shown(address)} is not a scheduler address; allowed: tcp://HOST:PORT "
+        "or tls://HOST:PORT"
+    )
     try:
+        parts = urlsplit(text if "://" in text else f"tcp://{text}")
         port = parts.port or 8786
     except ValueError:
-        raise InputError(f"--scheduler: {address!r} is not a host:port address") from None
-    try:
-        socket.create_connection((parts.hostname, port), timeout=5).close()
-    except OSError as exc:
+        raise bad from None
+    if parts.scheme not in SCHEMES:
         raise InputError(
-            f"--scheduler: cannot connect to a Dask scheduler at {address!r} "
-            f"({exc.strerror or exc})"
+            f"--scheduler: the {shown(parts.scheme)} transport is not supported; allowed: "
+            "tcp:// or tls://"
+        )
+    host = parts.hostname
+    if not host or parts.path not in ("", "/") or parts.query or parts.fragment or (
+        parts.username or parts.password
+    ):
+        raise bad
+    shown_host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown_host}:{port}", host, port
+
+
+def _probe(address: str, host: str, port: int) -> None:
+    """Fail fast, in one line, when nothing listens at the scheduler's address (Dask's own
+    client would retry until its timeout)."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except (OSError, UnicodeError) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        raise InputError(
+            f"--scheduler: cannot connect to a Dask scheduler at {address} ({reason})"
         ) from None
+
+
+def _handshake(address: str, security: Any, timeout: float) -> None:
+    """Ask whatever listens at ``address`` for its identity, as a Dask client would, and
+    refuse in one line unless a Dask scheduler answers (a server that is not Dask's can send
+    anything, e.g. a frame length the client would try to allocate)."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity() -> Any:
+        args = security.get_connection_args("client") if security is not None else {}
+        comm = await connect(address, timeout=timeout, **args)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await asyncio.wait_for(comm.read(), timeout)
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(identity())
+    except Exception as exc:  # noqa: BLE001 - whatever answered, it is not a usable scheduler
+        raise InputError(
+            f"--scheduler: no Dask scheduler answered at {address} "
+            f"({type(exc).__name__}: {shown(str(exc), 120)})"
+        ) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise InputError(f"--scheduler: {address} answered, but not as a Dask scheduler")
+
+
+def tls_security(ca_file: str | None, cert: str | None, key: str | None) -> Any:
+    """Dask's :class:`distributed.security.Security` for a ``tls://`` scheduler: the CA that
+    signs the cluster's certificates, and this client's certificate and key (PEM; the key may
+    be in the certificate file).  Encryption is required."""
+    from distributed.security import Security
+
+    for flag, path in (("--tls-ca-file", ca_file), ("--tls-cert", cert), ("--tls-key", key)):
+        if path is not None:
+            try:
+                read_text(path, what=f"{flag}: a PEM file")
+            except InputError as exc:
+                raise InputError(f"{flag}: {exc}") from None
+    return Security(
+        tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+    )
 
 
 class DaskExecutor(Executor):
@@ -147,22 +232,44 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, address: str, *, timeout: float = 10.0) -> None:
-        _probe(address)
+    def __init__(
+        self, address: str, *, timeout: float = 10.0, security: Any = None
+    ) -> None:
+        import logging
+
+        address, host, port = scheduler_address(address)
+        if address.startswith("tls://") and security is None:
+            raise InputError(
+                "--scheduler: a tls:// scheduler needs --tls-ca-file and --tls-cert (and "
+                "--tls-key unless the key is in the certificate file)"
+            )
+        if address.startswith("tcp://") and security is not None:
+            raise InputError("--tls-ca-file/--tls-cert/--tls-key: need a tls:// scheduler")
+        _probe(address, host, port)
         from distributed import Client
 
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)  # a failed handshake is reported in one line below
         try:
-            self._client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                f"--scheduler: cannot connect to a Dask scheduler at {address!r} ({exc})"
-            ) from None
+            _handshake(address, security, timeout)
+            try:
+                self._client = Client(
+                    address, timeout=timeout, set_as_default=False, security=security
+                )
+            except (OSError, TimeoutError) as exc:
+                raise InputError(
+                    f"--scheduler: cannot connect to a Dask scheduler at {address} "
+                    f"({shown(str(exc), 120)})"
+                ) from None
+        finally:
+            quiet.setLevel(level)
         try:
             self._client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
             self._client.close()
             raise InputError(
-                f"--scheduler: the Dask cluster at {address!r} has no workers"
+                f"--scheduler: the Dask cluster at {address} has no workers"
             ) from None
         self.workers = max(1, sum(self._client.nthreads().values()))
 
@@ -219,10 +326,20 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def make_executor(*, workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """Dask when a scheduler address is given; else a local pool, in-process for one worker."""
-    if scheduler:
-        return DaskExecutor(scheduler)
+def make_executor(
+    *, workers: int | None = None, scheduler: str | None = None, security: Any = None
+) -> Executor:
+    """Dask when a scheduler address is given (``security`` for ``tls://``); else a local
+    pool, in-process for one worker."""
+    if scheduler is not None:
+        if workers is not None:
+            raise InputError(
+                "--workers: applies to local processes; with --scheduler the cluster's own "
+                "workers run the units (give one or the other)"
+            )
+        return DaskExecutor(scheduler, security=security)
+    if security is not None:
+        raise InputError("--tls-ca-file/--tls-cert/--tls-key: need --scheduler tls://HOST:PORT")
     workers = workers or available_cores()
     return InProcessExecutor() if workers == 1 else LocalProcessExecutor(workers)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +38,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
-from cicasim.errors import InputError, parse_toml
-from cicasim.results import read_manifest
+from cicasim.errors import InputError, os_reason, parse_toml
+from cicasim.results import (
+    check_output_file,
+    make_directory,
+    read_json,
+    read_manifest,
+    read_parquet,
+)
 from cicasim.scenario import Scenario, ScenarioError, parse_scenario
 
 __all__ = [
@@ -165,7 +172,7 @@ class Results:
             path = self.directory / f"{name}.parquet"
             if not path.is_file():
                 raise InputError(f"{self.directory}: {self.kind} results lack {path.name}")
-            self._tables[name] = pd.read_parquet(path)
+            self._tables[name] = read_parquet(path)
         return self._tables[name]
 
     @functools.cached_property
@@ -1099,11 +1106,10 @@ def _sensitivity_figures(results: Results) -> Iterator[Maker]:
 
 def _run_summary_table(results: Results, reps: pd.DataFrame) -> pd.DataFrame:
     """summary.json's proposals as a table; recomputed from the replications when absent."""
-    import json
 
     path = results.directory / "summary.json"
     if path.is_file():
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, what="a run's summary, JSON")
         rows = [{"proposal": p["id"], "p_consensus": p["p_consensus"], "ci_low": p["ci_low"],
                  "ci_high": p["ci_high"]} for p in data.get("proposals", [])]
         return pd.DataFrame(rows, columns=["proposal", "p_consensus", "ci_low", "ci_high"])
@@ -1260,15 +1266,22 @@ def write_standard_figures(
             + ", ".join(allowed)
         )
     target = Path(out) if out is not None else results.directory / "figures"
-    if target.exists() and not target.is_dir():
-        raise InputError(f"--out: {target} exists and is not a directory")
+    make_directory(target)
     written: list[Path] = []
     for stem, _caption, fig in standard_figures(
         results, only=kind, trace_replication=trace_replication
     ):
-        target.mkdir(parents=True, exist_ok=True)
         for f in formats:
-            written.append(save_figure(fig, target / f"{stem}.{f}", fmt=f, dpi=dpi))
+            path = check_output_file(target / f"{stem}.{f}")
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            try:  # a whole file or none: through a temporary sibling
+                save_figure(fig, tmp, fmt=f, dpi=dpi)
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise InputError(f"{path}: cannot be written ({os_reason(exc)})") from None
+            finally:
+                tmp.unlink(missing_ok=True)
+            written.append(path)
     return written
 
 

@@ -67,12 +67,18 @@ from cicasim.rules import Rule
 __all__ = [
     "DP_CELL_LIMIT",
     "ENUMERATION_LIMIT",
+    "MAX_MEMBERS",
     "METHODS",
     "PowerResult",
+    "passage_for_proposal",
+    "passage_probability",
     "power_for_proposal",
     "power_indices",
 ]
 
+#: Most members whose exact power indices are computed: the Shapley-Shubik sum costs about
+#: n**4 digit operations (10 s at 500 members); the passage probability alone has no limit.
+MAX_MEMBERS = 500
 #: Largest number of winning coalitions the enumeration method lists (about 200 MB at peak).
 ENUMERATION_LIMIT = 1 << 22
 #: Largest generating-function table, in 64-bit cells (channels x sizes x truncated weights).
@@ -147,6 +153,11 @@ def power_indices(
     counting method (see the module docstring); "auto" takes the cheapest that applies.
     """
     n = _member_count(votes, population, names)
+    if n > MAX_MEMBERS:
+        raise InputError(
+            f"power_indices: {n:,} members; the exact Banzhaf and Shapley-Shubik indices are "
+            f"computed for at most {MAX_MEMBERS} members (about 10 s at the limit)"
+        )
     v = _weights(votes, n, "votes", default=1.0)
     p = _weights(population, n, "population", default=0.0)
     labels = _names(names, n)
@@ -157,12 +168,38 @@ def power_indices(
     return _result(counts, labels, used)
 
 
-def power_for_proposal(scenario: Any, proposal_id: str) -> PowerResult:
-    """:func:`power_indices` of a scenario proposal's rule over the scenario's members.
+def passage_probability(
+    *,
+    rule: Rule,
+    votes: Sequence[float] | np.ndarray | None = None,
+    population: Sequence[float] | np.ndarray | None = None,
+) -> float:
+    """Coleman's power to act alone: the share of the ``2**n`` yes/no coalitions that win.
 
-    Votes come from each member's ``votes`` (1 when absent) and population from ``population``,
-    which every member must give when the rule has a population criterion.
+    No power index is computed, so this is cheap at any size: binomial sums for rules without
+    a weighted threshold (``2**-n`` for consensus: only the grand coalition wins), the
+    coalition counts by size otherwise (see the module docstring).
     """
+    n = _member_count(votes, population, None)
+    game = _game(
+        rule,
+        _weights(votes, n, "votes", default=1.0),
+        _weights(population, n, "population", default=0.0),
+    )
+    if not game.weighted:
+        wins = sum(
+            math.comb(n, k) for k in range(n + 1)
+            if k >= game.size_min or (game.floor and n - k < game.floor)
+        )
+    else:
+        counts, _ = _count(game, "auto", members=False)
+        wins = sum(counts.by_size)
+    return wins / 2**n
+
+
+def _proposal_weights(scenario: Any, proposal_id: str) -> tuple[Any, list, list, list]:
+    """A scenario proposal's rule and its members' votes, populations and names (one-line
+    errors for an unknown proposal or a population criterion without populations)."""
     try:
         proposal = scenario.proposal(proposal_id)
     except KeyError:
@@ -182,7 +219,23 @@ def power_for_proposal(scenario: Any, proposal_id: str) -> PowerResult:
                 f"scenario {scenario.scenario.name!r}: proposal {proposal_id!r} has a population "
                 f"criterion but member(s) {', '.join(missing)} give no actors.population"
             )
-    return power_indices(rule=proposal.rule, votes=votes, population=population, names=names)
+    return proposal.rule, votes, population, names
+
+
+def passage_for_proposal(scenario: Any, proposal_id: str) -> float:
+    """:func:`passage_probability` of a scenario proposal's rule over the scenario's members."""
+    rule, votes, population, _ = _proposal_weights(scenario, proposal_id)
+    return passage_probability(rule=rule, votes=votes, population=population)
+
+
+def power_for_proposal(scenario: Any, proposal_id: str) -> PowerResult:
+    """:func:`power_indices` of a scenario proposal's rule over the scenario's members.
+
+    Votes come from each member's ``votes`` (1 when absent) and population from ``population``,
+    which every member must give when the rule has a population criterion.
+    """
+    rule, votes, population, names = _proposal_weights(scenario, proposal_id)
+    return power_indices(rule=rule, votes=votes, population=population, names=names)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -307,7 +360,7 @@ class _Counts:
     with_member: list[list[int]]  # n lists of length n + 1
 
 
-def _count(game: _Game, method: str) -> tuple[_Counts, str]:
+def _count(game: _Game, method: str, *, members: bool = True) -> tuple[_Counts, str]:
     nw = len(game.weighted)
     exact_one = nw == 1 and game.weighted[0].exact
     if method == "auto":
@@ -332,8 +385,10 @@ def _count(game: _Game, method: str) -> tuple[_Counts, str]:
         ai = [[0] + [math.comb(n - 1, k - 1) for k in range(1, n + 1)]]
         index = np.zeros(n, dtype=np.int64)
     else:
-        a, ai, index = _generating_function(game.weighted[0], n)
+        a, ai, index = _generating_function(game.weighted[0], n, members=members)
     by_size = _combine(a, game)
+    if not members:
+        return _Counts(by_size, []), method
     per_class = [_combine(row, game, member=True) for row in ai]
     return _Counts(by_size, [per_class[c] for c in index]), method
 
@@ -376,7 +431,7 @@ def _moduli(n: int) -> list[int]:
 
 
 def _generating_function(
-    crit: _Weighted, n: int
+    crit: _Weighted, n: int, *, members: bool = True
 ) -> tuple[list[int], list[list[int]], np.ndarray]:
     """Counts for one integer weighted threshold ``sum w >= q``.
 
@@ -427,6 +482,8 @@ def _generating_function(
         a = [binom[k] - full[k] for k in range(n + 1)]
     else:
         a = [full[n - k] for k in range(n + 1)]
+    if not members:  # the passage probability needs the whole table only
+        return a, [], np.zeros(0, dtype=np.int64)
 
     classes, index = np.unique(w, return_inverse=True)
     cuts = (q - classes) if losing else np.full(len(classes), L)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
 from collections.abc import Iterable, Sequence
 from html import escape
@@ -20,7 +19,7 @@ from typing import Any
 
 from cicasim.errors import InputError
 from cicasim.plotting import Results, load_results, standard_figures
-from cicasim.results import make_directory, write_text_atomic
+from cicasim.results import make_directory, read_json, write_text_atomic
 from cicasim.scenario import Scenario
 
 __all__ = ["render_report", "write_report"]
@@ -176,7 +175,7 @@ def _run_headline(results: Results) -> str:
     path = results.directory / "summary.json"
     if not path.is_file():
         return "<p>No summary.json in this run.</p>"
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = read_json(path, what="a run's summary, JSON")
     scen = results.scenario
     proposals = data.get("proposals", [])
     # the rule's a-priori passage probability, when the run recorded it

@@ -45,7 +45,10 @@ __all__ = [
     "write_text_atomic",
     "git_commit",
     "manifest",
+    "read_json",
+    "reading_results",
     "read_manifest",
+    "read_parquet",
     "sha256",
     "versions",
     "write_json",
@@ -314,6 +317,53 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def reading_results(directory: str | Path) -> Iterator[None]:
+    """Turn the errors of tables and summaries of an unexpected shape (a results directory
+    edited by hand or damaged) into one line naming the directory."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        raise InputError(
+            f"{directory}: the results are malformed ({type(exc).__name__}: "
+            f"{shown(str(exc), 120)}); make them again with the command that wrote them"
+        ) from None
+
+
+def read_json(path: str | Path, *, what: str = "JSON") -> Any:
+    """A JSON file of a results directory (read bounded, :func:`cicasim.errors.read_text`);
+    one-line :class:`InputError` when it is unreadable or not JSON."""
+    text = read_text(path, what=what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON here (nested too deeply)") from None
+
+
+def read_parquet(path: str | Path) -> pd.DataFrame:
+    """A Parquet table of a results directory; one-line :class:`InputError` when it is not a
+    readable Parquet file."""
+    import pyarrow as pa
+
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({os_reason(exc)})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is not a regular file; expected a Parquet table")
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: not a readable Parquet table ({shown(str(exc), 120)})"
+        ) from None
 
 
 def read_manifest(directory: str | Path, *, kinds: tuple[str, ...] | None = None) -> dict:

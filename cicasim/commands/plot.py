@@ -51,15 +51,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cicasim.results import read_manifest
+    from cicasim.results import read_manifest, reading_results
 
     read_manifest(args.results)  # a one-line error for a missing or foreign directory, early
     from cicasim.plotting import write_standard_figures
 
-    paths = write_standard_figures(
-        args.results, formats=(args.format,), kind=args.kind, out=args.out,
-        trace_replication=args.replication, dpi=args.dpi,
-    )
+    with reading_results(args.results):
+        paths = write_standard_figures(
+            args.results, formats=(args.format,), kind=args.kind, out=args.out,
+            trace_replication=args.replication, dpi=args.dpi,
+        )
     for p in paths:
         print(p)
     if not paths:

@@ -24,7 +24,7 @@ from typing import Any
 
 from cicasim.commands._common import seed_int
 from cicasim.errors import InputError, read_text
-from cicasim.power import PowerResult, power_for_proposal, power_indices
+from cicasim.power import MAX_MEMBERS, PowerResult, power_for_proposal, power_indices
 from cicasim.rules import Consensus, QualifiedMajority, Rule, SimpleMajority
 
 HELP = "exact voting power of a rule: passage probability, Banzhaf, Shapley-Shubik"
@@ -170,6 +170,11 @@ def _top(index: Any) -> str:
 def _run_weights(args: argparse.Namespace, given: list[str]) -> int:
     path = args.weights
     names, weights, population = read_weights(path)
+    if len(names) > MAX_MEMBERS:
+        raise InputError(
+            f"{path}: {len(names):,} actors; exact power indices are computed for at most "
+            f"{MAX_MEMBERS} members"
+        )
     rule = _rule_from_options(args, path, given, weights, population)
     result = power_indices(rule=rule, votes=weights, population=population, names=names)
     _emit(

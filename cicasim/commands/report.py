@@ -21,13 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cicasim.errors import InputError
-    from cicasim.results import read_manifest
+    from cicasim.results import read_manifest, reading_results
 
     read_manifest(args.results)  # a one-line error for a missing or foreign directory, early
     if args.out is not None and args.out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out: {args.out} must end in .html")
     from cicasim.report import write_report
 
-    path = write_report(args.results, out=args.out)
+    with reading_results(args.results):
+        path = write_report(args.results, out=args.out)
     print(f"report written to {path}")
     return 0

@@ -66,13 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def a_priori(result: EnsembleResult) -> dict[str, float | None]:
     """Coleman's power to act of each proposal's rule alone (coin-flip voters), or None when
-    it cannot be computed (e.g. a population criterion without populations)."""
-    from cicasim.power import power_for_proposal
+    it cannot be computed (e.g. a population criterion without populations).  Closed forms or
+    coalition counts only, no power index (:func:`cicasim.power.passage_probability`)."""
+    from cicasim.power import passage_for_proposal
 
     out: dict[str, float | None] = {}
     for r in result.runs:
         try:
-            out[r.proposal] = power_for_proposal(result.scenario, r.proposal).passage_probability
+            out[r.proposal] = passage_for_proposal(result.scenario, r.proposal)
         except InputError:
             out[r.proposal] = None
     return out

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from cicasim.commands._common import replications_int
-from cicasim.commands.sweep import add_executor_arguments, progress_bar
+from cicasim.commands.sweep import add_executor_arguments, executor_from_args, progress_bar
 
 HELP = "first-order and total Sobol indices of P(consensus) over an experiment's factors"
 
@@ -44,7 +44,6 @@ def _fmt(x: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from cicasim.errors import InputError
-    from cicasim.executors import make_executor
     from cicasim.sensitivity import plan_sensitivity, run_sensitivity
     from cicasim.sweep import check_directory
 
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     s = plan.experiment.sensitivity
     with tempfile.TemporaryDirectory(prefix="cicasim-sensitivity-") as scratch:
         out = args.out or Path(scratch) / "runs"
-        with make_executor(workers=args.workers, scheduler=args.scheduler) as executor:
+        with executor_from_args(args) as executor:
             with progress_bar(f"{plan.name} (Saltelli, {len(plan.points)} points)") as update:
                 result = run_sensitivity(
                     plan, out=out, executor=executor, resume=args.resume, progress=update

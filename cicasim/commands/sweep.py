@@ -27,8 +27,26 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--scheduler", metavar="ADDRESS",
-        help="run on an existing Dask distributed cluster (e.g. tcp://10.0.0.5:8786)",
+        help="run on an existing Dask distributed cluster: tcp://HOST:PORT, or tls://HOST:PORT "
+        "with the --tls options (the client unpickles what the cluster returns: connect only "
+        "to a cluster you trust; docs/reliability.md)",
     )
+    parser.add_argument("--tls-ca-file", metavar="PEM",
+                        help="with a tls:// scheduler: the CA certificate of the cluster")
+    parser.add_argument("--tls-cert", metavar="PEM",
+                        help="with a tls:// scheduler: this client's certificate")
+    parser.add_argument("--tls-key", metavar="PEM",
+                        help="with a tls:// scheduler: this client's private key (if not in "
+                        "--tls-cert)")
+
+
+def executor_from_args(args: argparse.Namespace):
+    """The executor the options ask for (checked before anything runs)."""
+    from cicasim.executors import make_executor, tls_security
+
+    tls = (args.tls_ca_file, args.tls_cert, args.tls_key)
+    security = tls_security(*tls) if any(t is not None for t in tls) else None
+    return make_executor(workers=args.workers, scheduler=args.scheduler, security=security)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +115,6 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from cicasim.executors import make_executor
     from cicasim.sweep import (
         DELTAS,
         check_directory,
@@ -110,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plots:
         _require_plotting()
     check_directory(args.out, plan, kind="sweep", resume=args.resume)
-    with make_executor(workers=args.workers, scheduler=args.scheduler) as executor:
+    with executor_from_args(args) as executor:
         with progress_bar(f"{plan.name}") as update:
             result = run_sweep(
                 plan, out=args.out, executor=executor, resume=args.resume, progress=update
