@@ -64,10 +64,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bootstrap", type=bounded_int(1, 100_000), default=2000,
         help="bootstrap resamples for the intervals (default 2000)",
     )
+    p.add_argument(
+        "--models", metavar="LIST",
+        help="also score the bargaining models alike: 'all' or a comma-separated list of "
+        "compromise, median, nbs, eum, exchange, smp, smp-stochastic, cicasim, cicasim-cv, "
+        "combination, combination-cv (see docs/models.md)",
+    )
+    p.add_argument(
+        "--smp-runs", type=bounded_int(1, 1000), default=8,
+        help="stochastic SMP runs per issue with --models (default 8)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--out", type=Path, metavar="DIR",
-        help="write issues.csv, summary.json, predicted_vs_actual.png and a manifest here",
+        help="write issues.csv, summary.json, predicted_vs_actual.png and a manifest here "
+        "(and models.csv, models.png with --models)",
     )
     add_consensus_parser(sub)
 
@@ -84,6 +95,18 @@ def run(args: argparse.Namespace) -> int:
     from cicasim.validate.params import load_params
     from cicasim.validate.report import validate_deu
 
+    models = None
+    if args.models is not None:
+        from cicasim.validate.league import parse_league_models
+
+        try:
+            models = parse_league_models(args.models)
+        except ValueError as exc:
+            raise InputError(
+                f"--models: {exc}; allowed: all or a comma-separated list of compromise, "
+                "median, nbs, eum, exchange, smp, smp-stochastic, cicasim, cicasim-cv, "
+                "combination, combination-cv"
+            ) from None
     if args.folds is not None and args.folds < 2:
         raise InputError(f"--folds: must be at least 2 (got {args.folds})")
     params = load_params(args.params)
@@ -120,13 +143,43 @@ def run(args: argparse.Namespace) -> int:
         resamples=args.bootstrap,
         progress=(lambda m: print(f"cicasim: {m}", file=sys.stderr)) if tty else None,
     )
+    if models is not None:
+        from cicasim.validate.league import league
+
+        league(
+            report, data=data, council=council, models=models, resamples=args.bootstrap,
+            smp_runs=args.smp_runs, folds=args.folds,
+            progress=(lambda m: print(f"cicasim: {m}", file=sys.stderr)) if tty else None,
+        )
     if args.out is not None:
         _write(report, args.out, [args.file, council_path, population_path])
     if args.json:
         print(json.dumps(report.summary, indent=2))
     else:
         _print(report, args.out)
+        if models is not None:
+            _print_league(report.summary)
     return 0
+
+
+def _print_league(s: dict) -> None:
+    """The league table of ``--models``."""
+    print("models scored alike (MAE and paired difference from the compromise model with 95% "
+          "cluster-bootstrap intervals; hit rates within 5 and 10 points; CRPS where the model "
+          "has a predictive distribution):")
+    print(f"  {'model':<16} {'MAE':>6} {'interval':>15} {'- compromise':>13} {'interval':>17}"
+          f" {'hit5':>5} {'hit10':>6} {'CRPS':>6}")
+    for r in sorted(s["models"], key=lambda r: r["mae"]):
+        lo, hi = r["diff_compromise_ci"]
+        crps = "" if r["crps"] is None else f"{r['crps']:6.2f}"
+        tag = " (in-sample)" if r.get("in_sample") else ""
+        print(f"  {r['id']:<16} {r['mae']:6.2f} [{r['mae_ci_low']:5.2f}, {r['mae_ci_high']:5.2f}]"
+              f" {r['diff_compromise']:+13.2f} [{lo:+6.2f}, {hi:+6.2f}] {r['hit5']:5.2f}"
+              f" {r['hit10']:6.2f} {crps:>6}{tag}")
+    meta = s.get("models_meta", {})
+    if "combination_cv_chosen_per_fold" in meta:
+        chosen = "; ".join("+".join(c) for c in meta["combination_cv_chosen_per_fold"])
+        print(f"cross-validated combination, subset chosen per fold: {chosen}")
 
 
 def _check_out(out: Path) -> None:
@@ -146,10 +199,20 @@ def _write(report, out: Path, inputs: list[Path | None]) -> None:
         if f is not None:
             files[str(f)] = hashlib.sha256(Path(f).read_bytes()).hexdigest()
     fig = predicted_vs_actual(report.table, report.summary)
+    league_fig = None
+    if "models" in report.summary:
+        from cicasim.validate.league import league_figure
+
+        league_fig = league_figure(report.summary["models"], n_issues=len(report.table))
     with atomic_directory(out, kind="validation", force=True) as tmp:
         report.table.to_csv(tmp / "issues.csv", index=False)
         write_json(tmp / "summary.json", report.summary)
         fig.savefig(tmp / "predicted_vs_actual.png", dpi=120)
+        if league_fig is not None:
+            from cicasim.validate.league import league_frame
+
+            league_frame(report.summary["models"]).to_csv(tmp / "models.csv", index=False)
+            league_fig.savefig(tmp / "models.png", dpi=120)
         write_json(
             tmp / "manifest.json",
             manifest(

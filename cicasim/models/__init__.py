@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from cicasim.models.bargain import Bargain, Prediction, from_arrays, from_deu_issue, from_scenario
+from cicasim.models.bargain import (
+    Bargain,
+    Prediction,
+    from_arrays,
+    from_deu_issue,
+    from_deu_proposal,
+    from_scenario,
+)
 from cicasim.models.combination import DEFAULT_MEMBERS, equal_weight
 from cicasim.models.compromise import compromise_model, median_model
 from cicasim.models.eum import eum_model
@@ -33,6 +40,7 @@ __all__ = [
     "REGISTRY",
     "from_arrays",
     "from_deu_issue",
+    "from_deu_proposal",
     "from_scenario",
     "model_ids",
     "parse_models",

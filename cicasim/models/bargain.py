@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from cicasim.scenario import Scenario
     from cicasim.validate.deu import DeuIssue
 
-__all__ = ["Bargain", "Prediction", "from_arrays", "from_deu_issue", "from_scenario"]
+__all__ = [
+    "Bargain", "Prediction", "from_arrays", "from_deu_issue", "from_deu_proposal", "from_scenario",
+]
 
 
 @dataclass(frozen=True)
@@ -141,4 +143,22 @@ def from_deu_issue(issue: DeuIssue, capability: dict[str, float]) -> Bargain:
         status_quo=np.array([status_quo(issue)]),
         dimensions=("issue",),
         proposal=issue.issue,
+    )
+
+
+def from_deu_proposal(issues: list[DeuIssue], capability: dict[str, float]) -> Bargain:
+    """The bargain of a DEU proposal: one dimension per issue (in the order given), every actor
+    coded on at least one of them.  An actor not coded on an issue has salience 0 there (and,
+    for form, the status quo as its position), so it takes no part in that issue."""
+    from cicasim.validate.convert import status_quo
+    from cicasim.validate.deu import ACTORS
+
+    actors = [a for a in ACTORS if any(a in i.positions for i in issues)]
+    q = np.array([status_quo(i) for i in issues])
+    pos = np.array([[i.positions.get(a, q[k]) for k, i in enumerate(issues)] for a in actors])
+    sal = np.array([[i.saliences.get(a, 0.0) / 100.0 for i in issues] for a in actors])
+    return Bargain(
+        actor_ids=tuple(actors), capability=np.array([capability[a] for a in actors], float),
+        position=pos, salience=sal, status_quo=q, dimensions=tuple(i.issue for i in issues),
+        proposal=issues[0].proposal,
     )

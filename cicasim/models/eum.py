@@ -152,13 +152,18 @@ def eum_1d(
     return meds[-1], meds, means
 
 
-def eum_model(bargain: Bargain, *, rounds: int = 10, capitulation: bool = False) -> Prediction:
+def eum_model(bargain: Bargain, *, rounds: int = 10, capitulation: bool = False,
+              salience_fallback: bool = False) -> Prediction:
     """Bueno de Mesquita's expected-utility model after Scholz, Calbert & Smith (2011), dimension
     by dimension; the forecast is the weighted median of the positions when the forecast stops
-    changing (at most ``rounds`` rounds)."""
+    changing (at most ``rounds`` rounds).  With ``salience_fallback``, a dimension on which no
+    actor has salience is played with salience 1 for all (capability alone weighs)."""
     outs, used = [], []
     for k in range(bargain.d):
-        f, meds, _ = eum_1d(bargain.position[:, k], bargain.capability, bargain.salience[:, k],
+        s = bargain.salience[:, k]
+        if salience_fallback and not np.any(bargain.capability * s > 0):
+            s = np.ones_like(s)
+        f, meds, _ = eum_1d(bargain.position[:, k], bargain.capability, s,
                             rounds=rounds, capitulation=capitulation)
         outs.append(f)
         used.append(len(meds) - 1)

@@ -254,8 +254,12 @@ def smp_run(pos: np.ndarray, sal: np.ndarray, cap: np.ndarray, *,
             return run
 
 
-def _inputs(bargain: Bargain) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _inputs(bargain: Bargain, salience_fallback: bool = False
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     sal = np.clip(bargain.salience, 0.0, None)
+    if salience_fallback:
+        empty = ~np.any(bargain.capability[:, None] * sal > 0, axis=0)
+        sal = np.where(empty[None, :], 1.0 / bargain.d, sal)
     keep = (sal.sum(axis=1) > 0) & (bargain.capability > 0)
     sal = sal[keep]
     tot = sal.sum(axis=1, keepdims=True)
@@ -264,11 +268,12 @@ def _inputs(bargain: Bargain) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 def smp_model(bargain: Bargain, *, stochastic: bool = False, seed: int = 0,
-              runs: int = 16) -> Prediction:
+              runs: int = 16, salience_fallback: bool = False) -> Prediction:
     """KTAB's Spatial Model of Politics (Wise et al. 2015): the PCE-expected outcome of the
     final state; deterministic, or ``runs`` stochastic runs from ``seed`` (median outcome and
-    the runs as the predictive distribution)."""
-    pos, sal, cap, keep = _inputs(bargain)
+    the runs as the predictive distribution).  With ``salience_fallback``, a dimension on which
+    no actor has salience gets salience 1/D for all."""
+    pos, sal, cap, keep = _inputs(bargain, salience_fallback)
     if pos.shape[0] == 0:
         return Prediction(outcome=np.full(bargain.d, np.nan))
     if not stochastic:
