@@ -1,39 +1,78 @@
-"""cicasim: agent-based consensus-decision simulator for international organisations."""
+"""cicasim: agent-based consensus-decision simulator for international organisations.
+
+The public API (``docs/api.md``)::
+
+    import cicasim as cs
+
+    r = cs.run("scenarios/cica-2022.toml", seed=1)          # RunResult
+    r.summary()                                             # one row per proposal
+    s = cs.sweep("experiments/cica-enlargement.toml")       # SweepResult, in memory
+    c = cs.compare("scenarios/cica-2022.toml", enlarge=True, seed=1)
+
+:func:`run`, :func:`sweep`, :func:`compare`, :func:`trace`, :func:`sensitivity`, :func:`power`
+and :func:`open_results` (:mod:`cicasim.api`) each return a typed result with a short ``repr``,
+``.summary()`` and, where a figure applies, ``.plot()``.  Every name is imported on first use
+(PEP 562 module ``__getattr__``), so ``import cicasim`` loads neither numpy nor numba.
+"""
 
 from __future__ import annotations
 
-from cicasim.enlargement import enlargement_path
-from cicasim.ensemble import EnsembleResult, run_ensemble, run_proposal
-from cicasim.errors import InputError
-from cicasim.power import PowerResult, power_for_proposal, power_indices
-from cicasim.rules import RULES
-from cicasim.scenario import Scenario, ScenarioError, load_scenario
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
+#: Public name -> (module, attribute); attribute None: the module itself (a callable module,
+#: see :mod:`cicasim._callable`).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    # the functions
+    "run": ("cicasim.api", "run"),
+    "sweep": ("cicasim.sweep", None),
+    "compare": ("cicasim.compare", None),
+    "trace": ("cicasim.api", "trace"),
+    "sensitivity": ("cicasim.sensitivity", None),
+    "power": ("cicasim.power", None),
+    "open_results": ("cicasim.api", "open_results"),
+    # their results
+    "RunResult": ("cicasim.runs", "RunResult"),
+    "SweepResult": ("cicasim.sweep", "SweepResult"),
+    "ComparisonResult": ("cicasim.compare", "ComparisonResult"),
+    "TraceResult": ("cicasim.model", "TraceResult"),
+    "SobolResult": ("cicasim.sensitivity", "SobolResult"),
+    "PowerResult": ("cicasim.power", "PowerResult"),
+    "Results": ("cicasim.results", "Results"),
+    # inputs
+    "Scenario": ("cicasim.scenario", "Scenario"),
+    "ScenarioError": ("cicasim.scenario", "ScenarioError"),
+    "load_scenario": ("cicasim.scenario", "load_scenario"),
+    "Experiment": ("cicasim.sweep", "Experiment"),
+    "load_experiment": ("cicasim.sweep", "load_experiment"),
+    "InputError": ("cicasim.errors", "InputError"),
+    "RULES": ("cicasim.rules", "RULES"),
+    # lower-level building blocks
+    "EnsembleResult": ("cicasim.ensemble", "EnsembleResult"),
+    "run_ensemble": ("cicasim.ensemble", "run_ensemble"),
+    "run_proposal": ("cicasim.ensemble", "run_proposal"),
+    "enlargement_path": ("cicasim.enlargement", "enlargement_path"),
+    "power_for_proposal": ("cicasim.power", "power_for_proposal"),
+    "power_indices": ("cicasim.power", "power_indices"),
+    "NegotiationModel": ("cicasim.model", "NegotiationModel"),
+}
 
-def __getattr__(name: str):
-    # Mesa is imported only when the Mesa driver is asked for, so workers and the CLI start fast.
-    if name == "NegotiationModel":
-        from cicasim.model import NegotiationModel
 
-        return NegotiationModel
-    raise AttributeError(f"module 'cicasim' has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'cicasim' has no attribute {name!r}")
+    module, attribute = target
+    mod = importlib.import_module(module)
+    value = mod if attribute is None else getattr(mod, attribute)
+    globals()[name] = value
+    return value
 
 
-__all__ = [
-    "RULES",
-    "EnsembleResult",
-    "InputError",
-    "NegotiationModel",
-    "PowerResult",
-    "Scenario",
-    "ScenarioError",
-    "__version__",
-    "enlargement_path",
-    "load_scenario",
-    "power_for_proposal",
-    "power_indices",
-    "run_ensemble",
-    "run_proposal",
-]
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["__version__", *sorted(_LAZY)]

@@ -14,31 +14,41 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.stats import norm
 
+from cicasim._callable import make_callable
+from cicasim.display import Shown
 from cicasim.enlargement import enlargement_path
-from cicasim.ensemble import wilson
 from cicasim.errors import InputError
+from cicasim.intervals import wilson, wilson_bounds
 from cicasim.kernel import PASSED, Negotiation
 from cicasim.scenario import Scenario
 from cicasim.setup import negotiation
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = [
-    "Comparison", "compare_scenarios", "enlarged", "paired_difference", "wald_paired",
-    "same_inputs", "what_changed",
+    "Comparison",
+    "ComparisonResult",
+    "Sides",
+    "compare",
+    "compare_scenarios",
+    "compare_sides",
+    "comparison_table",
+    "enlarged",
+    "paired_difference",
+    "same_inputs",
+    "sides",
+    "wald_paired",
+    "what_changed",
 ]
-
-
-def _wilson_bounds(k: int, n: int, z: float) -> tuple[float, float]:
-    """Wilson (1927) score interval, closed form (as in Newcombe 1998, eq. for method 10)."""
-    p = k / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    den = 1 + z * z / n
-    return (centre - half) / den, (centre + half) / den
 
 
 def paired_difference(
@@ -75,8 +85,8 @@ def paired_difference(
     z = float(norm.ppf(0.5 + confidence / 2))
     ka, kb = both + only_a, both + only_b
     pa, pb = ka / n, kb / n
-    la, ua = _wilson_bounds(ka, n, z)
-    lb, ub = _wilson_bounds(kb, n, z)
+    la, ua = wilson_bounds(ka, n, z)
+    lb, ub = wilson_bounds(kb, n, z)
     denom = (both + only_b) * (only_a + neither) * (both + only_a) * (only_b + neither)
     phi = 0.0
     if denom > 0:
@@ -249,3 +259,175 @@ def compare_scenarios(
 def comparison_table(rows: Sequence[Comparison]) -> pd.DataFrame:
     """The ``comparison.parquet`` table, one row per proposal."""
     return pd.DataFrame([r.to_dict() for r in rows])
+
+
+#: The Arrow schema of ``comparison.parquet``.
+COMPARISON_SCHEMA = pa.schema(
+    [pa.field("proposal", pa.string()), pa.field("replications", pa.int64())]
+    + [pa.field(c, pa.float64()) for c in (
+        "p_a", "ci_a_low", "ci_a_high", "p_b", "ci_b_low", "ci_b_high",
+        "delta", "delta_low", "delta_high")]
+    + [pa.field("n_members_a", pa.int64()), pa.field("n_members_b", pa.int64())]
+)
+
+
+class ComparisonResult(Shown):
+    """ΔP(consensus) = P(B) − P(A) per proposal, with the two sides' labels, the seed and the
+    scenario texts (for the manifest of :meth:`save`)."""
+
+    def __init__(
+        self, rows: Sequence[Comparison], *, a: str, b: str, seed: int, replications: int,
+        inputs: dict[str, str], enlarge: bool = False, steps: int | None = None,
+        scenario: Scenario | None = None,
+    ) -> None:
+        self.rows = list(rows)
+        self.a, self.b = a, b
+        self.seed = seed
+        self.n_replications = replications
+        self.inputs = inputs
+        self.enlarge, self.steps = enlarge, steps
+        self.scenario = scenario  # A: names the proposals in the figure
+
+    def headline(self) -> str:
+        r = self.rows[0]
+        return (f"B − A; A: {self.a} ({r.n_members_a} members), B: {self.b} "
+                f"({r.n_members_b} members); seed {self.seed}, {self.n_replications:,} paired "
+                "replications per proposal")
+
+    def to_dict(self) -> dict:
+        """What ``cicasim compare --json`` prints."""
+        return {
+            "a": self.a, "b": self.b, "seed": self.seed, "replications": self.n_replications,
+            "proposals": [r.to_dict() for r in self.rows],
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """One row per proposal: each side's P(consensus) with its Wilson interval and the paired
+        ΔP with Newcombe's interval (the ``comparison.parquet`` table)."""
+        return comparison_table(self.rows)
+
+    def write(self, directory: Path, *, plots: bool = False) -> None:
+        """Write ``comparison.parquet`` and the manifest (with ``plots`` also the comparison
+        figure) into the existing directory ``directory``."""
+        from cicasim.results import MANIFEST, manifest, write_json
+        from cicasim.sweep import write_parquet
+
+        write_parquet(directory / "comparison.parquet", self.summary(), COMPARISON_SCHEMA)
+        write_json(directory / MANIFEST, manifest(
+            kind="compare", seed=self.seed, inputs=self.inputs, a=self.a, b=self.b,
+            replications=self.n_replications, proposals=[r.proposal for r in self.rows],
+            enlarge=self.enlarge, steps=self.steps,
+        ))
+        if plots:
+            from cicasim.plotting import write_standard_figures
+
+            write_standard_figures(directory)
+
+    def save(self, directory: str | Path, *, plots: bool = False, force: bool = False) -> Path:
+        """:meth:`write` into ``directory`` atomically: it must be new or empty, or hold
+        compare results to replace with ``force``.  Returns it."""
+        from cicasim.results import atomic_directory
+
+        with atomic_directory(directory, kind="compare", force=force) as tmp:
+            self.write(tmp, plots=plots)
+        return Path(directory)
+
+    def plot(self) -> Figure:
+        """ΔP per proposal with its paired interval."""
+        from cicasim.plotting import comparison_figure
+
+        return comparison_figure(self.summary(), names=(self.a, self.b), scenario=self.scenario)
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The two scenarios of a comparison, their labels and the input texts for the manifest."""
+
+    a: Scenario
+    b: Scenario
+    label_a: str
+    label_b: str
+    inputs: dict[str, str]
+    enlarge: bool
+    steps: int | None
+
+
+def sides(
+    a: str | Path | Scenario,
+    b: str | Path | Scenario | None = None,
+    *,
+    enlarge: bool | int = False,
+    seed: int,
+) -> Sides:
+    """Read the two sides of a comparison: A and B (files or scenario objects), or A and A
+    after all its enlargement steps (``enlarge=True``) or its first K (``enlarge=K``), the
+    steps seeded like a sweep with ``seed``."""
+    from cicasim.runs import scenario_text
+    from cicasim.scenario import read_scenario
+
+    def side(s: str | Path | Scenario) -> tuple[Scenario, str, str, str]:
+        if isinstance(s, Scenario):
+            return s, f"<{s.scenario.name}>", f"{s.scenario.name}.toml", scenario_text(s)
+        scen, text = read_scenario(s)
+        return scen, str(s), Path(s).name, text
+
+    given = (b is not None) + (enlarge is not False and enlarge is not None)
+    if given != 1:
+        raise InputError("compare: give exactly one of a scenario B or enlarge (True or K steps)")
+    if isinstance(enlarge, int) and not isinstance(enlarge, bool) and enlarge < 1:
+        raise InputError(f"enlarge: {enlarge} steps asked; give True (all steps) or K >= 1")
+    scen_a, label_a, name_a, text_a = side(a)
+    inputs = {name_a: text_a}
+    if b is not None:
+        scen_b, label_b, name_b, text_b = side(b)
+        if name_b in inputs:
+            name_b = f"B-{name_b}"
+        inputs[name_b] = text_b
+        return Sides(scen_a, scen_b, label_a, label_b, inputs, enlarge=False, steps=None)
+    steps = None if enlarge is True else int(enlarge)
+    before, after, step = enlarged(scen_a, steps=steps, seed=seed)
+    return Sides(before, after, label_a, f"{label_a} {step}", inputs,
+                 enlarge=enlarge is True, steps=steps)
+
+
+def compare_sides(
+    both: Sides,
+    *,
+    replications: int = 10_000,
+    seed: int,
+    proposals: Sequence[str] | None = None,
+    executor=None,
+    progress=None,
+) -> ComparisonResult:
+    """Run both sides under common random numbers (:func:`compare_scenarios`)."""
+    rows = compare_scenarios(
+        both.a, both.b, replications=replications, seed=seed, proposals=proposals,
+        executor=executor, progress=progress,
+    )
+    return ComparisonResult(
+        rows, a=both.label_a, b=both.label_b, seed=seed, replications=replications,
+        inputs=both.inputs, enlarge=both.enlarge, steps=both.steps, scenario=both.a,
+    )
+
+
+def compare(
+    a: str | Path | Scenario,
+    b: str | Path | Scenario | None = None,
+    *,
+    enlarge: bool | int = False,
+    replications: int = 10_000,
+    seed: int,
+    proposals: Sequence[str] | None = None,
+    executor=None,
+    progress=None,
+) -> ComparisonResult:
+    """ΔP(consensus) between scenario ``a`` and ``b``, or between ``a`` and ``a`` after its
+    enlargement steps: all with ``enlarge=True``, the first ``k`` with ``enlarge=k``
+    (:func:`sides`, then :func:`compare_sides`)."""
+    return compare_sides(
+        sides(a, b, enlarge=enlarge, seed=seed), replications=replications, seed=seed,
+        proposals=proposals, executor=executor, progress=progress,
+    )
+
+
+make_callable(__name__)  # calling this module calls cicasim.api.compare

@@ -48,6 +48,7 @@ __all__ = [
     "FIRST_DRAW",
     "ROUNDS_PER_DRAW",
     "BlockDraws",
+    "fresh_seed",
     "key",
     "seed_sequence",
 ]
@@ -179,3 +180,8 @@ class BlockDraws:
                     holdup=chunk.holdup[:, :, r : r + 1],
                     first=chunk.first + r,
                 )
+
+
+def fresh_seed() -> int:
+    """A master seed from fresh OS entropy, kept to 32 bits so it is easy to note and repeat."""
+    return int(np.random.SeedSequence().entropy % 2**32)

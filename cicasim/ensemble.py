@@ -8,16 +8,15 @@ workers gives the same result, bit for bit.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cicasim.draws import BLOCK, BlockDraws
 from cicasim.errors import InputError
+from cicasim.intervals import wilson
 from cicasim.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
 from cicasim.scenario import Scenario
 from cicasim.setup import negotiation
@@ -37,21 +36,6 @@ __all__ = [
     "summarise",
     "wilson",
 ]
-
-
-def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (Wilson 1927; Brown, Cai & DasGupta
-    2001 recommend it over the Wald interval, notably near 0 and 1)."""
-    if n == 0:
-        return (float("nan"), float("nan"))
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = successes / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    den = 1 + z * z / n
-    low = 0.0 if successes == 0 else max(0.0, (centre - half) / den)
-    high = 1.0 if successes == n else min(1.0, (centre + half) / den)
-    return (low, high)
 
 
 def blocks_for(replications: int) -> list[tuple[int, int]]:
@@ -84,6 +68,9 @@ class ProposalRun:
     negotiation: Negotiation
     replications: int
     outcome: Outcome
+
+    def __repr__(self) -> str:
+        return f"<ProposalRun {self.proposal!r}: {self.replications:,} replications>"
 
     @property
     def proposal(self) -> str:
@@ -193,6 +180,11 @@ class EnsembleResult:
     point: int
     replications: int
     runs: tuple[ProposalRun, ...]
+
+    def __repr__(self) -> str:
+        ids = ", ".join(r.proposal for r in self.runs)
+        return (f"<EnsembleResult {self.scenario.scenario.name!r}: seed {self.seed}, "
+                f"{self.replications:,} replications of {ids}>")
 
     def summaries(self) -> list[ProposalSummary]:
         titles = {p.id: p.title for p in self.scenario.proposals}

@@ -12,15 +12,23 @@ This is the only module that imports Mesa.  It passes ``rng=`` (Mesa 4 drops ``s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import mesa
 import numpy as np
 
+from cicasim.display import Shown
 from cicasim.draws import BLOCK, BlockDraws
+from cicasim.errors import InputError
 from cicasim.kernel import REASONS, RUNNING, Outcome, State, initial_state, outcome, step
 from cicasim.scenario import Scenario
 from cicasim.setup import negotiation
 
-__all__ = ["NegotiationModel", "StateAgent"]
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+__all__ = ["NegotiationModel", "StateAgent", "TraceResult", "run_trace"]
 
 
 class StateAgent(mesa.Agent):
@@ -90,6 +98,7 @@ class NegotiationModel(mesa.Model):
         point: int = 0,
     ) -> None:
         super().__init__(rng=seed)
+        self.scenario = scenario
         self.seed_value = seed
         self.replication = replication
         self.negotiation = neg = negotiation(scenario, proposal_id)
@@ -147,3 +156,129 @@ class NegotiationModel(mesa.Model):
 
     def outcome(self) -> Outcome:
         return outcome(self.negotiation, self.state)
+
+
+class TraceResult(Shown):
+    """One negotiation run through :class:`NegotiationModel`, with the frames its
+    ``DataCollector`` recorded and the tidy tables the trace figure draws.
+
+    ``texts`` (round, dimension, text) holds the text voted on in each round (1, 2, ...);
+    ``positions`` (round, actor, dimension, position, vote) each actor's position when that vote
+    was cast, and its vote (None for observers): row t of the DataCollector is round t.
+    """
+
+    def __init__(self, scenario: Scenario, model: NegotiationModel) -> None:
+        self.scenario = scenario
+        self.model = model
+        self.proposal = model.negotiation.proposal
+        self.seed = model.seed_value
+        self.replication = model.replication
+        mv = self.model_vars()
+        self.status = str(mv["status"].iloc[-1])
+        self.rounds = int(mv["round"].iloc[-1])
+        self.texts, self.positions = self._tidy()
+
+    def model_vars(self) -> pd.DataFrame:
+        """The DataCollector's model variables, one row per recorded state (0 = the start)."""
+        return self.model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def agent_vars(self) -> pd.DataFrame:
+        """The DataCollector's agent variables, one row per recorded state × agent."""
+        return self.model.datacollector.get_agent_vars_dataframe().reset_index()
+
+    def _steps(self) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+        av = self.agent_vars()
+        return self.model_vars(), av, "Step" if "Step" in av.columns else av.columns[0]
+
+    def _tidy(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        import pandas as pd
+
+        mv, av, step_col = self._steps()
+        dims = self.model.negotiation.dimensions
+        texts, positions = [], []
+        for t in range(1, len(mv)):
+            text = mv.loc[t, "text"]
+            for j, d in enumerate(dims):
+                texts.append({"round": t, "dimension": d, "text": float(text[j])})
+            for r in av[av[step_col] == t].itertuples():
+                vote = r.vote if isinstance(r.vote, str) else None
+                for j, d in enumerate(dims):
+                    positions.append({"round": t, "actor": r.actor, "dimension": d,
+                                      "position": float(r.position[j]), "vote": vote})
+        return (
+            pd.DataFrame(texts, columns=["round", "dimension", "text"]),
+            pd.DataFrame(positions, columns=["round", "actor", "dimension", "position", "vote"]),
+        )
+
+    def story(self) -> list[dict]:
+        """The rounds as plain dicts (what ``cicasim trace`` prints): round t is the text voted
+        on in round t, who accepted, abstained or objected with their margins, the status after
+        the round, and how far each actor moved in that round's influence step."""
+        mv, av, step_col = self._steps()
+        rounds = []
+        for t in range(1, len(mv)):
+            now = av[av[step_col] == t]
+            moved = {
+                r.actor: float(np.linalg.norm(np.subtract(r.position_after, r.position)))
+                for r in now.itertuples()
+            }
+            votes = {
+                kind: sorted(
+                    ({"actor": r.actor, "margin": float(r.margin)}
+                     for r in now.itertuples() if r.vote == kind),
+                    key=lambda d: d["margin"],
+                )
+                for kind in ("accept", "abstain", "object")
+            }
+            rounds.append({"round": t, "text": list(mv["text"].iloc[t]), "votes": votes,
+                           "status": mv["status"].iloc[t], "moved": moved})
+        return rounds
+
+    def end(self) -> dict:
+        """Why and where it ended: reason, rounds, final text and dilution."""
+        o = self.model.outcome()
+        return {"reason": self.model.reason, "rounds": int(o.rounds[0]),
+                "final_text": [float(v) for v in o.outcome[0]], "dilution": float(o.dilution[0])}
+
+    def headline(self) -> str:
+        return (f"{self.proposal}, seed {self.seed}, replication {self.replication}: "
+                f"{self.status} after {self.rounds} round(s)")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per round: the text voted on (a column per dimension), the votes and the
+        status after the round."""
+        import pandas as pd
+
+        dims = self.model.negotiation.dimensions
+        rows = []
+        for r in self.story():
+            row = {"round": r["round"]}
+            row.update({f"text_{d}": v for d, v in zip(dims, r["text"], strict=True)})
+            row.update(accepted=len(r["votes"]["accept"]), abstained=len(r["votes"]["abstain"]),
+                       objected=len(r["votes"]["object"]),
+                       objectors=";".join(v["actor"] for v in r["votes"]["object"]),
+                       status=r["status"])
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def plot(self) -> Figure:
+        """The text and every actor's position by round (:func:`cicasim.plotting.trace_figure`)."""
+        from cicasim.plotting import trace_figure
+
+        return trace_figure(self, scenario=self.scenario)
+
+
+def run_trace(
+    scenario: Scenario, proposal: str, *, seed: int, replication: int = 0
+) -> TraceResult:
+    """Replication ``replication`` of ``proposal`` run through the Mesa model: the same numbers
+    the ensemble with master seed ``seed`` gave that replication."""
+    ids = [p.id for p in scenario.proposals]
+    if proposal not in ids:
+        raise InputError(
+            f"proposal: unknown id {proposal!r} in {scenario.scenario.name}; "
+            f"allowed: {', '.join(ids)}"
+        )
+    model = NegotiationModel(scenario, proposal, seed=seed, replication=replication)
+    model.run()
+    return TraceResult(scenario, model)

@@ -23,7 +23,6 @@ import math
 import os
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +37,16 @@ from matplotlib.lines import Line2D
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
-from cicasim.errors import InputError, os_reason, parse_toml
+from cicasim.errors import InputError, os_reason
+from cicasim.model import TraceResult as Trace
 from cicasim.results import (
+    Results,
     check_output_file,
     make_directory,
+    open_results,
     read_json,
-    read_manifest,
-    read_parquet,
 )
-from cicasim.scenario import Scenario, ScenarioError, parse_scenario
+from cicasim.scenario import Scenario
 
 __all__ = [
     "CICA_MILESTONES",
@@ -151,71 +151,9 @@ def _figure(width: float = 6.4, height: float = 4.8) -> Figure:
 # -- results on disk ---------------------------------------------------------------------------
 
 
-@dataclass
-class Results:
-    """A results directory: its manifest, its tables (read on demand) and its scenario."""
-
-    directory: Path
-    manifest: dict
-    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-
-    @property
-    def kind(self) -> str:
-        return str(self.manifest["cicasim_results"])
-
-    def has(self, name: str) -> bool:
-        return (self.directory / f"{name}.parquet").is_file()
-
-    def table(self, name: str) -> pd.DataFrame:
-        """``<name>.parquet``; a one-line error when it is missing."""
-        if name not in self._tables:
-            path = self.directory / f"{name}.parquet"
-            if not path.is_file():
-                raise InputError(f"{self.directory}: {self.kind} results lack {path.name}")
-            self._tables[name] = read_parquet(path)
-        return self._tables[name]
-
-    @functools.cached_property
-    def scenario(self) -> Scenario | None:
-        """The scenario recorded in the manifest (None when the manifest holds none)."""
-        return scenario_from_manifest(self.manifest)
-
-    @property
-    def title(self) -> str:
-        s = self.scenario
-        return s.scenario.name if s is not None else str(self.manifest.get("name", "results"))
-
-
 def load_results(directory: str | Path) -> Results:
     """Open a results directory of a kind that has figures; one-line error otherwise."""
-    directory = Path(directory)
-    return Results(directory=directory, manifest=read_manifest(directory, kinds=KINDS))
-
-
-def scenario_from_manifest(manifest: dict) -> Scenario | None:
-    """Rebuild the scenario from the text the manifest recorded (run: the scenario file; sweep:
-    the base scenario).  Prefers the input named like ``manifest["scenario"]``."""
-    inputs = manifest.get("inputs") or {}
-    if not isinstance(inputs, dict):
-        return None
-    given = [str(manifest.get(k) or "") for k in ("scenario", "scenario_file", "a")]
-    preferred = {g for g in given if g} | {Path(g).name for g in given if g}
-    names = sorted(inputs, key=lambda n: (n not in preferred, n))
-    for name in names:
-        entry = inputs[name]
-        text = entry.get("text") if isinstance(entry, dict) else None
-        if not isinstance(text, str):
-            continue
-        try:
-            data = parse_toml(text, name)
-        except InputError:
-            continue
-        if "actors" in data and "scenario" in data:
-            try:
-                return parse_scenario(data, name)
-            except ScenarioError:
-                continue
-    return None
+    return open_results(directory, kinds=KINDS)
 
 
 def _label(scenario: Scenario | None, actor_id: str, *, width: int = 20) -> str:
@@ -538,57 +476,15 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
 # -- a negotiation, round by round ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Trace:
-    """One traced negotiation: ``texts`` (round, dimension, text) holds the text voted on in each
-    round (1, 2, ...); ``positions`` (round, actor, dimension, position, vote) each actor's
-    position when that vote was cast, and its vote (None for observers)."""
-
-    proposal: str
-    seed: int
-    replication: int
-    status: str
-    rounds: int
-    texts: pd.DataFrame
-    positions: pd.DataFrame
-
-
 def negotiation_trace(
     scenario: Scenario, *, proposal: str, seed: int, replication: int = 0
 ) -> Trace:
     """Run replication ``replication`` of ``proposal`` through the Mesa model (the same numbers
-    as ``cicasim run --seed seed``) and return its rounds as tidy tables.
+    as ``cicasim run --seed seed``) and return its rounds as tidy tables
+    (:func:`cicasim.model.run_trace`)."""
+    from cicasim.model import run_trace
 
-    Row t of the model's DataCollector is round t: the text voted on and the positions held
-    when the vote was cast.
-    """
-    from cicasim.model import NegotiationModel
-
-    model = NegotiationModel(scenario, proposal, seed=seed, replication=replication)
-    model.run()
-    neg = model.negotiation
-    mv = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    av = model.datacollector.get_agent_vars_dataframe().reset_index()
-    step_col = "Step" if "Step" in av.columns else av.columns[0]
-    last = len(mv) - 1
-    texts, positions = [], []
-    for t in range(1, last + 1):
-        text = mv.loc[t, "text"]
-        for j, d in enumerate(neg.dimensions):
-            texts.append({"round": t, "dimension": d, "text": float(text[j])})
-        for r in av[av[step_col] == t].itertuples():
-            vote = r.vote if isinstance(r.vote, str) else None
-            for j, d in enumerate(neg.dimensions):
-                positions.append({"round": t, "actor": r.actor, "dimension": d,
-                                  "position": float(r.position[j]), "vote": vote})
-    return Trace(
-        proposal=proposal, seed=seed, replication=replication,
-        status=str(mv.loc[last, "status"]), rounds=int(mv.loc[last, "round"]),
-        texts=pd.DataFrame(texts, columns=["round", "dimension", "text"]),
-        positions=pd.DataFrame(
-            positions, columns=["round", "actor", "dimension", "position", "vote"]
-        ),
-    )
+    return run_trace(scenario, proposal, seed=seed, replication=replication)
 
 
 @_styled

@@ -57,12 +57,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from cicasim._callable import make_callable
+from cicasim.display import Shown
 from cicasim.errors import InputError
 from cicasim.rules import Rule
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "DP_CELL_LIMIT",
@@ -103,8 +108,8 @@ _PRIMES = (
 # ----------------------------------------------------------------------------------------------
 # Result
 # ----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PowerResult:
+@dataclass(frozen=True, repr=False)
+class PowerResult(Shown):
     """Exact a-priori voting power of a rule over ``n`` members.
 
     ``winning_coalitions`` and ``swings`` are exact integers; the indices are the nearest floats
@@ -133,6 +138,23 @@ class PowerResult:
             "swings": dict(self.swings),
             "method": self.method,
         }
+
+    def headline(self) -> str:
+        return (f"{self.n} members, passage probability {self.passage_probability:.6g} "
+                f"({self.method})")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per member: normalised and absolute Banzhaf index, Shapley–Shubik index and
+        swings."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "actor": list(self.names),
+            "banzhaf": [self.banzhaf[a] for a in self.names],
+            "banzhaf_absolute": [self.banzhaf_absolute[a] for a in self.names],
+            "shapley_shubik": [self.shapley_shubik[a] for a in self.names],
+            "swings": [self.swings[a] for a in self.names],  # exact: object when past int64
+        })
 
 
 # ----------------------------------------------------------------------------------------------
@@ -690,3 +712,6 @@ def _result(counts: _Counts, names: tuple[str, ...], method: str) -> PowerResult
         ),
         method=method,
     )
+
+
+make_callable(__name__)  # calling this module calls cicasim.api.power

@@ -1,4 +1,5 @@
-"""Results on disk: tidy Parquet tables plus a manifest with the provenance.
+"""Results on disk: tidy Parquet tables plus a manifest with the provenance, and
+:class:`Results`, the one reader of them.
 
 A results directory holds ``replications.parquet`` (one row per design point × proposal ×
 replication), ``summary.json`` and ``manifest.json`` (seed, versions, git commit, the scenario
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -22,20 +24,27 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from cicasim.display import Shown
 from cicasim.draws import BLOCK
-from cicasim.errors import InputError, os_reason, read_text, shown
+from cicasim.errors import InputError, os_reason, parse_toml, read_text, shown
+from cicasim.scenario import Scenario, ScenarioError, parse_scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "KNOWN_ENTRIES",
     "MANIFEST",
     "TABLE",
+    "Results",
     "atomic_directory",
     "check_output_directory",
     "check_output_file",
@@ -45,10 +54,12 @@ __all__ = [
     "write_text_atomic",
     "git_commit",
     "manifest",
+    "open_results",
     "read_json",
     "reading_results",
     "read_manifest",
     "read_parquet",
+    "scenario_from_manifest",
     "sha256",
     "versions",
     "write_json",
@@ -404,3 +415,130 @@ def read_manifest(directory: str | Path, *, kinds: tuple[str, ...] | None = None
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise InputError(f"{path}: seed: expected a whole number (got {shown(seed)})")
     return data
+
+
+# -- reading results back -------------------------------------------------------------------
+
+#: What a kind of results summarises itself with (a table name, or summary.json for a run).
+_SUMMARY_TABLE = {"sweep": "summary", "sensitivity": "sobol", "compare": "comparison"}
+
+
+@dataclass(repr=False)
+class Results(Shown):
+    """A set of results: its manifest, its tables (read on demand) and its scenario.
+
+    On disk it is a results directory (:func:`open_results`); a sweep run in memory gives one
+    without a directory (``directory`` None) whose tables are all at hand.  The command line,
+    the figures (:mod:`cicasim.plotting`) and the report (:mod:`cicasim.report`) read results
+    through it.
+    """
+
+    directory: Path | None
+    manifest: dict
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return str(self.manifest["cicasim_results"])
+
+    def has(self, name: str) -> bool:
+        """Whether the table ``name`` (``<name>.parquet`` on disk) is there."""
+        if name in self._tables:
+            return True
+        return self.directory is not None and (self.directory / f"{name}.parquet").is_file()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """``<name>.parquet``; a one-line error when it is missing."""
+        if name not in self._tables:
+            if self.directory is None:
+                raise InputError(f"{self.kind} results in memory lack the {name} table")
+            path = self.directory / f"{name}.parquet"
+            if not path.is_file():
+                raise InputError(f"{self.directory}: {self.kind} results lack {path.name}")
+            self._tables[name] = read_parquet(path)
+        return self._tables[name]
+
+    @functools.cached_property
+    def scenario(self) -> Scenario | None:
+        """The scenario recorded in the manifest (None when the manifest holds none)."""
+        return scenario_from_manifest(self.manifest)
+
+    @property
+    def title(self) -> str:
+        s = self.scenario
+        return s.scenario.name if s is not None else str(self.manifest.get("name", "results"))
+
+    def headline(self) -> str:
+        where = f"in {self.directory}" if self.directory is not None else "in memory"
+        return f"{self.kind} results {where}, seed {self.manifest.get('seed')}"
+
+    def summary(self) -> pd.DataFrame:
+        """The headline table of the results: a run's proposals (as
+        :meth:`cicasim.runs.RunResult.summary`), a sweep's summary, a comparison's ΔP per
+        proposal, or a sensitivity analysis's Sobol indices."""
+        if self.kind == "run":
+            from cicasim.runs import summary_frame
+
+            if self.directory is None or not (self.directory / "summary.json").is_file():
+                raise InputError(f"{self.directory}: run results lack summary.json")
+            data = read_json(self.directory / "summary.json", what="a run's summary, JSON")
+            with reading_results(self.directory):
+                return summary_frame(data.get("proposals", []))
+        name = _SUMMARY_TABLE.get(self.kind)
+        if name is None:
+            raise InputError(f"{self.directory}: {self.kind} results have no summary table")
+        return self.table(name)
+
+    def replications(self) -> pd.DataFrame:
+        """The per-replication table (runs and sweeps)."""
+        return self.table("replications")
+
+    def figures(self) -> list[str]:
+        """The names of the standard figures that apply (:mod:`cicasim.plotting`)."""
+        from cicasim.plotting import figure_names
+
+        return figure_names(self)
+
+    def plot(self, name: str | None = None) -> Figure:
+        """The standard figure ``name`` (see :meth:`figures`; default the first)."""
+        from cicasim.plotting import standard_figures
+
+        for _stem, _caption, fig in standard_figures(self, only=name):
+            return fig
+        raise InputError(
+            f"plot: no figure {name!r} for these {self.kind} results; allowed: "
+            + ", ".join(self.figures())
+        )
+
+
+def open_results(directory: str | Path, *, kinds: tuple[str, ...] | None = None) -> Results:
+    """Open a results directory (of one of ``kinds``, default any); a one-line error when it is
+    missing or not a cicasim results directory."""
+    directory = Path(directory)
+    return Results(directory=directory, manifest=read_manifest(directory, kinds=kinds))
+
+
+def scenario_from_manifest(manifest: dict) -> Scenario | None:
+    """Rebuild the scenario from the text the manifest recorded (run: the scenario file; sweep:
+    the base scenario).  Prefers the input named like ``manifest["scenario"]``."""
+    inputs = manifest.get("inputs") or {}
+    if not isinstance(inputs, dict):
+        return None
+    given = [str(manifest.get(k) or "") for k in ("scenario", "scenario_file", "a")]
+    preferred = {g for g in given if g} | {Path(g).name for g in given if g}
+    names = sorted(inputs, key=lambda n: (n not in preferred, n))
+    for name in names:
+        entry = inputs[name]
+        text = entry.get("text") if isinstance(entry, dict) else None
+        if not isinstance(text, str):
+            continue
+        try:
+            data = parse_toml(text, name)
+        except InputError:
+            continue
+        if "actors" in data and "scenario" in data:
+            try:
+                return parse_scenario(data, name)
+            except ScenarioError:
+                continue
+    return None

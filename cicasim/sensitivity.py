@@ -15,25 +15,33 @@ random numbers and the noise largely cancels between them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from cicasim._callable import make_callable
+from cicasim.display import Shown
 from cicasim.draws import key, seed_sequence
 from cicasim.errors import InputError
 from cicasim.executors import Executor
 from cicasim.sweep import (
     MAX_POINTS,
-    SUMMARY,
+    Experiment,
     Plan,
-    load_experiment,
+    SweepResult,
+    experiment_source,
     plan_experiment,
     run_sweep,
     write_parquet,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["SOBOL", "SobolResult", "run_sensitivity", "saltelli_points", "sobol_indices"]
 
@@ -93,16 +101,39 @@ def sobol_indices(
     })
 
 
-@dataclass(frozen=True)
-class SobolResult:
-    directory: Path
+@dataclass(frozen=True, repr=False)
+class SobolResult(Shown):
+    """Sobol indices per proposal and factor, with the sweep of the Saltelli design behind them
+    (on disk in ``directory``, or in memory when ``directory`` is None)."""
+
+    directory: Path | None
     plan: Plan
     table: pd.DataFrame  # proposal, factor, S1, S1_conf, ST, ST_conf
+    sweep: SweepResult | None = None
+
+    def headline(self) -> str:
+        s = self.plan.experiment.sensitivity
+        return (f"{self.plan.name}: Sobol indices of P(consensus), {len(self.plan.points)} points "
+                f"(N = {s.samples}) × {self.plan.replications:,} replications, seed "
+                f"{self.plan.seed}")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per proposal and factor: S1 and ST with their bootstrap half-widths."""
+        return self.table.copy()
+
+    def plot(self) -> Figure:
+        """First-order and total indices per factor (:func:`cicasim.plotting.sobol_figure`)."""
+        from cicasim.plotting import sobol_figure
+
+        return sobol_figure(self.table, scenario=self.plan.scenario)
 
 
-def plan_sensitivity(path: str | Path, *, replications: int | None = None) -> Plan:
-    """The experiment with its design replaced by the Saltelli sample of its factors."""
-    exp, _ = load_experiment(path)
+def plan_sensitivity(
+    path: str | Path | Mapping[str, Any] | Experiment, *, replications: int | None = None
+) -> Plan:
+    """The experiment (a file, a mapping in its layout, or an :class:`Experiment`) with its
+    design replaced by the Saltelli sample of its factors."""
+    exp, _, _ = experiment_source(path)
     if not exp.factors:
         raise InputError(f"{path}: factors: a sensitivity analysis needs at least one factor")
     s = exp.sensitivity
@@ -123,18 +154,19 @@ def plan_sensitivity(path: str | Path, *, replications: int | None = None) -> Pl
 def run_sensitivity(
     plan: Plan,
     *,
-    out: str | Path,
+    out: str | Path | None = None,
     executor: Executor | None = None,
     resume: bool = False,
     progress=None,
 ) -> SobolResult:
-    """Run the Saltelli design as a sweep into ``out`` and write ``sobol.parquet`` there."""
+    """Run the Saltelli design as a sweep, in memory or into ``out`` (then ``sobol.parquet``
+    is written there too)."""
     s = plan.experiment.sensitivity
     result = run_sweep(
         plan, out=out, executor=executor, resume=resume, progress=progress, kind="sensitivity",
         manifest_extra={"sensitivity": s.model_dump()},
     )
-    summary = pd.read_parquet(result.directory / SUMMARY)
+    summary = result.summary()
     names = [f.label for f in plan.factors]
     frames = []
     for pid in sorted(plan.proposals):
@@ -146,5 +178,9 @@ def run_sensitivity(
         df.insert(0, "proposal", pid)
         frames.append(df)
     table = pd.concat(frames, ignore_index=True)
-    write_parquet(result.directory / SOBOL, table, SOBOL_SCHEMA)
-    return SobolResult(directory=result.directory, plan=plan, table=table)
+    if result.directory is not None:
+        write_parquet(result.directory / SOBOL, table, SOBOL_SCHEMA)
+    return SobolResult(directory=result.directory, plan=plan, table=table, sweep=result)
+
+
+make_callable(__name__)  # calling this module calls cicasim.api.sensitivity

@@ -30,7 +30,7 @@ import json
 import math
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cicasim._callable import make_callable
+from cicasim.display import Shown
 from cicasim.draws import key, seed_sequence
 from cicasim.enlargement import enlargement_path
 from cicasim.ensemble import (
@@ -362,7 +364,7 @@ class DesignPoint:
     seed_key: int
 
 
-@dataclass
+@dataclass(repr=False)
 class Plan:
     """An experiment made concrete: base scenario, proposals and numbered design points."""
 
@@ -380,6 +382,11 @@ class Plan:
     _path_scenarios: list[Scenario] | None = None
     _path_labels: list[str] = field(default_factory=list)
     _factor_scenarios: dict[str, tuple[Scenario, str]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"<Plan {self.name!r}: {len(self.points)} design points × "
+                f"{len(self.proposals)} proposals × {self.replications:,} replications, "
+                f"seed {self.seed}>")
 
     @property
     def seed(self) -> int:
@@ -542,17 +549,45 @@ def load_experiment(path: str | Path) -> tuple[Experiment, str]:
     return parse_experiment(data, str(path)), text
 
 
+def experiment_source(
+    experiment: str | Path | Mapping[str, Any] | Experiment,
+) -> tuple[Experiment, str, Path]:
+    """The experiment, its text (for the fingerprint and the manifest) and the path that names it
+    in messages and against which its relative paths resolve: a file's own path, or
+    ``<experiment>`` in the working directory for a mapping (the file's layout) or an
+    :class:`Experiment` object."""
+    if isinstance(experiment, str | Path):
+        exp, text = load_experiment(experiment)
+        return exp, text, Path(experiment)
+    import tomlkit
+
+    source = Path("<experiment>")
+    if isinstance(experiment, Experiment):
+        exp = experiment
+    elif isinstance(experiment, Mapping):
+        exp = parse_experiment(dict(experiment), str(source))
+    else:
+        raise InputError(
+            f"experiment: a {type(experiment).__name__} was given; allowed: a file path, a "
+            "mapping laid out like an experiment file, or an Experiment"
+        )
+    return exp, tomlkit.dumps(exp.model_dump(mode="json", exclude_none=True)), source
+
+
 def plan_experiment(
-    path: str | Path, *, replications: int | None = None, unit_points: np.ndarray | None = None
+    path: str | Path | Mapping[str, Any] | Experiment,
+    *,
+    replications: int | None = None,
+    unit_points: np.ndarray | None = None,
 ) -> Plan:
-    """Load an experiment file and its base scenario; validate the factors against the scenario
-    and number the design points.
+    """Load an experiment (a file, a mapping in the file's layout, or an :class:`Experiment`)
+    and its base scenario; validate the factors against the scenario and number the design
+    points.
 
     ``unit_points`` (samples × factors in [0, 1)) replaces the file's design; the sensitivity
     analysis passes its Saltelli sample here.
     """
-    path = Path(path)
-    exp, text = load_experiment(path)
+    exp, text, path = experiment_source(path)
     info = exp.experiment
     scenario, scen_text, scen_path = _referenced_scenario(
         path, "experiment.scenario", info.scenario
@@ -806,13 +841,19 @@ def schemas(plan: Plan) -> dict[str, pa.Schema]:
     }
 
 
-def write_parquet(path: Path, table: pa.Table | pd.DataFrame, schema: pa.Schema) -> None:
-    """Write a table atomically: a temporary sibling, then :func:`os.replace`."""
+def arrow_table(table: pa.Table | pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``table`` as an Arrow table of ``schema``, without pandas metadata: what a Parquet file
+    of it holds."""
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(
             table.reindex(columns=schema.names), schema=schema, preserve_index=False
         )
-    table = table.replace_schema_metadata(None)
+    return table.replace_schema_metadata(None)
+
+
+def write_parquet(path: Path, table: pa.Table | pd.DataFrame, schema: pa.Schema) -> None:
+    """Write a table atomically: a temporary sibling, then :func:`os.replace`."""
+    table = arrow_table(table, schema)
     with _written(path) as tmp:
         pq.write_table(table, tmp)
 
@@ -908,18 +949,76 @@ def points_table(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    """Where a sweep's tables are, and what ran."""
+#: The tables of a sweep by file name, and their short names (``SweepResult.table(name)``).
+TABLES = {"replications": REPLICATIONS, "summary": SUMMARY, "blocking": BLOCKING,
+          "points": POINTS, "deltas": DELTAS}
 
-    directory: Path
+
+@dataclass(frozen=True, repr=False)
+class SweepResult(Shown):
+    """A sweep's tables, on disk (``directory``) or in memory (``tables``), and what ran."""
+
+    directory: Path | None
     points: int
     computed: int  # points computed by this call (the rest were on disk)
-    replications: int
+    n_replications: int  # per point and proposal
     proposals: tuple[str, ...]
+    plan: Plan | None = None
+    tables: dict[str, pd.DataFrame] | None = None  # in memory: short name -> table
+
+    def has(self, name: str) -> bool:
+        """Whether the sweep has the table ``name`` (``deltas`` only with common random
+        numbers and more than one point)."""
+        if self.tables is not None:
+            return name in self.tables
+        return (self.directory / TABLES[name]).is_file()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One of the tables (:data:`TABLES`): ``summary``, ``replications``, ``blocking``,
+        ``points`` or ``deltas``."""
+        if name not in TABLES:
+            raise InputError(f"table: {name!r} is unknown; allowed: {', '.join(TABLES)}")
+        if not self.has(name):
+            raise InputError(f"table: this sweep has no {name} table")
+        if self.tables is not None:
+            return self.tables[name].copy()
+        return pd.read_parquet(self.directory / TABLES[name])
 
     def summary(self) -> pd.DataFrame:
-        return pd.read_parquet(self.directory / SUMMARY)
+        """One row per design point and proposal: the factor values, the number of members,
+        P(consensus) with its Wilson interval, median rounds and mean dilution."""
+        return self.table("summary")
+
+    def replications(self) -> pd.DataFrame:
+        """One row per design point × proposal × replication."""
+        return self.table("replications")
+
+    def headline(self) -> str:
+        name = f"{self.plan.name}, " if self.plan is not None else ""
+        where = f"in {self.directory}" if self.directory is not None else "in memory"
+        return (f"{name}{self.points} design points × {len(self.proposals)} proposals × "
+                f"{self.n_replications:,} replications, {where}")
+
+    def results(self) -> Any:
+        """The tables as a :class:`cicasim.results.Results` (what the figures and the report
+        read)."""
+        from cicasim.results import Results, open_results
+
+        if self.tables is None:
+            return open_results(self.directory)
+        return Results(directory=None, manifest=self._manifest(),
+                       _tables=dict(self.tables))
+
+    def _manifest(self) -> dict[str, Any]:
+        plan = self.plan
+        return {"cicasim_results": "sweep", "seed": plan.seed, "experiment": plan.name,
+                "inputs": {plan.scenario_path.name: {"text": plan.scenario_text}},
+                "scenario_file": plan.scenario_path.name}
+
+    def plot(self, name: str | None = None) -> Any:
+        """The first standard figure of the sweep (``name``: e.g. ``enlargement``, ``delta``,
+        ``dilution`` or ``heatmap``)."""
+        return self.results().plot(name)
 
 
 def check_directory(directory: str | Path, plan: Plan, *, kind: str = "sweep",
@@ -996,19 +1095,43 @@ def _prepare_directory(directory: Path, plan: Plan, *, kind: str, resume: bool,
 def run_sweep(
     plan: Plan,
     *,
-    out: str | Path,
+    out: str | Path | None = None,
     executor: Executor | None = None,
     resume: bool = False,
     progress: Callable[[int, int], None] | None = None,
     kind: str = "sweep",
     manifest_extra: dict[str, Any] | None = None,
 ) -> SweepResult:
-    """Run every design point not yet on disk, then write the merged tables.
+    """Run every design point (not yet on disk), then merge the tables.
 
-    ``progress(done, total)`` is called with counts of replication blocks.  The manifest is
-    written before any computing; each design point's parts when its last block is in; the
-    merged tables at the end, each by atomic rename.
+    Without ``out`` the sweep runs in memory and nothing is written.  With ``out`` the manifest
+    is written before any computing, each design point's parts when its last block is in, and
+    the merged tables at the end, each by atomic rename; ``resume`` completes an interrupted
+    sweep there.  ``progress(done, total)`` is called with counts of replication blocks.  The
+    numbers are the same either way.
     """
+    sch = schemas(plan)
+    n = len(plan.points)
+    if out is None:
+        if resume:
+            raise InputError("resume: needs out, the directory of the sweep to complete")
+        parts = dict(_computed(plan, list(range(n)), sch, executor, progress, done=0))
+        tables = {
+            "replications": pa.concat_tables([parts[p][0] for p in range(n)]),
+            "summary": pa.concat_tables([parts[p][1] for p in range(n)]),
+            "blocking": pa.concat_tables([parts[p][2] for p in range(n)]),
+            "points": arrow_table(points_table(plan), sch[POINTS]),
+        }
+        if plan.common_random_numbers and n > 1:
+            def passed(p: int) -> dict[str, np.ndarray]:
+                return _passed(parts[p][0].select(["proposal", "passed"]))
+
+            tables["deltas"] = arrow_table(_deltas(passed, n), sch[DELTAS])
+        return SweepResult(
+            directory=None, points=n, computed=n, n_replications=plan.replications,
+            proposals=plan.proposals, plan=plan,
+            tables={k: t.to_pandas() for k, t in tables.items()},
+        )
     directory = Path(out)
     check_directory(directory, plan, kind=kind, resume=resume)
     make_directory(directory)
@@ -1022,15 +1145,34 @@ def _run_sweep(
     progress: Callable[[int, int], None] | None, kind: str, manifest_extra: dict[str, Any] | None,
 ) -> SweepResult:
     """:func:`run_sweep` with ``directory`` created and locked."""
-    _prepare_directory(directory, plan, kind=kind, resume=resume, extra=manifest_extra or {})
     sch = schemas(plan)
+    n = len(plan.points)
+    _prepare_directory(directory, plan, kind=kind, resume=resume, extra=manifest_extra or {})
     write_parquet(directory / POINTS, points_table(plan), sch[POINTS])
-    done = done_points(directory, len(plan.points))
+    done = done_points(directory, n)
     todo = [dp.point for dp in plan.points if dp.point not in done]
+    for p, (reps, summ, blk) in _computed(plan, todo, sch, executor, progress, done=len(done)):
+        write_parquet(_part(directory, p, "summary"), summ, sch[SUMMARY])
+        write_parquet(_part(directory, p, "blocking"), blk, sch[BLOCKING])
+        write_parquet(_part(directory, p, "replications"), reps, sch[REPLICATIONS])
+    _merge(directory, plan, sch)
+    return SweepResult(
+        directory=directory, points=n, computed=len(todo),
+        n_replications=plan.replications, proposals=plan.proposals, plan=plan,
+    )
+
+
+def _computed(
+    plan: Plan, todo: list[int], sch: dict[str, pa.Schema], executor: Executor | None,
+    progress: Callable[[int, int], None] | None, *, done: int,
+) -> Iterator[tuple[int, tuple[pa.Table, pa.Table, pa.Table]]]:
+    """Run the design points ``todo`` through ``executor`` and yield each point's three tables
+    (:func:`_point_tables`) as soon as its last block is in; ``done`` points are already
+    finished (for the progress count)."""
     blocks = blocks_for(plan.replications)
     per_point = len(plan.proposals) * len(blocks)
     total = len(plan.points) * per_point
-    finished = len(done) * per_point
+    finished = done * per_point
     if progress:
         progress(finished, total)
     executor = executor or InProcessExecutor()
@@ -1058,18 +1200,8 @@ def _run_sweep(
                 q: concat_outcomes([state["got"][(q, bb)] for bb, _ in blocks])
                 for q in plan.proposals
             }
-            reps, summ, blk = _point_tables(
-                plan, p, state["scenario"], state["negs"], outcomes, sch
-            )
-            write_parquet(_part(directory, p, "summary"), summ, sch[SUMMARY])
-            write_parquet(_part(directory, p, "blocking"), blk, sch[BLOCKING])
-            write_parquet(_part(directory, p, "replications"), reps, sch[REPLICATIONS])
+            yield p, _point_tables(plan, p, state["scenario"], state["negs"], outcomes, sch)
             del pending[p]
-    _merge(directory, plan, sch)
-    return SweepResult(
-        directory=directory, points=len(plan.points), computed=len(todo),
-        replications=plan.replications, proposals=plan.proposals,
-    )
 
 
 def _merge(directory: Path, plan: Plan, sch: dict[str, pa.Schema]) -> None:
@@ -1086,17 +1218,24 @@ def _merge(directory: Path, plan: Plan, sch: dict[str, pa.Schema]) -> None:
                 for p in range(n):
                     writer.write_table(pq.read_table(_part(directory, p, what), schema=sch[name]))
     if plan.common_random_numbers and n > 1:
-        write_parquet(directory / DELTAS, _deltas(directory, n), sch[DELTAS])
+        def passed(p: int) -> dict[str, np.ndarray]:
+            return _passed(
+                pq.read_table(_part(directory, p, "replications"), columns=["proposal", "passed"])
+            )
+
+        write_parquet(directory / DELTAS, _deltas(passed, n), sch[DELTAS])
 
 
-def _deltas(directory: Path, n: int) -> pd.DataFrame:
-    """ΔP of every point against point 0, paired by replication (common random numbers)."""
+def _passed(table: pa.Table) -> dict[str, np.ndarray]:
+    """Per proposal, the pass indicators of a point's replications (``proposal``, ``passed``)."""
+    df = table.to_pandas()
+    return {pid: g["passed"].to_numpy() for pid, g in df.groupby("proposal", sort=True)}
+
+
+def _deltas(passed: Callable[[int], dict[str, np.ndarray]], n: int) -> pd.DataFrame:
+    """ΔP of every point against point 0, paired by replication (common random numbers);
+    ``passed(p)`` gives point ``p``'s pass indicators per proposal."""
     from cicasim.compare import paired_difference
-
-    def passed(p: int) -> dict[str, np.ndarray]:
-        t = pq.read_table(_part(directory, p, "replications"), columns=["proposal", "passed"])
-        df = t.to_pandas()
-        return {pid: g["passed"].to_numpy() for pid, g in df.groupby("proposal", sort=True)}
 
     base = passed(0)
     rows = []
@@ -1111,5 +1250,12 @@ def _deltas(directory: Path, n: int) -> pd.DataFrame:
 
 def summary_records(directory: str | Path) -> list[dict[str, Any]]:
     """The summary table as JSON-ready records (NaN becomes None)."""
-    df = pd.read_parquet(Path(directory) / SUMMARY)
-    return json.loads(df.to_json(orient="records"))
+    return records(pd.read_parquet(Path(directory) / SUMMARY))
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table as JSON-ready records (NaN becomes None), as the command line prints them."""
+    return json.loads(table.to_json(orient="records"))
+
+
+make_callable(__name__)  # calling this module calls cicasim.api.sweep

@@ -91,9 +91,9 @@ def resolve_seed(seed: int | None) -> tuple[int, bool]:
     """The seed to use and whether it was drawn (fresh OS entropy, kept to 32 bits)."""
     if seed is not None:
         return seed, False
-    import numpy as np
+    from cicasim.draws import fresh_seed
 
-    return int(np.random.SeedSequence().entropy % 2**32), True
+    return fresh_seed(), True
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

@@ -62,11 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cicasim.compare import compare_scenarios, comparison_table, enlarged
+    from cicasim.compare import compare_sides, sides
     from cicasim.executors import make_executor
-    from cicasim.results import MANIFEST, atomic_directory, manifest, write_json
-    from cicasim.scenario import read_scenario
-    from cicasim.sweep import write_parquet
+    from cicasim.results import atomic_directory
 
     modes = sum([args.b is not None, args.enlarge, args.steps is not None])
     if modes != 1:
@@ -76,18 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.force and not args.out:
         raise InputError("--force: needs --out DIR (it replaces the compare results there)")
     seed, drawn = resolve_seed(args.seed)
-    scen_a, text_a = read_scenario(args.a)
-    inputs = {Path(args.a).name: text_a}
-    if args.b is not None:
-        scen_b, text_b = read_scenario(args.b)
-        label_a, label_b = str(args.a), str(args.b)
-        name_b = Path(args.b).name
-        if name_b in inputs:
-            name_b = f"B-{name_b}"
-        inputs[name_b] = text_b
-    else:
-        scen_a, scen_b, step = enlarged(scen_a, steps=args.steps, seed=seed)
-        label_a, label_b = str(args.a), f"{args.a} {step}"
+    enlarge = True if args.enlarge else (args.steps if args.steps is not None else False)
+    both = sides(args.a, args.b, enlarge=enlarge, seed=seed)
     with contextlib.ExitStack() as stack:
         # the output directory is checked, created and locked before anything is computed
         tmp = (
@@ -97,46 +85,25 @@ def run(args: argparse.Namespace) -> int:
         )
         with make_executor(workers=args.workers) as executor:
             with progress_bar("compare") as update:
-                rows = compare_scenarios(
-                    scen_a, scen_b, replications=args.replications, seed=seed,
+                result = compare_sides(
+                    both, replications=args.replications, seed=seed,
                     proposals=args.proposal, executor=executor, progress=update,
                 )
-        table = comparison_table(rows)
         if tmp is not None:
-            import pyarrow as pa
-
-            schema = pa.schema(
-                [pa.field("proposal", pa.string()), pa.field("replications", pa.int64())]
-                + [pa.field(c, pa.float64()) for c in (
-                    "p_a", "ci_a_low", "ci_a_high", "p_b", "ci_b_low", "ci_b_high",
-                    "delta", "delta_low", "delta_high")]
-                + [pa.field("n_members_a", pa.int64()), pa.field("n_members_b", pa.int64())]
-            )
-            write_parquet(tmp / "comparison.parquet", table, schema)
-            write_json(tmp / MANIFEST, manifest(
-                kind="compare", seed=seed, inputs=inputs, a=label_a, b=label_b,
-                replications=args.replications, proposals=[r.proposal for r in rows],
-                enlarge=args.enlarge, steps=args.steps,
-            ))
-            if args.plots:
-                from cicasim.plotting import write_standard_figures
-
-                write_standard_figures(tmp)
+            result.write(tmp, plots=args.plots)
     if args.json:
-        json.dump({
-            "a": label_a, "b": label_b, "seed": seed, "replications": args.replications,
-            "proposals": [r.to_dict() for r in rows],
-        }, sys.stdout, indent=2)
+        json.dump(result.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     from rich.console import Console
     from rich.table import Table
 
+    rows = result.rows
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     note = " (drawn; pass --seed to repeat)" if drawn else ""
     console.print(
-        f"A: {label_a} ({rows[0].n_members_a} members)\n"
-        f"B: {label_b} ({rows[0].n_members_b} members)"
+        f"A: {result.a} ({rows[0].n_members_a} members)\n"
+        f"B: {result.b} ({rows[0].n_members_b} members)"
         f"\nseed {seed}{note} · {args.replications:,} paired replications per proposal"
     )
     t = Table()

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from cicasim.commands._common import (
@@ -23,9 +24,9 @@ from cicasim.commands._common import (
     resolve_seed,
     seed_int,
 )
-from cicasim.ensemble import EnsembleResult, run_ensemble
 from cicasim.errors import InputError
-from cicasim.results import MANIFEST, TABLE, atomic_directory, manifest, write_json, write_table
+from cicasim.results import atomic_directory
+from cicasim.runs import run_scenario
 from cicasim.scenario import read_scenario
 
 HELP = "run the Monte Carlo ensemble of a scenario"
@@ -64,47 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def a_priori(result: EnsembleResult) -> dict[str, float | None]:
-    """Coleman's power to act of each proposal's rule alone (coin-flip voters), or None when
-    it cannot be computed (e.g. a population criterion without populations).  Closed forms or
-    coalition counts only, no power index (:func:`cicasim.power.passage_probability`)."""
-    from cicasim.power import passage_for_proposal
-
-    out: dict[str, float | None] = {}
-    for r in result.runs:
-        try:
-            out[r.proposal] = passage_for_proposal(result.scenario, r.proposal)
-        except InputError:
-            out[r.proposal] = None
-    return out
-
-
-def summary_dict(result: EnsembleResult, scenario_name: str) -> dict:
-    """The JSON summary: per proposal the simulated figures, the rule's kind and the rule's
-    a-priori figure."""
-    prior = a_priori(result)
-    rules = {p.id: p.rule.kind for p in result.scenario.proposals}
-    proposals = []
-    for s in result.summaries():
-        d = s.to_dict()
-        d["rule"] = rules[s.id]
-        d["a_priori_passage"] = prior[s.id]
-        proposals.append(d)
-    return {
-        "scenario": scenario_name,
-        "seed": result.seed,
-        "replications": result.replications,
-        "proposals": proposals,
-    }
-
-
 def _delta(d: float, lo: float, hi: float) -> str:
     return f"{d:+.3f} ({lo:+.3f} to {hi:+.3f})"
 
 
 def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -> None:
-    """The human-readable table of :func:`summary_dict`'s figures; ``names`` maps actor ids to
-    names (shown where they fit, ids otherwise)."""
+    """The human-readable table of :meth:`cicasim.runs.RunResult.to_dict`'s figures; ``names``
+    maps actor ids to names (shown where they fit, ids otherwise)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -197,11 +164,6 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
 
 def run(args: argparse.Namespace) -> int:
     scenario, text = read_scenario(args.scenario)
-    if not scenario.proposals:
-        raise InputError(
-            f"{args.scenario}: proposals: the scenario defines no proposals; add a "
-            "[[proposals]] table to run it"
-        )
     seed, drawn = resolve_seed(args.seed)
     if args.plots and not args.out:
         raise InputError("--plots: needs --out DIR to write the figures into")
@@ -214,48 +176,21 @@ def run(args: argparse.Namespace) -> int:
             if args.out
             else None
         )
-        result = run_ensemble(
-            scenario, proposals=args.proposal, replications=args.replications, seed=seed
-        )
-        summary = summary_dict(result, scenario.scenario.name)
-        if args.pivotality:
-            from cicasim.pivotality import pivotality
-
-            with progress_bar("pivotality", unit="ensembles") as update:
-                k = len(result.runs)
-                for j, (entry, base) in enumerate(zip(summary["proposals"], result.runs,
-                                                      strict=True)):
-                    def tick(done: int, total: int, j: int = j) -> None:
-                        update(j * total + done, k * total)  # proposals take about as long each
-
-                    pivots = pivotality(
-                        scenario, entry["id"], replications=args.replications, seed=seed,
-                        base=base, progress=tick,
-                    )
-                    entry["pivotality"] = [p.to_dict() for p in pivots]
-        if tmp is not None:
-            write_table(tmp / TABLE, result.table())
-            write_json(tmp / "summary.json", summary)
-            write_json(
-                tmp / MANIFEST,
-                manifest(
-                    kind="run",
-                    seed=seed,
-                    inputs={Path(args.scenario).name: text},
-                    scenario=str(args.scenario),
-                    replications=result.replications,
-                    proposals=[r.proposal for r in result.runs],
-                ),
+        bar = progress_bar("pivotality", unit="ensembles") if args.pivotality else nullcontext()
+        with bar as update:
+            result = run_scenario(
+                scenario, proposals=args.proposal, replications=args.replications, seed=seed,
+                pivotality=args.pivotality, progress=update,
+                source=(str(args.scenario), text),
             )
-            if args.plots:
-                from cicasim.plotting import write_standard_figures
-
-                write_standard_figures(tmp)
+        summary = result.to_dict()
+        if tmp is not None:
+            result.write(tmp, plots=args.plots)
     if args.json:
         json.dump(summary, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        names = {a.id: a.name or a.id for a in scenario.actors}
+        names = {a.id: a.name or a.id for a in result.scenario.actors}
         _print_table(summary, args.scenario, drawn, names)
         if args.out:
             print(f"results written to {args.out}")

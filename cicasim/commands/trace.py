@@ -37,45 +37,14 @@ def _fmt(v: tuple[float, ...]) -> str:
 
 
 def trace_rounds(model) -> list[dict]:
-    """The rounds of a finished model as plain dicts: round t is the text voted on in round t,
-    the votes and margins, and how far positions moved in that round's influence step (row t
-    of the model's DataCollector)."""
-    mv = model.datacollector.get_model_vars_dataframe()
-    av = model.datacollector.get_agent_vars_dataframe().reset_index()
-    step_col = "Step" if "Step" in av.columns else av.columns[0]
-    rounds = []
-    for t in range(1, len(mv)):
-        now = av[av[step_col] == t]
-        # how far each actor moved in the round's influence step
-        moved = {
-            r.actor: float(np.linalg.norm(np.subtract(r.position_after, r.position)))
-            for r in now.itertuples()
-        }
-        votes = {
-            kind: sorted(
-                (
-                    {"actor": r.actor, "margin": float(r.margin)}
-                    for r in now.itertuples()
-                    if r.vote == kind
-                ),
-                key=lambda d: d["margin"],
-            )
-            for kind in ("accept", "abstain", "object")
-        }
-        rounds.append(
-            {
-                "round": t,
-                "text": list(mv["text"].iloc[t]),
-                "votes": votes,
-                "status": mv["status"].iloc[t],
-                "moved": moved,
-            }
-        )
-    return rounds
+    """The rounds of a finished model as plain dicts (:meth:`cicasim.model.TraceResult.story`)."""
+    from cicasim.model import TraceResult
+
+    return TraceResult(model.scenario, model).story()
 
 
 def run(args: argparse.Namespace) -> int:
-    from cicasim.model import NegotiationModel
+    from cicasim.model import run_trace
 
     scenario = load_scenario(args.scenario)
     ids = [p.id for p in scenario.proposals]
@@ -84,17 +53,10 @@ def run(args: argparse.Namespace) -> int:
             f"--proposal: unknown id {args.proposal!r} in {args.scenario}; "
             f"allowed: {', '.join(ids)}"
         )
-    model = NegotiationModel(scenario, args.proposal, seed=args.seed, replication=args.replication)
-    model.run()
-    rounds = trace_rounds(model)
-    o = model.outcome()
-    neg = model.negotiation
-    end = {
-        "reason": model.reason,
-        "rounds": int(o.rounds[0]),
-        "final_text": [float(v) for v in o.outcome[0]],
-        "dilution": float(o.dilution[0]),
-    }
+    traced = run_trace(scenario, args.proposal, seed=args.seed, replication=args.replication)
+    rounds = traced.story()
+    end = traced.end()
+    neg = traced.model.negotiation
     if args.json:
         json.dump(
             {
