@@ -79,6 +79,19 @@ class Bargain:
     def d(self) -> int:
         return int(self.position.shape[1])
 
+    def members(self) -> Bargain:
+        """The bargain among the members alone (all actors when there is no member mask); the
+        scenario is kept for the models that run the whole scenario."""
+        if self.member is None or self.member.all():
+            return self
+        m = self.member
+        return Bargain(
+            actor_ids=tuple(a for a, k in zip(self.actor_ids, m, strict=True) if k),
+            capability=self.capability[m], position=self.position[m], salience=self.salience[m],
+            status_quo=self.status_quo, member=None, dimensions=self.dimensions,
+            scenario=self.scenario, proposal=self.proposal,
+        )
+
     def dimension(self, k: int) -> Bargain:
         """The one-dimensional bargain on dimension ``k`` (models that treat dimensions apart)."""
         return Bargain(
