@@ -62,6 +62,7 @@ __all__ = [
     "delta_curve",
     "dilution_stats",
     "enlargement_curve",
+    "factor_curve",
     "figure_kinds",
     "figure_names",
     "load_results",
@@ -612,7 +613,8 @@ def _milestone_axis(
 
 def _factor_columns(summary: pd.DataFrame) -> list[str]:
     known = {"point", "proposal", "label", "n_members", "p_consensus", "ci_low", "ci_high",
-             "median_rounds", "mean_dilution", "passed", "replications", "n_passed", "low",
+             "median_rounds", "mean_dilution", "mean_drift", "passed", "replications",
+             "n_passed", "low",
              "high", "reasons", "title", "seed_key", "delta", "delta_low", "delta_high"}
     return [c for c in summary.columns if c not in known]
 
@@ -775,6 +777,69 @@ def delta_curve(
         milestones=milestones, scenario=scenario, ylim=(lo - pad, hi + pad), zero_line=True,
         joined=joined,
     )
+
+
+@_styled
+def factor_curve(
+    summary: pd.DataFrame, *, x: str, scenario: Scenario | None = None,
+    deltas: pd.DataFrame | None = None,
+) -> Figure:
+    """P(consensus) per proposal against one factor of a sweep (the one-factor sensitivity
+    check), with the 95% Wilson interval as a band; a factor with text values (a rule, say) is
+    drawn as points with error bars at evenly spaced positions.  With ``deltas`` (a sweep's
+    ``deltas.parquet``), a second panel shows ΔP against the first design point with its
+    paired 95% interval (common random numbers)."""
+    pids = _proposals(summary)
+    colours = dict(zip(pids, _colours(len(pids)), strict=True))
+    numeric = pd.api.types.is_numeric_dtype(summary[x])
+    levels = list(dict.fromkeys(summary.sort_values("point")[x]))
+    panels = 2 if deltas is not None and len(deltas) else 1
+    fig = _figure(6.8, 3.6 * panels + 1.2)
+    axes = np.atleast_1d(fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0])
+    markers = "osD^vP*X"
+
+    def where(values: pd.Series) -> np.ndarray:
+        if numeric:
+            return values.to_numpy(float)
+        return np.array([levels.index(v) for v in values], dtype=float)
+
+    frames = [(summary, "p_consensus", "ci_low", "ci_high")]
+    if panels == 2:
+        keys = summary[["point", "proposal", x]].drop_duplicates()
+        frames.append((deltas.merge(keys, on=["point", "proposal"], how="inner"), "delta",
+                       "delta_low", "delta_high"))
+    narrow = True
+    for ax, (frame, value, low, high) in zip(axes, frames, strict=True):
+        for i, pid in enumerate(pids):
+            sub = frame[frame["proposal"] == pid].sort_values(x if numeric else "point")
+            xs, ys = where(sub[x]), sub[value].to_numpy(float)
+            lo, hi = sub[low].to_numpy(float), sub[high].to_numpy(float)
+            label = _proposal_title(scenario, pid, width=60)
+            if numeric:
+                ax.fill_between(xs, lo, hi, color=colours[pid], alpha=0.22, lw=0)
+                ax.plot(xs, ys, color=colours[pid], marker=markers[i % len(markers)], ms=4,
+                        lw=1.8, label=label)
+            else:
+                off = (i - (len(pids) - 1) / 2) * 0.08
+                ax.errorbar(xs + off, ys, yerr=[ys - lo, hi - ys], fmt=markers[i % len(markers)],
+                            color=colours[pid], capsize=3, ms=5, label=label)
+            narrow = narrow and bool(np.nanmax(hi - lo, initial=0.0) < 0.01)
+    axes[0].set_ylabel("P(consensus)\n(probability, 95% interval)")
+    peak = float(np.nanmax(summary["ci_high"].to_numpy(float), initial=0.0))
+    axes[0].set_ylim(-0.02, 1.02 if peak > 0.6 else max(0.05, round(1.25 * peak, 2)))
+    if panels == 2:
+        axes[1].axhline(0, color="black", lw=0.8, zorder=1)
+        axes[1].set_ylabel("ΔP against the first point\n(paired 95% interval)")
+    axes[-1].set_xlabel(_factor_label(x))
+    if not numeric:
+        axes[-1].set_xticks(range(len(levels)), [_tick(v) for v in levels])
+    note = " (the 95% bands are narrower than the lines)" if narrow else ""
+    handles, labels = axes[0].get_legend_handles_labels()
+    wide = max((len(t) for t in labels), default=0) > 30
+    fig.legend(handles, labels, loc="outside lower center", ncols=1 if wide else 3)
+    fig.suptitle(f"{_scenario_name(scenario)}: P(consensus) by {_factor_label(x).lower()}"
+                 f"{note}")
+    return fig
 
 
 @_styled
@@ -1086,6 +1151,16 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
         x, y = axes_
         yield ("heatmap", f"P(consensus) over {_factor_label(x)} and {_factor_label(y)}",
                lambda: sweep_heatmap(summary, x=x, y=y, scenario=scen))
+        return
+    varying = [c for c in _varying(summary, _factor_columns(summary))
+               if not _membership_factor(summary, c)]
+    members_vary = "n_members" in summary.columns and summary["n_members"].nunique() > 1
+    if len(varying) == 1 and not members_vary:
+        (x,) = varying
+        yield ("factor", f"P(consensus) against {_factor_label(x)}, 95% intervals",
+               lambda: factor_curve(
+                   summary, x=x, scenario=scen,
+                   deltas=results.table("deltas") if results.has("deltas") else None))
 
 
 def _joined(points: pd.DataFrame) -> dict[int, str] | None:
@@ -1161,6 +1236,14 @@ def write_standard_figures(
             f"--kind: {kind!r} is not a figure of {results.kind} results; allowed: "
             + ", ".join(allowed)
         )
+    applies = [s for s in figure_names(results)
+               if kind is None or s == kind or s.startswith(f"{kind}-")]
+    if not applies:  # before anything is written
+        what = f"no {kind!r} figure" if kind else "no figure"
+        raise InputError(
+            f"{results.directory}: {what} applies to these {results.kind} results"
+            + ("" if kind else " (a sweep needs the membership or one or two factors to vary)")
+        )
     target = Path(out) if out is not None else results.directory / "figures"
     make_directory(target)
     written: list[Path] = []
@@ -1185,7 +1268,7 @@ def figure_kinds(kind: str) -> tuple[str, ...]:
     """The figure names (``--kind`` values) a results kind can produce."""
     return {
         "run": ("summary", "blocking", "tension", "tension-heatmap", "tension-network", "trace"),
-        "sweep": ("enlargement", "delta", "dilution", "heatmap"),
+        "sweep": ("enlargement", "delta", "dilution", "heatmap", "factor"),
         "compare": ("comparison",),
         "sensitivity": ("sobol",),
     }.get(kind, ())

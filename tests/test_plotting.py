@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -497,3 +498,44 @@ def test_same_results_give_the_same_files(run_dir, tmp_path):
         b = plotting.write_standard_figures(run_dir, kind="summary", formats=(fmt,),
                                             out=tmp_path / "b")
         assert a[0].read_bytes() == b[0].read_bytes()
+
+
+def _one_factor_sweep(tmp, values: str, *, parameter: str = "vote_noise") -> Path:
+    exp = tmp / "one.toml"
+    exp.write_text(
+        f'[experiment]\nname = "noise"\nscenario = {json.dumps(_two_proposals(tmp))}\nseed = 3\n'
+        "replications = 80\ncommon_random_numbers = true\n\n[[factors]]\nkind = \"behaviour\"\n"
+        f'parameter = "{parameter}"\nvalues = {values}\n',
+        encoding="utf-8",
+    )
+    out = tmp / "res"
+    assert main(["sweep", str(exp), "--out", str(out), "-j", "1"]) == 0
+    return out
+
+
+def test_a_one_factor_sweep_gets_a_curve_with_bands(tmp_path, capsys):
+    out = _one_factor_sweep(tmp_path, "[0.0, 0.05, 0.1, 0.2]")
+    res = _results(out)
+    assert plotting.figure_names(res) == ["factor"]
+    assert main(["plot", str(out)]) == 0
+    assert (out / "figures" / "factor.png").is_file()
+    summary = res.table("summary")
+    fig = plotting.factor_curve(summary, x="vote_noise", scenario=res.scenario,
+                                deltas=res.table("deltas"))
+    ax_p, ax_d = fig.axes[:2]
+    assert "vote noise" in ax_d.get_xlabel()
+    for pid in ("deal", "mild"):
+        s = summary[summary["proposal"] == pid].sort_values("vote_noise")
+        lines = [ln for ln in ax_p.lines if np.array_equal(ln.get_xdata(), s["vote_noise"])
+                 and np.allclose(ln.get_ydata(), s["p_consensus"])]
+        assert len(lines) == 1
+    assert len(ax_p.collections) == 2  # one band per proposal
+
+
+def test_no_figure_that_applies_is_an_error(tmp_path, capsys):
+    out = _one_factor_sweep(tmp_path, "[0.05]")  # one design point: nothing varies
+    capsys.readouterr()
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no figure applies" in err
+    assert not (out / "figures").exists()

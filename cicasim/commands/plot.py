@@ -5,7 +5,8 @@ run: P(consensus) and dilution per proposal (summary), blocking frequency by mem
 the tension matrix as a clustered heatmap and as a network (tension), and a round-by-round
 negotiation trace per proposal (trace).  sweep: P(consensus) against the number of members with
 CICA's real membership milestones (enlargement), ΔP against the first point (delta), dilution
-against the number of members (dilution), P(consensus) over two factors (heatmap).  compare:
+against the number of members (dilution), P(consensus) over two factors (heatmap) or against
+the one factor that varies (factor).  compare:
 ΔP with paired intervals (comparison).  sensitivity: Sobol indices (sobol).  docs/figures.md
 shows each figure.
 """
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kind", metavar="K",
         help="only this figure (run: summary, blocking, tension, tension-heatmap, "
-        "tension-network, trace; sweep: enlargement, delta, dilution, heatmap; compare: "
+        "tension-network, trace; sweep: enlargement, delta, dilution, heatmap, factor; compare: "
         "comparison; sensitivity: sobol); default: every figure that applies",
     )
     parser.add_argument(
@@ -63,6 +64,4 @@ def run(args: argparse.Namespace) -> int:
         )
     for p in paths:
         print(p)
-    if not paths:
-        print(f"no figures apply to {args.results}")
     return 0
