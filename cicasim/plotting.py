@@ -1106,8 +1106,11 @@ def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
     yield ("tension-network", "Tension network (Kamada-Kawai layout, tension as distance)",
            lambda: tension_network(scen))
     seed = int(results.manifest["seed"])
+    # replication 0's traces are trace-<proposal>; another replication's carry its number, so
+    # asking for one never overwrites the files of another
+    suffix = f"-replication-{trace_replication}" if trace_replication else ""
     for pid in pids:
-        yield (f"trace-{pid}",
+        yield (f"trace-{pid}{suffix}",
                f"Negotiation trace: {_proposal_title(scen, pid, width=200)}, replication "
                f"{trace_replication}, seed {seed}",
                lambda pid=pid: trace_figure(

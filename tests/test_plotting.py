@@ -539,3 +539,14 @@ def test_no_figure_that_applies_is_an_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no figure applies" in err
     assert not (out / "figures").exists()
+
+
+def test_a_trace_of_another_replication_keeps_the_other_files(run_dir, tmp_path, capsys):
+    out = tmp_path / "figs"
+    assert main(["plot", str(run_dir), "--kind", "trace", "--out", str(out)]) == 0
+    first = (out / "trace-deal.png").read_bytes()
+    assert main(["plot", str(run_dir), "--kind", "trace", "--replication", "13",
+                 "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["trace-deal-replication-13.png",
+                                                     "trace-deal.png"]
+    assert (out / "trace-deal.png").read_bytes() == first
