@@ -69,3 +69,11 @@ def test_a_blocker_is_pivotal_through_its_vote():
     d, lo, hi = top.channels["vote"]
     assert lo > 0 and d > top.channels["influence"][0]
     assert top.to_dict()["channels"]["vote"]["delta"] == d
+
+
+def test_progress_reaches_its_total():
+    seen = []
+    pivotality(load_scenario(DATA / "tiny.toml"), "deal", replications=100, seed=2,
+               progress=lambda done, total: seen.append((done, total)))
+    done, total = seen[-1]
+    assert done == total and [d for d, _ in seen] == list(range(1, total + 1))

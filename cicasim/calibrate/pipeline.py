@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,8 +163,11 @@ def calibrate(
     capability: str = "cinc",
     assumptions: str | Path | None = None,
     members_as_of: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Calibrated:
     """Calibrate the CICA scenario of ``year`` from the data sets under ``data``.
+
+    ``progress(done, total, stage)`` is called as each stage (reading a data set) completes.
 
     ``members_as_of`` (an earlier year) makes a *path* scenario: ``year``'s actors and data, but
     only the members of ``members_as_of`` vote; the later joiners are observers whose
@@ -186,16 +190,29 @@ def calibrate(
     ids = [s.iso3 for s, _ in people]
     members = [s.iso3 for s, r in people if r == "member"]
 
+    stages = ("IGO memberships", "capabilities", "population", "UNGA alignment", "tensions")
+    step = iter(range(1, len(stages) + 1))
+
+    def stage(i: int) -> None:
+        n = next(step)
+        if progress is not None:
+            progress(n, len(stages), stages[i])
+
     blocs = _blocs(data, year, people, ass)
+    stage(0)
     cap = _capability(data, year, people, capability)
+    stage(1)
     pop = _population(data, year, people)
+    stage(2)
     align = _alignment(data, year, people, blocs)
+    stage(3)
     # the median over the year's full membership, so a path scenario places everyone exactly
     # where the scenario of its year does
     real_role = {s.iso3: r for s, r in roster(year)}
     full = [i for i, r in real_role.items() if r == "member"]
     med_align = float(np.median([align[i].value for i in full]))
     tensions, rule = _tensions(data, year, people, blocs, ass)
+    stage(4)
 
     dim_specs = ass["dimensions"]
     positions: dict[str, dict[str, Noted]] = {i: {} for i in ids}

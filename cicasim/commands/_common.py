@@ -117,7 +117,7 @@ def probability_name(rule_kinds: list[str] | tuple[str, ...]) -> str:
 @contextmanager
 def progress_bar(description: str, unit: str = "blocks") -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar with ETA on stderr (shown on a terminal only); yields
-    ``update(done, total)``."""
+    ``update(done, total, description=None)``."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -136,7 +136,9 @@ def progress_bar(description: str, unit: str = "blocks") -> Iterator[Callable[[i
     )
     task = bar.add_task(description, total=None)
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int, description: str | None = None) -> None:
+        if description is not None:
+            bar.update(task, description=description)
         bar.update(task, completed=done, total=total)
 
     with bar:

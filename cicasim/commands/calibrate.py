@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from cicasim.calibrate import calibrate, default_assumptions, render, write_atomic
+from cicasim.commands._common import progress_bar
 from cicasim.errors import InputError, read_text
 
 HELP = "calibrate a scenario (CICA, or any list of states) of a given year from public data"
@@ -82,8 +83,10 @@ def run(args: argparse.Namespace) -> int:
         for w in cal.warnings:
             sys.stderr.write(f"cicasim: warning: {w}\n")
     else:
-        cal = calibrate(data=args.data, year=args.year, capability=args.capability,
-                        assumptions=assumptions, members_as_of=args.members_as_of)
+        with progress_bar(f"calibrate {args.year}", unit="data sets") as update:
+            cal = calibrate(data=args.data, year=args.year, capability=args.capability,
+                            assumptions=assumptions, members_as_of=args.members_as_of,
+                            progress=lambda done, total, what: update(done, total, what))
     command = f"cicasim calibrate --data DATA --year {args.year}"
     if members is not None:
         command += f" --members {','.join(a.state.iso3 for a in cal.actors if a.role == 'member')}"

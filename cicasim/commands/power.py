@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cicasim.commands._common import seed_int
+from cicasim.commands._common import progress_bar, seed_int
 from cicasim.errors import InputError, read_text
 from cicasim.power import MAX_MEMBERS, PowerResult, power_for_proposal, power_indices
 from cicasim.rules import Consensus, QualifiedMajority, Rule, SimpleMajority
@@ -125,11 +125,14 @@ def _run_enlarge(args: argparse.Namespace, scenario: Any, pid: str, rule: Rule) 
     if not scenario.enlargement:
         raise InputError(f"{args.scenario}: --enlarge: the scenario has no [[enlargement]] steps")
     steps = []
-    for label, step in enlargement_path(scenario, seed=args.seed):
-        try:
-            steps.append((label, power_for_proposal(step, pid)))
-        except InputError as exc:
-            raise InputError(f"{args.scenario}: enlargement step {label!r}: {exc}") from None
+    path = enlargement_path(scenario, seed=args.seed)
+    with progress_bar("power", unit="enlargement steps") as update:
+        for label, step in path:
+            try:
+                steps.append((label, power_for_proposal(step, pid)))
+            except InputError as exc:
+                raise InputError(f"{args.scenario}: enlargement step {label!r}: {exc}") from None
+            update(len(steps), len(path))
     if args.json:
         out = {
             "source": str(args.scenario), "proposal": pid, "rule": _rule_dict(rule),

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import bounded_int, replications_int, seed_int
+from cicasim.commands._common import bounded_int, progress_bar, replications_int, seed_int
 from cicasim.commands._consensus import add_consensus_parser, run_consensus
 from cicasim.errors import InputError
 
@@ -128,24 +128,31 @@ def run(args: argparse.Namespace) -> int:
             f"--folds: {folds} folds need at least {folds} proposals with an outcome; "
             f"{args.file} has {n_props}"
         )
-    tty = sys.stderr.isatty()
     if args.out is not None:
         _check_out(args.out)
-    report = validate_deu(
-        data=data,
-        council=council,
-        params=params,
-        replications=args.replications,
-        seed=seed,
-        cross_validation=not args.no_cv,
-        fit_replications=args.fit_replications,
-        folds=args.folds,
-        resamples=args.bootstrap,
-        progress=(lambda m: print(f"cicasim: {m}", file=sys.stderr)) if tty else None,
-    )
+    with progress_bar("validate", unit="steps") as update:
+        state = {"message": "validate"}
+
+        def say(message: str) -> None:
+            state["message"] = message
+
+        report = validate_deu(
+            data=data,
+            council=council,
+            params=params,
+            replications=args.replications,
+            seed=seed,
+            cross_validation=not args.no_cv,
+            fit_replications=args.fit_replications,
+            folds=args.folds,
+            resamples=args.bootstrap,
+            progress=say,
+            steps=lambda done, total: update(done, total, state["message"]),
+        )
     if models is not None:
         from cicasim.validate.league import league
 
+        tty = sys.stderr.isatty()
         league(
             report, data=data, council=council, models=models, resamples=args.bootstrap,
             smp_runs=args.smp_runs, folds=args.folds,

@@ -139,9 +139,19 @@ def validate_deu(
     folds: int | None = None,
     resamples: int = 2000,
     progress: Callable[[str], None] | None = None,
+    steps: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
-    """Predict every issue with an outcome; compare with the benchmarks; cross-validate."""
+    """Predict every issue with an outcome; compare with the benchmarks; cross-validate.
+
+    ``progress`` gets a message as each stage starts; ``steps(done, total)`` is called as the
+    work advances (issues predicted, issues prepared and grid points × issues evaluated)."""
     say = progress or (lambda _msg: None)
+    done = [0, 0]
+
+    def advance(k: int = 1) -> None:
+        done[0] += k
+        if steps is not None:
+            steps(done[0], done[1])
     t0 = time.perf_counter()
     issues = data.with_outcome()
     if not issues:
@@ -160,6 +170,9 @@ def validate_deu(
     table["median"] = [weighted_median(i, data.capability) for i in issues]
     timings: dict[str, float] = {}
 
+    cv_on = bool(cross_validation and params.fit.grid)
+    n_points = len(grid_points(params.fit.grid)) if cv_on else 0
+    done[1] = len(issues) * (1 + (1 + n_points if cv_on else 0))
     say(f"predicting {len(issues)} issues x {replications} replications")
     t = time.perf_counter()
     preds, passed = [], []
@@ -171,12 +184,13 @@ def validate_deu(
         p, ok = predict_issue(sc, replications=replications, seed=seed)
         preds.append(p)
         passed.append(ok)
+        advance()
     table["cicasim"] = preds
     table["p_passed"] = passed
     timings["predict"] = time.perf_counter() - t
 
     cv = None
-    if cross_validation and params.fit.grid:
+    if cv_on:
         k = folds or params.fit.folds
         r_fit = fit_replications or params.fit.replications
         points = grid_points(params.fit.grid)
@@ -184,18 +198,20 @@ def validate_deu(
             f"x {r_fit} replications, {k} folds over proposals")
         t = time.perf_counter()
         base = {**params.behaviour}
-        prepared = [
-            prepare_issue(
+        prepared = []
+        for i in issues:
+            prepared.append(prepare_issue(
                 issue_scenario(
                     i, capability=data.capability, council=councils[i.issue], behaviour=base,
                     source=data.path, **conv,
                 ),
                 replications=r_fit,
                 seed=seed,
-            )
-            for i in issues
-        ]
-        pred_grid, pass_grid = evaluate_grid(prepared, points)
+            ))
+            advance()
+        pred_grid, pass_grid = evaluate_grid(
+            prepared, points, progress=lambda _g, _n: advance(len(issues))
+        )
         cv = cross_validate(pred_grid, pass_grid, out, list(groups), points=points, k=k, seed=seed)
         table["fold"] = cv.folds
         table["cicasim_cv"] = cv.cv_predictions
