@@ -138,3 +138,22 @@ def test_the_scenario_format_example_is_valid_and_can_pass(tmp_path, capsys):
     assert main(["run", str(path), "-n", "200", "--seed", "1", "--json"]) == 0
     (p,) = json.loads(capsys.readouterr().out)["proposals"]
     assert p["p_consensus"] > 0.5
+
+
+def test_help_imports_nothing_heavy():
+    """Building the command line (``cicasim --help``) compiles nothing and loads none of the
+    heavy libraries: each command imports them when it runs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from cicasim.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "heavy = ('numba', 'pandas', 'pyarrow', 'matplotlib', 'mesa', 'dask', 'scipy', 'SALib',"
+        " 'networkx')\n"
+        "print(','.join(h for h in heavy if h in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""

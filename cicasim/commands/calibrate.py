@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cicasim.calibrate import calibrate, default_assumptions, render, write_atomic
 from cicasim.commands._common import progress_bar
 from cicasim.errors import InputError, read_text
 
@@ -66,6 +65,8 @@ def _member_codes(args: argparse.Namespace) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cicasim.calibrate import calibrate, default_assumptions, render, write_atomic
+
     assumptions = args.assumptions or default_assumptions()
     members = _member_codes(args)
     if members is not None:

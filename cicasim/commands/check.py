@@ -10,7 +10,6 @@ import numpy as np
 
 from cicasim.commands._common import count
 from cicasim.scenario import load_scenario
-from cicasim.setup import tension_matrix
 
 HELP = "validate and summarise a scenario file"
 
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def summary(scenario) -> dict:
     """A plain-data summary of a validated scenario.  Tensions are summarised among members
     (the pairs that vote), and apart for the pairs that involve an observer."""
+    from cicasim.setup import tension_matrix
+
     T, _ = tension_matrix(scenario)
     actors = scenario.actors
     members = [a.id for a in scenario.members]

@@ -13,9 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from cicasim.calibrate.importers import deu_mapping, ktab_mapping, render_mapping
-from cicasim.calibrate.writer import write_atomic
-
 NAME = "import"
 HELP = "import a scenario from KTAB (SMP CSV) or one DEU issue"
 
@@ -42,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cicasim.calibrate.importers import deu_mapping, ktab_mapping, render_mapping
+    from cicasim.calibrate.writer import write_atomic
+
     name = Path(args.file).name
     if args.source == "ktab":
         data, notes = ktab_mapping(args.file, status_quo=args.status_quo)

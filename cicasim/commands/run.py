@@ -25,8 +25,6 @@ from cicasim.commands._common import (
     seed_int,
 )
 from cicasim.errors import InputError
-from cicasim.results import atomic_directory
-from cicasim.runs import run_scenario
 from cicasim.scenario import read_scenario
 
 HELP = "run the Monte Carlo ensemble of a scenario"
@@ -163,6 +161,10 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
 
 
 def run(args: argparse.Namespace) -> int:
+    # imported here, so that building the command line compiles nothing and loads no pandas
+    from cicasim.results import atomic_directory
+    from cicasim.runs import run_scenario
+
     scenario, text = read_scenario(args.scenario)
     seed, drawn = resolve_seed(args.seed)
     if args.plots and not args.out:
