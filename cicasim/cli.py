@@ -13,6 +13,7 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from cicasim import commands
 from cicasim.errors import InputError, one_line, os_reason
@@ -64,14 +65,34 @@ def _silence_stdout() -> None:
         pass
 
 
-def _stdout_broken() -> bool:
-    """Whether standard output can no longer be written (checked after an unattributed write
-    error)."""
-    try:
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        return True
-    return False
+class StdoutError(OSError):
+    """Standard output cannot be written (a full device, an I/O error)."""
+
+
+class _Stdout:
+    """Standard output that says so when a write fails, so the error names it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _error(message: str) -> int:
@@ -87,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     code 2; see docs/reliability.md.
     """
     parser = build_parser()
+    stdout = sys.stdout
+    sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     try:
         args = parser.parse_args(argv)
         code = int(args._run(args) or 0)
@@ -102,12 +125,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `cicasim check X | head`: the reader left, nothing to say
         _silence_stdout()
         return 0
+    except StdoutError as exc:
+        _silence_stdout()
+        return _error(f"standard output: cannot be written ({os_reason(exc)})")
     except OSError as exc:
-        if exc.filename is None and _stdout_broken():
-            _silence_stdout()
-            return _error(f"standard output: cannot be written ({os_reason(exc)})")
         where = f"{exc.filename}: " if exc.filename is not None else ""
         return _error(f"{where}cannot be written or read ({os_reason(exc)})")
+    finally:
+        sys.stdout = stdout
 
 
 def entry() -> None:

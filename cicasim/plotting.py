@@ -1248,11 +1248,11 @@ def write_standard_figures(
             + ("" if kind else " (a sweep needs the membership or one or two factors to vary)")
         )
     target = Path(out) if out is not None else results.directory / "figures"
-    make_directory(target)
     written: list[Path] = []
     for stem, _caption, fig in standard_figures(
         results, only=kind, trace_replication=trace_replication
     ):
+        make_directory(target)  # once a figure is drawn: damaged results leave nothing behind
         for f in formats:
             path = check_output_file(target / f"{stem}.{f}")
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
