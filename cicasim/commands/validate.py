@@ -187,6 +187,12 @@ def _print_league(s: dict) -> None:
     if "combination_cv_chosen_per_fold" in meta:
         chosen = "; ".join("+".join(c) for c in meta["combination_cv_chosen_per_fold"])
         print(f"cross-validated combination, subset chosen per fold: {chosen}")
+    if "best_subset_in_sample" in meta:
+        b = meta["best_subset_in_sample"]
+        lo, hi = b["diff_compromise_ci"]
+        print(f"ceiling (subset chosen on all issues, not a prediction): {'+'.join(b['members'])}"
+              f", MAE {b['mae']:.2f}, - compromise {b['diff_compromise']:+.2f} "
+              f"[{lo:+.2f}, {hi:+.2f}]")
 
 
 def _check_out(out: Path) -> None:

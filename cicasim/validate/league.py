@@ -83,6 +83,29 @@ def _exchange_by_proposal(issues: list, data: DeuData) -> np.ndarray:
     return out
 
 
+def _best_subset_in_sample(
+    member_preds: np.ndarray, names: list[str], y: np.ndarray, groups: np.ndarray,
+    err_compromise: np.ndarray, *, resamples: int, seed: int,
+) -> dict[str, Any]:
+    """The equal-weight subset with the lowest MAE on *all* issues, and its paired difference
+    from the compromise model: a ceiling for any combination of these members chosen honestly
+    (it is chosen on the issues it is scored on, so it is not a prediction)."""
+    from cicasim.models.combination import subsets
+
+    subs = subsets(member_preds.shape[0])
+    errs = np.stack([np.abs(member_preds[list(s)].mean(axis=0) - y) for s in subs])
+    best = int(np.argmin(errs.mean(axis=1)))
+    e = errs[best]
+    ci = bootstrap_mae({"best": e, "compromise": err_compromise}, groups, resamples=resamples,
+                       seed=seed, pairs=(("best", "compromise"),))
+    return {
+        "members": [names[i] for i in subs[best]],
+        "mae": float(e.mean()),
+        "diff_compromise": float((e - err_compromise).mean()),
+        "diff_compromise_ci": list(ci["best - compromise"]),
+    }
+
+
 def _cicasim_samples(report: ValidationReport, data: DeuData, council: CouncilData,
                      issues: list) -> list[np.ndarray]:
     """The policy of every replication of cicasim's reported prediction (same seed and
@@ -173,6 +196,9 @@ def league(
             preds["combination-cv"], chosen = cv_subset_combination(
                 member_preds, y, fold, names=member_names)
             meta["combination_cv_chosen_per_fold"] = [list(c) for c in chosen]
+            meta["best_subset_in_sample"] = _best_subset_in_sample(
+                member_preds, member_names, y, groups, np.abs(preds["compromise"] - y),
+                resamples=resamples, seed=report.seed)
     ids = [m for m in models if m in preds]
     for m in ids:
         col = f"model_{m}"
@@ -247,14 +273,14 @@ def league_figure(rows: list[dict[str, Any]], *, n_issues: int) -> Any:
     ref = next(r["mae"] for r in rows if r["id"] == "compromise")
     ax1.axvline(ref, color="tab:red", lw=0.8, ls=":")
     ax1.set_yticks(yy, names)
-    ax1.set_xlabel("mean absolute error (0-100), 95% interval")
+    ax1.set_xlabel("mean absolute error (0-100)\nwith its 95% interval")
     d = np.array([r["diff_compromise"] for r in rows])
     dlo = np.array([r["diff_compromise_ci"][0] for r in rows])
     dhi = np.array([r["diff_compromise_ci"][1] for r in rows])
     ax2.errorbar(d, yy, xerr=[d - dlo, dhi - d], fmt="none", ecolor="0.55", capsize=3)
     ax2.scatter(d, yy, color=colors, zorder=3)
     ax2.axvline(0.0, color="tab:red", lw=0.8, ls=":")
-    ax2.set_xlabel("paired difference from the compromise model (< 0: better)")
+    ax2.set_xlabel("paired difference from the compromise model\n(< 0: better)")
     for ax in (ax1, ax2):
         ax.grid(axis="x", color="0.9")
     fig.suptitle(f"Models on DEU issues with an outcome (n = {n_issues}); intervals: cluster "
