@@ -301,3 +301,25 @@ def test_every_point_model_runs_on_a_deu_issue(deu):
     for m in ("compromise", "median", "nbs", "eum", "exchange", "smp"):
         out = predict(m, b).outcome
         assert out.shape == (1,) and 0.0 <= out[0] <= 100.0, m
+
+
+def test_deu_proposal_bargain_and_members(deu):
+    from cicasim.models import from_deu_issue, from_deu_proposal
+
+    by_prop: dict[str, list] = {}
+    for i in deu.with_outcome():
+        by_prop.setdefault(i.proposal, []).append(i)
+    issues = next(v for v in by_prop.values() if len(v) >= 3)
+    b = from_deu_proposal(issues, deu.capability)
+    assert b.d == len(issues) and b.dimensions == tuple(i.issue for i in issues)
+    for k, i in enumerate(issues):
+        one = from_deu_issue(i, deu.capability)
+        # actors not coded on an issue have no salience there: the compromise is the issue's
+        assert_allclose(compromise_model(b).outcome[k], compromise_model(one).outcome[0])
+        for a, row in zip(b.actor_ids, b.salience[:, k], strict=True):
+            if a not in i.positions:
+                assert row == 0.0
+    assert b.members() is b  # no member mask: everyone
+    m = from_arrays(capability=[1, 2, 3], position=[0, 50, 100], salience=[1, 1, 1],
+                    status_quo=[0], member=[True, False, True]).members()
+    assert m.actor_ids == ("a0", "a2") and m.n == 2
