@@ -267,8 +267,21 @@ def _sensitivity_headline(results: Results) -> str:
     rows = [[escape(str(r.proposal)), escape(str(r.factor)),
              f"{r.S1:.3f} ± {r.S1_conf:.3f}", f"{r.ST:.3f} ± {r.ST_conf:.3f}"]
             for r in s.itertuples()]
-    return _table(["proposal", "factor", "S1 (± 95% half-width)", "ST (± 95% half-width)"],
-                  rows, numeric={2, 3})
+    ranges = results.manifest.get("factor_ranges") or {}
+    lead = ""
+    if ranges:
+        def shown(v: list) -> str:
+            if len(v) == 2 and all(isinstance(x, int | float) for x in v):
+                return f"{v[0]:g} to {v[1]:g}"
+            return ", ".join(escape(str(x)) for x in v)
+
+        lead = ("<p>Factors and the ranges the Saltelli sample spans (uniformly):</p>"
+                + _table(["factor", "range"],
+                         [[escape(k), shown(v)] for k, v in ranges.items()], numeric={1}))
+    return lead + _table(
+        ["proposal", "factor", "S1 (± 95% half-width)", "ST (± 95% half-width)"],
+        rows, numeric={2, 3},
+    )
 
 
 HEADLINES = {

@@ -76,9 +76,11 @@ def sha256(text: str) -> str:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the libraries that shape the numbers (numba compiles the
-    negotiation kernel)."""
+    negotiation kernel; SALib draws the Saltelli sample and estimates the Sobol indices) and
+    the figures (matplotlib)."""
     out = {"python": platform.python_version()}
-    for pkg in ("cicasim", "numpy", "numba", "scipy", "mesa", "pandas", "pyarrow", "pydantic"):
+    for pkg in ("cicasim", "numpy", "numba", "scipy", "mesa", "pandas", "pyarrow", "pydantic",
+                "SALib", "matplotlib"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -246,6 +248,20 @@ def lock_directory(directory: str | Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def respect_umask(path: str | Path, *, directory: bool) -> None:
+    """Give a temporary file or directory (created 0600 / 0700 by :mod:`tempfile`) the mode a
+    plain ``open`` or ``mkdir`` would have: 0666 or 0777 less the umask, so results are as
+    readable as any other file the user writes."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 @contextmanager
 def atomic_directory(
     target: str | Path, *, kind: str, force: bool = False
@@ -267,6 +283,7 @@ def atomic_directory(
             check_output_directory(target, kind=kind, force=force)  # again, under the lock
             try:
                 tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+                respect_umask(tmp, directory=True)
             except OSError as exc:
                 raise InputError(
                     f"{target.parent}: cannot write here ({os_reason(exc)})"
@@ -319,6 +336,7 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+        respect_umask(tmp, directory=False)
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None:

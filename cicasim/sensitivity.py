@@ -151,6 +151,21 @@ def plan_sensitivity(
     return plan_experiment(path, replications=replications, unit_points=units)
 
 
+def factor_ranges(plan: Plan) -> dict[str, list[Any]]:
+    """Each factor's range (low, high) as the Saltelli sample spans it, or the values it takes
+    when it has no range (for the manifest and the report)."""
+    out: dict[str, list[Any]] = {}
+    for f in plan.factors:
+        spec = getattr(f, "spec", f)
+        rng = getattr(spec, "range", None)
+        vals = getattr(spec, "values", None)
+        if rng is not None:
+            out[f.label] = [float(rng[0]), float(rng[1])]
+        elif vals is not None:
+            out[f.label] = [v if isinstance(v, int | float | str) else str(v) for v in vals]
+    return out
+
+
 def run_sensitivity(
     plan: Plan,
     *,
@@ -164,7 +179,7 @@ def run_sensitivity(
     s = plan.experiment.sensitivity
     result = run_sweep(
         plan, out=out, executor=executor, resume=resume, progress=progress, kind="sensitivity",
-        manifest_extra={"sensitivity": s.model_dump()},
+        manifest_extra={"sensitivity": s.model_dump(), "factor_ranges": factor_ranges(plan)},
     )
     summary = result.summary()
     names = [f.label for f in plan.factors]

@@ -340,7 +340,10 @@ def _referenced_scenario(path: Path, field: str, value: str) -> tuple[Scenario, 
     try:
         os.stat(target)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: {field}: file not found: {value}") from None
+        raise ScenarioError(
+            f"{path}: {field}: file not found: {value} (relative to the experiment file: "
+            f"{target}); give a path relative to {_absolute(path.parent)}, or an absolute one"
+        ) from None
     except (OSError, ValueError):
         pass  # read_scenario says what is wrong, in one line
     try:

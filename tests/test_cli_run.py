@@ -157,3 +157,21 @@ def test_help_imports_nothing_heavy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == ""
+
+
+def test_results_respect_the_umask(tmp_path, capsys):
+    """A results directory and its files get the mode the umask gives any other file, not the
+    0700 / 0600 of temporary files."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "res"
+        assert main(["run", TINY, "-n", "20", "--seed", "1", "--out", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    for f in out.iterdir():
+        if f.is_file():
+            assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name

@@ -550,3 +550,13 @@ def test_a_trace_of_another_replication_keeps_the_other_files(run_dir, tmp_path,
     assert sorted(p.name for p in out.iterdir()) == ["trace-deal-replication-13.png",
                                                      "trace-deal.png"]
     assert (out / "trace-deal.png").read_bytes() == first
+
+
+def test_sensitivity_manifest_and_report_give_versions_and_factor_ranges(sensitivity_dir):
+    from cicasim.report import render_report
+
+    m = json.loads((sensitivity_dir / "manifest.json").read_text())
+    assert {"SALib", "matplotlib"} <= set(m["versions"])
+    assert m["factor_ranges"] == {"vote_noise": [0.0, 0.2], "threshold": [-0.1, 0.1]}
+    html = render_report(sensitivity_dir)
+    assert "0 to 0.2" in html and "-0.1 to 0.1" in html and "SALib" in html

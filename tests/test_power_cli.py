@@ -170,3 +170,16 @@ def test_enlarge_with_synthetic_members_is_seeded(tmp_path, capsys):
     assert first == again
     assert [s["n"] for s in first["steps"]] == [3, 4, 6]
     assert_allclose(first["steps"][-1]["passage_probability"], 2.0**-6, rtol=1e-15)
+
+
+@pytest.mark.parametrize("options,winning", [
+    (["--quota", "255", "--min-members", "14", "--min-population-share", "0.62"], 2_718_751),
+    (["--min-members-share", "0.55", "--min-members", "15", "--min-population-share", "0.65",
+      "--blocking-min", "4"], 17_278_571),
+])
+def test_the_shipped_eu27_example_gives_the_documented_counts(capsys, options, winning):
+    """docs/voting-power.md's EU-27 example runs on the shipped examples/eu27.csv."""
+    path = Path(__file__).resolve().parents[1] / "examples" / "eu27.csv"
+    assert main(["power", "--weights", str(path), *options, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["winning_coalitions"] == winning and out["n"] == 27

@@ -180,3 +180,14 @@ def test_unreachable_scheduler(tmp_path, capsys):
     assert rc == 2 and err.startswith("cicasim: error: --scheduler: cannot connect")
     assert err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_a_missing_referenced_scenario_shows_the_resolved_path(tmp_path, capsys):
+    """The experiment's relative path is resolved against the experiment file, and the error
+    shows where it looked."""
+    exp = tmp_path / "noise.toml"
+    exp.write_text(HEAD.replace(TINY, "../scenarios/cica-2022.toml"), encoding="utf-8")
+    rc, err = _run(["sweep", str(exp), "--out", str(tmp_path / "o")], capsys)
+    looked = (tmp_path.parent / "scenarios" / "cica-2022.toml").resolve()
+    assert rc == 2 and err.count("\n") == 1
+    assert "file not found: ../scenarios/cica-2022.toml" in err and str(looked) in err
