@@ -105,9 +105,11 @@ class Calibrated:
 # -- assumptions file -------------------------------------------------------------------------
 
 def default_assumptions() -> Path:
-    """The assumptions file bundled with the scenarios (``scenarios/assumptions/``)."""
-    root = Path(__file__).resolve().parents[2]
-    return root / "scenarios" / "assumptions" / "cica-assumptions.toml"
+    """The CICA assumptions file shipped with the package (``cicasim/calibrate/``, package data;
+    ``scenarios/assumptions/`` links to it)."""
+    from importlib import resources
+
+    return Path(str(resources.files("cicasim.calibrate").joinpath("cica-assumptions.toml")))
 
 
 def load_assumptions(path: str | Path) -> dict[str, Any]:

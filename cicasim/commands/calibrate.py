@@ -43,8 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only the members of this earlier year vote; the later members are "
                              "observers that join in their real order (a path scenario)")
     parser.add_argument("--assumptions", metavar="FILE", default=None,
-                        help="assumptions file (default: scenarios/assumptions/"
-                             "cica-assumptions.toml)")
+                        help="assumptions file (default: the shipped CICA one, "
+                             "cicasim/calibrate/cica-assumptions.toml)")
 
 
 def _member_codes(args: argparse.Namespace) -> list[str] | None:
