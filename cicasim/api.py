@@ -100,7 +100,9 @@ def sweep(
     plan = plan_experiment(experiment, replications=replications)
     if out is not None:
         check_directory(out, plan, kind="sweep", resume=resume)
-    with make_executor(workers=workers, scheduler=scheduler) as executor:
+    # with a scheduler the cluster's own workers run the units
+    with make_executor(workers=None if scheduler is not None else workers,
+                       scheduler=scheduler) as executor:
         return run_sweep(plan, out=out, executor=executor, resume=resume, progress=progress)
 
 
@@ -160,7 +162,9 @@ def sensitivity(
     plan = plan_sensitivity(experiment, replications=replications)
     if out is not None:
         check_directory(out, plan, kind="sensitivity", resume=resume)
-    with make_executor(workers=workers, scheduler=scheduler) as executor:
+    # with a scheduler the cluster's own workers run the units
+    with make_executor(workers=None if scheduler is not None else workers,
+                       scheduler=scheduler) as executor:
         return run_sensitivity(plan, out=out, executor=executor, resume=resume,
                                progress=progress)
 
