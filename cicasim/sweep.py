@@ -56,6 +56,7 @@ from cicasim.ensemble import (
 from cicasim.errors import InputError, os_reason, parse_toml, read_text, shown
 from cicasim.executors import Executor, InProcessExecutor, Task, run_unit
 from cicasim.kernel import Negotiation, Outcome
+from cicasim.paramsets import SHIPPED, with_params
 from cicasim.results import (
     MANIFEST,
     lock_directory,
@@ -134,6 +135,10 @@ class ExperimentInfo(_Strict):
     proposals: list[str] = Field([], description="proposal ids; empty = all of the scenario's")
     common_random_numbers: bool | None = Field(
         None, description="same random numbers at every point (default: enlargement-only designs)"
+    )
+    params: str = Field(
+        "", description="a parameter set whose [behaviour] replaces every scenario's "
+        "(consensus-organisations, validation, or a TOML file relative to this file)"
     )
     source: str = ""
 
@@ -577,6 +582,15 @@ def experiment_source(
     return exp, tomlkit.dumps(exp.model_dump(mode="json", exclude_none=True)), source
 
 
+def _params_name(path: Path, params: str) -> str | None:
+    """A shipped set's name as it is; a file's path relative to the experiment."""
+    if not params:
+        return None
+    if params in SHIPPED:
+        return params
+    return str((path.parent / params).resolve())
+
+
 def plan_experiment(
     path: str | Path | Mapping[str, Any] | Experiment,
     *,
@@ -595,6 +609,8 @@ def plan_experiment(
     scenario, scen_text, scen_path = _referenced_scenario(
         path, "experiment.scenario", info.scenario
     )
+    params = _params_name(path, info.params)
+    scenario = with_params(scenario, params)
     known = [p.id for p in scenario.proposals]
     proposals = tuple(info.proposals) if info.proposals else tuple(known)
     if not proposals:
@@ -643,6 +659,7 @@ def plan_experiment(
         elif isinstance(f, ScenarioFactor):
             for j, v in enumerate(f.values):
                 other, other_text, _ = _referenced_scenario(path, f"{where}.values[{j}]", v)
+                other = with_params(other, params)
                 dims = {d.id for d in scenario.dimensions}
                 for pid in proposals:
                     if pid not in {p.id for p in other.proposals}:

@@ -99,3 +99,16 @@ def test_validate_consensus_end_to_end(data, tmp_path, capsys):
     fitted = tomllib.loads(params.read_text())
     assert fitted["behaviour"]["amendment"] in ("compromise", "accommodate")
     assert set(fitted["baselines"]) == {"base_rate", "members", "tension"}
+
+
+def test_scenario_mapping_equals_the_rendered_file(data):
+    import tomllib
+
+    from cicasim.calibrate.organisation import calibrate_organisation
+    from cicasim.calibrate.writer import render, scenario_mapping
+    from cicasim.scenario import parse_scenario
+
+    cal = calibrate_organisation(data=data, year=2018, members=SAARC.split(","),
+                                 observers=["CHN"], name="SAARC", chair="NPL")
+    assert parse_scenario(scenario_mapping(cal)) == parse_scenario(
+        tomllib.loads(render(cal, command="test")))

@@ -15,7 +15,11 @@ import tomlkit
 from cicasim.calibrate.pipeline import Calibrated, Noted
 from cicasim.scenario import Uncertainty, parse_scenario
 
-__all__ = ["render", "write_atomic"]
+__all__ = ["render", "scenario_mapping", "write_atomic"]
+
+
+_ACTOR_SOURCE = ("calibrated: capability, population, alignment, blocs from data; other "
+                 "positions and saliences assumption")
 
 
 def _add(table: Any, key: str, noted: Noted) -> None:
@@ -100,8 +104,7 @@ def render(cal: Calibrated, *, command: str) -> str:
         _add(t, "capability", a.capability)
         _add(t, "population", a.population)
         _add(t, "blocs", a.blocs)
-        _plain(t, "source", "calibrated: capability, population, alignment, blocs from data; "
-                            "other positions and saliences assumption")
+        _plain(t, "source", _ACTOR_SOURCE)
         pos = tomlkit.table()
         for k, v in a.position.items():
             _add(pos, k, v)
@@ -178,6 +181,49 @@ def render(cal: Calibrated, *, command: str) -> str:
     text = tomlkit.dumps(doc)
     parse_scenario(tomllib.loads(text), f"<calibrated {name}>")
     return text
+
+
+def scenario_mapping(cal: Calibrated) -> dict[str, Any]:
+    """What :func:`render` writes, as the plain mapping a scenario file parses to (no
+    comments): the fast route when the scenario is used at once and never written (the event
+    validation calibrates hundreds)."""
+    wide = cal.uncertainty.get("position_sd")
+    wide_sd = Uncertainty().position_sd if wide is None else wide.value
+    name = cal.name or f"cica-{cal.year}"
+    actors = []
+    for a in cal.actors:
+        unc: dict[str, float] = {}
+        if a.position_sd.value != wide_sd:
+            unc["position_sd"] = a.position_sd.value
+        if a.capability_sd is not None:
+            unc["capability_sd"] = a.capability_sd.value
+        actors.append({
+            "id": a.state.iso3, "name": a.state.name, "role": a.role, "kind": "state",
+            "capability": a.capability.value, "population": a.population.value,
+            "blocs": a.blocs.value, "source": _ACTOR_SOURCE,
+            "position": {k: v.value for k, v in a.position.items()},
+            "salience": {k: v.value for k, v in a.salience.items()},
+            **({"uncertainty": unc} if unc else {}),
+        })
+    return {
+        "scenario": {"name": name, "description": cal.description, "year": cal.year,
+                     "default_tension": 0.0, "source": cal.scenario_source},
+        "behaviour": {k: v.value for k, v in cal.behaviour.items()},
+        "uncertainty": {k: v.value for k, v in cal.uncertainty.items()},
+        "dimensions": [dict(d) for d in cal.dimensions],
+        "actors": actors,
+        "tensions": [{"pair": list(t.pair), "value": t.value, "source": t.source}
+                     for t in cal.tensions],
+        "proposals": [
+            {k: p[k] for k in ("id", "title", "description", "sponsor", "touches", "source")
+             if k in p}
+            | {"rule": p.get("rule", {"kind": "consensus"}),
+               "max_rounds": int(p.get("max_rounds", 10))}
+            for p in cal.proposals
+        ],
+        "enlargement": [{"kind": "observer-joins", "actor": s.value,
+                         "label": f"{s.value} joins"} for s in cal.enlargement],
+    }
 
 
 def write_atomic(path: str | Path, text: str) -> None:

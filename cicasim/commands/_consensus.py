@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cicasim.commands._common import replications_int, seed_int
+from cicasim.commands._common import positive_int, replications_int, seed_int
 from cicasim.errors import InputError
+from cicasim.executors import available_cores
 
 DEFAULT_SEED = 20241013
 
@@ -38,6 +39,8 @@ def add_consensus_parser(sub: Any) -> None:
                       help="fit leave-one-organisation-out on this file, whatever it is")
     mode.add_argument("--frozen", action="store_true",
                       help="score with the shipped parameters, even the shipped events")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="processes evaluating events in parallel (default: the machine's cores)")
     p.add_argument("--write-params", type=Path, metavar="FILE",
                    help="write the parameter set of a cross-validated run to FILE")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -72,6 +75,7 @@ def run_consensus(args: argparse.Namespace) -> int:
         raise InputError("--write-params: only a cross-validated run writes a parameter set")
     rep = validate_consensus(events, args.data, replications=args.replications, seed=args.seed,
                              params=params if frozen else None, events_sha256=digest,
+                             workers=args.workers or available_cores(),
                              progress=_progress() if sys.stderr.isatty() else None)
     summary = rep.to_json()
     if args.write_params is not None:

@@ -52,6 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
+        "--params", metavar="SET", default=None,
+        help="replace the scenario's [behaviour] by a parameter set: consensus-organisations, "
+        "validation, or a TOML file with a [behaviour] table",
+    )
+    parser.add_argument(
         "--plots", action="store_true", help="with --out: also write the standard figures"
     )
     parser.add_argument(
@@ -166,6 +171,10 @@ def run(args: argparse.Namespace) -> int:
     from cicasim.runs import run_scenario
 
     scenario, text = read_scenario(args.scenario)
+    if args.params:
+        from cicasim.paramsets import with_params
+
+        scenario = with_params(scenario, args.params)
     seed, drawn = resolve_seed(args.seed)
     if args.plots and not args.out:
         raise InputError("--plots: needs --out DIR to write the figures into")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,22 +37,21 @@ from typing import Any
 import numpy as np
 
 from cicasim.calibrate.organisation import calibrate_organisation
-from cicasim.calibrate.writer import render
+from cicasim.calibrate.writer import scenario_mapping
 from cicasim.compare import paired_difference
 from cicasim.ensemble import wilson
 from cicasim.scenario import Scenario, parse_scenario
 from cicasim.validate.events import Event
-from cicasim.validate.predict import PreparedIssue, prepare_issue
+from cicasim.validate.predict import prepare_issue
 from cicasim.validate.scores import auc, brier, fit_logistic, log_loss, logistic, reliability
 
 __all__ = [
     "GRID",
     "ConsensusReport",
-    "PreparedEvent",
     "enlargements",
     "grid_settings",
     "leave_one_org_out",
-    "prepare_events",
+    "evaluate_events",
     "validate_consensus",
 ]
 
@@ -67,15 +65,6 @@ GRID: dict[str, list[Any]] = {
 BASELINES = ("base_rate", "members", "tension")
 
 
-@dataclass(frozen=True)
-class PreparedEvent:
-    """An event with its calibrated scenario's negotiation and random numbers."""
-
-    event: Event
-    prepared: PreparedIssue
-    max_tension: float  # the largest calibrated tension between two members
-
-
 def grid_settings(grid: dict[str, list[Any]] = GRID) -> list[dict[str, Any]]:
     """Every combination of the grid, in a fixed order."""
     keys = list(grid)
@@ -86,8 +75,7 @@ def event_scenario(event: Event, data: Path, members: Sequence[str] | None = Non
     """The calibrated scenario of ``event`` (or of ``members`` in the event's year)."""
     cal = calibrate_organisation(data=data, year=event.year,
                                  members=list(members or event.members), name=event.org)
-    return parse_scenario(tomllib.loads(render(cal, command="cicasim validate consensus")),
-                          f"<{event.key}>")
+    return parse_scenario(scenario_mapping(cal), f"<{event.key}>")
 
 
 def _max_tension(s: Scenario) -> float:
@@ -96,29 +84,44 @@ def _max_tension(s: Scenario) -> float:
     return max(vals, default=0.0)
 
 
-def prepare_events(events: Sequence[Event], data: Path, *, replications: int, seed: int,
-                   progress: Callable[[], None] | None = None) -> list[PreparedEvent]:
-    """Calibrate every event and draw its random numbers once."""
-    out = []
-    for e in events:
-        s = event_scenario(e, data)
-        out.append(PreparedEvent(e, prepare_issue(s, replications=replications, seed=seed),
-                                 _max_tension(s)))
-        if progress:
-            progress()
-    return out
+def _evaluate_event(job: tuple[Event, Path, int, int, list[dict[str, Any]]]
+                    ) -> tuple[np.ndarray, float]:
+    """One event: calibrate, draw once, P(consensus) under every setting; and its largest
+    member tension.  A module-level function, so a process pool can run it."""
+    event, data, replications, seed, settings = job
+    s = event_scenario(event, data)
+    prep = prepare_issue(s, replications=replications, seed=seed)
+    return np.array([prep.run(st).passed.mean() for st in settings]), _max_tension(s)
 
 
-def forecasts(prepared: Sequence[PreparedEvent], settings: Sequence[dict[str, Any]],
-              progress: Callable[[], None] | None = None) -> np.ndarray:
-    """P(consensus) of every event (columns) under every setting (rows)."""
-    out = np.empty((len(settings), len(prepared)))
-    for k, st in enumerate(settings):
-        for j, pe in enumerate(prepared):
-            out[k, j] = float(pe.prepared.run(st).passed.mean())
-        if progress:
-            progress()
-    return out
+def evaluate_events(events: Sequence[Event], data: Path, settings: Sequence[dict[str, Any]], *,
+                    replications: int, seed: int, workers: int = 1,
+                    progress: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """P(consensus) of every event (columns) under every setting (rows), and each event's
+    largest member tension.  Events run in parallel over ``workers`` processes; each event's
+    random numbers depend only on the seed and its actors, so the numbers are the same for
+    any number of workers."""
+    jobs = [(e, Path(data), replications, seed, list(settings)) for e in events]
+    table = np.empty((len(settings), len(events)))
+    tension = np.empty(len(events))
+    if workers <= 1:
+        results = map(_evaluate_event, jobs)
+        pool = None
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_evaluate_event, jobs)
+    try:
+        for j, (col, t) in enumerate(results):
+            table[:, j] = col
+            tension[j] = t
+            if progress:
+                progress()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return table, tension
 
 
 def _baseline_fit(name: str, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -128,11 +131,11 @@ def _baseline_fit(name: str, x: np.ndarray, y: np.ndarray) -> tuple[float, float
     return fit_logistic(x, y)
 
 
-def _covariates(prepared: Sequence[PreparedEvent]) -> dict[str, np.ndarray]:
+def _covariates(events: Sequence[Event], tension: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "base_rate": np.zeros(len(prepared)),
-        "members": np.array([len(p.event.members) for p in prepared], dtype=float),
-        "tension": np.array([p.max_tension for p in prepared]),
+        "base_rate": np.zeros(len(events)),
+        "members": np.array([len(e.members) for e in events], dtype=float),
+        "tension": np.asarray(tension, dtype=float),
     }
 
 
@@ -151,7 +154,8 @@ def leave_one_org_out(orgs: Sequence[str], y: np.ndarray, table: np.ndarray,
                       settings: Sequence[dict[str, Any]],
                       covariates: dict[str, np.ndarray]) -> CrossValidated:
     """For each organisation, fit on the others' events (the setting of least Brier score; the
-    baselines' coefficients) and forecast its own.  ``table`` is :func:`forecasts`' output."""
+    baselines' coefficients) and forecast its own.  ``table``: settings × events, as
+    :func:`evaluate_events` returns it."""
     orgs_arr = np.asarray(orgs)
     n = len(orgs)
     model = np.empty(n)
@@ -246,8 +250,8 @@ def _newcombe_independent(k1: int, n1: int, k2: int, n2: int) -> tuple[float, fl
             d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2))
 
 
-def enlargement_test(events: Sequence[Event], prepared: Sequence[PreparedEvent], data: Path,
-                     forecast: np.ndarray, settings_for: Callable[[str], dict[str, Any]], *,
+def enlargement_test(events: Sequence[Event], data: Path, forecast: np.ndarray,
+                     settings_for: Callable[[str], dict[str, Any]], *,
                      replications: int, seed: int) -> list[dict[str, Any]]:
     """Per enlargement: the model's paired ΔP at the first meeting after it (with against
     without the new members, common random numbers, Newcombe's paired interval), the
@@ -262,7 +266,8 @@ def enlargement_test(events: Sequence[Event], prepared: Sequence[PreparedEvent],
             continue
         without = prepare_issue(event_scenario(e, data, old), replications=replications,
                                 seed=seed).run(setting).passed
-        with_ = prepared[en.index].prepared.run(setting).passed
+        with_ = prepare_issue(event_scenario(e, data), replications=replications,
+                              seed=seed).run(setting).passed
         d, lo, hi = paired_difference(without, with_)
         kb = sum(events[k].adopted for k in en.before)
         ka = sum(events[k].adopted for k in en.after)
@@ -370,31 +375,29 @@ def sha256_of(path: str | Path) -> str:
 
 def validate_consensus(
     events: Sequence[Event], data: Path, *, replications: int, seed: int,
-    params: dict[str, Any] | None = None, events_sha256: str = "",
+    params: dict[str, Any] | None = None, events_sha256: str = "", workers: int = 1,
     progress: Callable[[str, int], Callable[[], None]] | None = None,
     grid: dict[str, list[Any]] = GRID,
 ) -> ConsensusReport:
     """Cross-validated (``params`` None) or frozen (``params`` the shipped set) validation.
     ``progress(label, total)`` returns a callback to advance a progress bar."""
     events = list(events)
-    tick = (lambda label, total: progress(label, total)) if progress else (lambda *_: None)
-    prepared = prepare_events(events, data, replications=replications, seed=seed,
-                              progress=tick("calibrating events", len(events)))
     y = np.array([e.adopted for e in events], dtype=float)
-    cov = _covariates(prepared)
-    if params is not None:
-        setting = dict(params["behaviour"])
-        model = forecasts(prepared, [setting])[0]
+    frozen = params is not None
+    settings = [dict(params["behaviour"])] if frozen else grid_settings(grid)
+    table, tension = evaluate_events(
+        events, data, settings, replications=replications, seed=seed, workers=workers,
+        progress=progress("events", len(events)) if progress else None)
+    cov = _covariates(events, tension)
+    common = {"seed": seed, "replications": replications, "events_sha256": events_sha256}
+    if frozen:
+        setting = settings[0]
         base = {b: logistic(*params["baselines"][b], cov[b]) for b in BASELINES}
-        rep = ConsensusReport("frozen", events, model, base, chosen={"all": setting},
-                              seed=seed, replications=replications, events_sha256=events_sha256)
-        rep.enlargement = enlargement_test(events, prepared, data, model, lambda _o: setting,
+        rep = ConsensusReport("frozen", events, table[0], base, chosen={"all": setting}, **common)
+        rep.enlargement = enlargement_test(events, data, table[0], lambda _o: setting,
                                            replications=replications, seed=seed)
         return rep
-    settings = grid_settings(grid)
-    table = forecasts(prepared, settings, progress=tick("behaviour grid", len(settings)))
-    orgs = [e.org for e in events]
-    cv = leave_one_org_out(orgs, y, table, settings, cov)
+    cv = leave_one_org_out([e.org for e in events], y, table, settings, cov)
     best = int(np.argmin(((table - y[None, :]) ** 2).mean(axis=1)))
     full = {
         "behaviour": dict(settings[best]),
@@ -402,11 +405,9 @@ def validate_consensus(
         "brier_in_sample": float(((table[best] - y) ** 2).mean()),
     }
     rep = ConsensusReport("cross-validated", events, cv.model, cv.baselines, cv.protocols,
-                          cv.chosen, full_fit=full, seed=seed, replications=replications,
-                          events_sha256=events_sha256)
-    rep.enlargement = enlargement_test(events, prepared, data, cv.model,
-                                       lambda o: cv.chosen[o], replications=replications,
-                                       seed=seed)
+                          cv.chosen, full_fit=full, **common)
+    rep.enlargement = enlargement_test(events, data, cv.model, lambda o: cv.chosen[o],
+                                       replications=replications, seed=seed)
     return rep
 
 
