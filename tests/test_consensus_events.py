@@ -3,6 +3,7 @@ leave-one-organisation-out split of the event validation."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,10 @@ from cicasim.cli import main
 from cicasim.validate.consensus import grid_settings, leave_one_org_out
 from cicasim.validate.events import COLUMNS, read_events
 
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "data" / "consensus-events.tsv"
+MEMBERSHIPS = ROOT / "data" / "consensus-memberships.tsv"
+
 GOOD = ("SAARC\t2014-11-26\tKathmandu Declaration\tAFG;BGD;BTN;IND;LKA;MDV;NPL;PAK\tconsensus\t"
         "adopted\t\t18th summit\thttps://example.org/a | https://example.org/b")
 
@@ -20,6 +25,30 @@ def _file(tmp_path: Path, *rows: str, header: str = "\t".join(COLUMNS)) -> Path:
     p = tmp_path / "events.tsv"
     p.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return p
+
+
+def test_shipped_event_file_schema_and_sources():
+    events = read_events(EVENTS)  # every check of the reader: codes, dates, outcome, sources
+    with EVENTS.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert tuple(rows[0]) == COLUMNS
+    assert all(r[8].startswith("http") for r in rows[1:]), "every row names a page read"
+    assert len(events) >= 150
+    assert len({e.org for e in events}) >= 5
+    assert sum(not e.adopted for e in events) >= 15
+    keys = [(e.org, e.date, e.decision) for e in events]
+    assert len(keys) == len(set(keys))
+
+
+def test_shipped_membership_changes_are_sourced():
+    with MEMBERSHIPS.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert rows and set(rows[0]) == {"org", "iso3", "date", "change", "all_years", "source"}
+    orgs = {e.org for e in read_events(EVENTS)}
+    for r in rows:
+        assert r["org"] in orgs and r["change"] in {"join", "leave", "suspend", "reinstate"}
+        assert r["source"].startswith("http"), r
+        assert r["all_years"] in {"0", "1"}
 
 
 def test_reader_accepts_a_good_row(tmp_path):

@@ -116,6 +116,13 @@ def _write(rep, summary: dict, args: argparse.Namespace) -> None:
     fig = reliability_figure(summary)
     with atomic_directory(args.out, kind="validation", force=True) as tmp:
         rep.table().to_csv(tmp / "events.csv", index=False)
+        if rep.grid is not None:
+            import pandas as pd
+
+            grid = pd.DataFrame(rep.grid.T, columns=[
+                ";".join(f"{k}={v}" for k, v in st.items()) for st in rep.settings])
+            grid.insert(0, "event", [e.key for e in rep.events])
+            grid.to_csv(tmp / "grid.csv", index=False)
         write_json(tmp / "summary.json", summary)
         fig.savefig(tmp / "reliability.png", dpi=130)
         write_json(tmp / "manifest.json", manifest(
@@ -152,3 +159,10 @@ def _print(s: dict) -> None:
                   f"[{lo:+.3f}, {hi:+.3f}]; observed {e['observed_delta']:+.2f} "
                   f"[{olo:+.2f}, {ohi:+.2f}] over {e['meetings_each_side']} meetings each side: "
                   f"{e['verdict']}")
+        pool = s["enlargement_pooled"]
+        lo, hi = pool["model_delta_ci"]
+        olo, ohi = pool["observed_delta_ci"]
+        print(f"  pooled, {pool['enlargements']} enlargements, {pool['meetings_each_side']} "
+              f"meetings each side: model {pool['model_delta']:+.3f} [{lo:+.3f}, {hi:+.3f}]; "
+              f"observed {pool['observed_delta']:+.3f} [{olo:+.3f}, {ohi:+.3f}]: "
+              f"{pool['verdict']}")

@@ -150,16 +150,45 @@ class CrossValidated:
     train_orgs: dict[str, list[str]]
 
 
+def _protocol_rows(settings: Sequence[dict[str, Any]]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for k, st in enumerate(settings):
+        rows.setdefault(st["amendment"], []).append(k)
+    return rows
+
+
+def _inner_cv_brier(orgs_arr: np.ndarray, train: np.ndarray, sq: np.ndarray,
+                    rows: list[int]) -> float:
+    """Leave-one-organisation-out Brier score of one protocol *within* the training events:
+    each training organisation forecast with the protocol's setting fitted on the others."""
+    total, n = 0.0, 0
+    for inner in dict.fromkeys(orgs_arr[train]):
+        test = train & (orgs_arr == inner)
+        fit = train & ~test
+        if not fit.any():
+            continue
+        k = rows[int(np.argmin(sq[rows][:, fit].mean(axis=1)))]
+        total += float(sq[k, test].sum())
+        n += int(test.sum())
+    return total / n if n else float("inf")
+
+
 def leave_one_org_out(orgs: Sequence[str], y: np.ndarray, table: np.ndarray,
                       settings: Sequence[dict[str, Any]],
                       covariates: dict[str, np.ndarray]) -> CrossValidated:
-    """For each organisation, fit on the others' events (the setting of least Brier score; the
-    baselines' coefficients) and forecast its own.  ``table``: settings × events, as
-    :func:`evaluate_events` returns it."""
+    """For each organisation, fit on the other organisations' events and forecast its own.
+
+    The fit is nested: the amendment protocol is the one whose leave-one-organisation-out Brier
+    score *within* the training events is lowest (the protocols are chosen by cross-validation,
+    not by their fit), then its behaviour setting is the one of least Brier score on all the
+    training events; the baselines' coefficients are fitted on the training events too.  Each
+    protocol's own forecasts (its setting fitted on the training events) are kept as well.
+    ``table``: settings × events, as :func:`evaluate_events` returns it."""
     orgs_arr = np.asarray(orgs)
     n = len(orgs)
     model = np.empty(n)
-    per_protocol = {p: np.empty(n) for p in {s["amendment"] for s in settings}}
+    prot_rows = _protocol_rows(settings)
+    per_protocol = {p: np.empty(n) for p in prot_rows}
     base = {b: np.empty(n) for b in BASELINES}
     chosen, train_orgs = {}, {}
     sq = (table - y[None, :]) ** 2
@@ -170,17 +199,32 @@ def leave_one_org_out(orgs: Sequence[str], y: np.ndarray, table: np.ndarray,
             raise ValueError("leave-one-organisation-out needs at least two organisations")
         train_orgs[org] = sorted(set(orgs_arr[train]))
         loss = sq[:, train].mean(axis=1)
-        best = int(np.argmin(loss))
-        chosen[org] = dict(settings[best])
-        model[test] = table[best, test]
+        best_k = {p: rows[int(np.argmin(loss[rows]))] for p, rows in prot_rows.items()}
         for p, out in per_protocol.items():
-            rows = [k for k, s in enumerate(settings) if s["amendment"] == p]
-            k = rows[int(np.argmin(loss[rows]))]
-            out[test] = table[k, test]
+            out[test] = table[best_k[p], test]
+        inner = {p: _inner_cv_brier(orgs_arr, train, sq, rows) for p, rows in prot_rows.items()}
+        protocol = min(inner, key=lambda p: (inner[p], p))
+        chosen[org] = dict(settings[best_k[protocol]])
+        model[test] = table[best_k[protocol], test]
         for b in BASELINES:
             a, c = _baseline_fit(b, covariates[b][train], y[train])
             base[b][test] = logistic(a, c, covariates[b][test])
     return CrossValidated(model, per_protocol, base, chosen, train_orgs)
+
+
+def full_fit(orgs: Sequence[str], y: np.ndarray, table: np.ndarray,
+             settings: Sequence[dict[str, Any]]) -> tuple[int, dict[str, float]]:
+    """The shipped fit on all the events, by the same rule as each fold: the protocol of least
+    leave-one-organisation-out Brier score, then its setting of least Brier score.  Returns
+    the setting's row and every protocol's cross-validated Brier score."""
+    orgs_arr = np.asarray(orgs)
+    sq = (table - y[None, :]) ** 2
+    every = np.ones(len(orgs), dtype=bool)
+    prot_rows = _protocol_rows(settings)
+    cv = {p: _inner_cv_brier(orgs_arr, every, sq, rows) for p, rows in prot_rows.items()}
+    protocol = min(cv, key=lambda p: (cv[p], p))
+    rows = prot_rows[protocol]
+    return rows[int(np.argmin(sq[rows].mean(axis=1)))], cv
 
 
 def _scores(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -289,6 +333,31 @@ def enlargement_test(events: Sequence[Event], data: Path, forecast: np.ndarray,
     return rows
 
 
+def pooled_enlargement(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """All enlargements together: the model's ΔP averaged with the meetings compared as
+    weights (its interval from the per-enlargement intervals' standard errors, taken as
+    independent), against the pooled adoption rates after and before (Newcombe's interval for
+    independent proportions)."""
+    if not rows:
+        return None
+    w = np.array([r["meetings_each_side"] for r in rows], dtype=float)
+    d = np.array([r["model_delta"] for r in rows])
+    se = np.array([(r["model_delta_ci"][1] - r["model_delta_ci"][0]) / (2 * 1.959964)
+                   for r in rows])
+    md = float((w * d).sum() / w.sum())
+    mse = float(math.sqrt((w * w * se * se).sum()) / w.sum())
+    n = int(w.sum())
+    kb = sum(r["adopted_before"] for r in rows)
+    ka = sum(r["adopted_after"] for r in rows)
+    od, olo, ohi = _newcombe_independent(kb, n, ka, n)
+    lo, hi = md - 1.959964 * mse, md + 1.959964 * mse
+    verdict = ("about right" if olo <= md <= ohi else "larger" if md < olo else "smaller")
+    return {"enlargements": len(rows), "meetings_each_side": n,
+            "model_delta": md, "model_delta_ci": [lo, hi],
+            "observed_delta": od, "observed_delta_ci": [olo, ohi],
+            "adopted_before": kb, "adopted_after": ka, "verdict": verdict}
+
+
 # -- the whole validation -----------------------------------------------------------------------
 
 @dataclass
@@ -303,6 +372,8 @@ class ConsensusReport:
     chosen: dict[str, dict[str, Any]] = field(default_factory=dict)
     enlargement: list[dict[str, Any]] = field(default_factory=list)
     full_fit: dict[str, Any] = field(default_factory=dict)  # setting and coefficients, all events
+    grid: np.ndarray | None = None  # P(consensus), settings × events
+    settings: list[dict[str, Any]] = field(default_factory=list)
     seed: int = 0
     replications: int = 0
     events_sha256: str = ""
@@ -332,6 +403,7 @@ class ConsensusReport:
             "chosen": self.chosen,
             "full_fit": self.full_fit,
             "enlargement": self.enlargement,
+            "enlargement_pooled": pooled_enlargement(self.enlargement),
             "seed": self.seed,
             "replications": self.replications,
             "events_sha256": self.events_sha256,
@@ -397,15 +469,17 @@ def validate_consensus(
         rep.enlargement = enlargement_test(events, data, table[0], lambda _o: setting,
                                            replications=replications, seed=seed)
         return rep
-    cv = leave_one_org_out([e.org for e in events], y, table, settings, cov)
-    best = int(np.argmin(((table - y[None, :]) ** 2).mean(axis=1)))
+    orgs = [e.org for e in events]
+    cv = leave_one_org_out(orgs, y, table, settings, cov)
+    best, protocol_cv = full_fit(orgs, y, table, settings)
     full = {
         "behaviour": dict(settings[best]),
         "baselines": {b: list(_baseline_fit(b, cov[b], y)) for b in BASELINES},
         "brier_in_sample": float(((table[best] - y) ** 2).mean()),
+        "protocol_cv_brier": protocol_cv,
     }
     rep = ConsensusReport("cross-validated", events, cv.model, cv.baselines, cv.protocols,
-                          cv.chosen, full_fit=full, **common)
+                          cv.chosen, full_fit=full, grid=table, settings=list(settings), **common)
     rep.enlargement = enlargement_test(events, data, cv.model, lambda o: cv.chosen[o],
                                        replications=replications, seed=seed)
     return rep
