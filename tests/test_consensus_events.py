@@ -111,3 +111,45 @@ def test_leave_one_org_out_never_fits_an_organisation_on_its_own_events():
     assert cv.chosen["B"] == cv2.chosen["B"]
     # ... while the others' fits see them
     assert not np.array_equal(cv.baselines["base_rate"][~mine], cv2.baselines["base_rate"][~mine])
+
+
+def _ev(org, day, members, outcome):
+    from datetime import date
+
+    from cicasim.validate.events import Event
+
+    return Event(org, date.fromisoformat(day), "d", tuple(members), outcome, (), "", "s", 0)
+
+
+def test_enlargements_are_found_with_equal_windows():
+    from cicasim.validate.consensus import enlargements
+
+    events = [
+        _ev("A", "2000-01-01", "XY", "adopted"), _ev("B", "2000-06-01", "PQ", "adopted"),
+        _ev("A", "2001-01-01", "XY", "adopted"), _ev("A", "2002-01-01", "XYZ", "failed"),
+        _ev("A", "2003-01-01", "XYZ", "failed"), _ev("A", "2004-01-01", "XYZ", "adopted"),
+        _ev("A", "2005-01-01", "XYZ", "failed"),
+    ]
+    (en,) = enlargements(events)
+    assert (en.org, en.index, en.joined) == ("A", 3, ("Z",))
+    # two meetings before the enlargement, so two after
+    assert en.before == (0, 2) and en.after == (3, 4)
+
+
+def test_pooled_enlargement_by_hand():
+    from cicasim.validate.consensus import pooled_enlargement
+
+    rows = [
+        {"meetings_each_side": 2, "model_delta": -0.10, "model_delta_ci": [-0.2, 0.0],
+         "adopted_before": 2, "adopted_after": 1},
+        {"meetings_each_side": 1, "model_delta": -0.40, "model_delta_ci": [-0.5, -0.3],
+         "adopted_before": 1, "adopted_after": 0},
+    ]
+    pool = pooled_enlargement(rows)
+    # weighted mean (2 × -0.10 + 1 × -0.40) / 3 = -0.20; observed 1/3 - 3/3 = -2/3
+    assert pool["model_delta"] == pytest.approx(-0.2)
+    assert pool["observed_delta"] == pytest.approx(-2 / 3)
+    assert pool["meetings_each_side"] == 3
+    lo, hi = pool["observed_delta_ci"]
+    assert lo < -2 / 3 < hi
+    assert pool["verdict"] == ("about right" if lo <= -0.2 <= hi else "smaller")
