@@ -153,3 +153,16 @@ def test_pooled_enlargement_by_hand():
     lo, hi = pool["observed_delta_ci"]
     assert lo < -2 / 3 < hi
     assert pool["verdict"] == ("about right" if lo <= -0.2 <= hi else "smaller")
+
+
+def test_shipped_parameter_set_was_fitted_on_the_shipped_events():
+    import hashlib
+
+    from cicasim.paramsets import behaviour_of
+    from cicasim.validate.consensus_params import load_consensus_params
+
+    params = load_consensus_params()
+    assert params["fit"]["events_sha256"] == hashlib.sha256(EVENTS.read_bytes()).hexdigest()
+    assert set(params["baselines"]) == {"base_rate", "members", "tension"}
+    assert behaviour_of("consensus-organisations") == params["behaviour"]
+    assert params["behaviour"]["amendment"] in ("compromise", "accommodate")

@@ -61,8 +61,7 @@ def test_calibrate_chair_and_member_errors(data, tmp_path, capsys):
     assert s.actor("PAK").position["commitment"] == 100.0
 
 
-def test_validate_consensus_end_to_end(data, tmp_path, capsys):
-    rows = [
+ROWS = [
         "SAARC\t2014-11-26\tKathmandu Declaration\tAFG;BGD;BTN;IND;LKA;MDV;NPL;PAK\tconsensus\t"
         "adopted\t\t\thttps://example.org/1",
         "SAARC\t2016-11-09\t19th summit\tAFG;BGD;BTN;IND;LKA;MDV;NPL;PAK\tconsensus\tfailed\t\t\t"
@@ -71,10 +70,18 @@ def test_validate_consensus_end_to_end(data, tmp_path, capsys):
         "https://example.org/3",
         "SCO\t2018-06-10\tQingdao Declaration\tCHN;IND;KAZ;KGZ;PAK;RUS;TJK;UZB\tconsensus\t"
         "adopted\tIND\t\thttps://example.org/4",
-    ]
+]
+
+
+def _events(tmp_path):
     path = tmp_path / "ev.tsv"
     path.write_text("org\tdate\tdecision\tmembers\trule\toutcome\tdissociated\tnote\tsource\n"
-                    + "\n".join(rows) + "\n")
+                    + "\n".join(ROWS) + "\n")
+    return path
+
+
+def test_validate_consensus_end_to_end(data, tmp_path, capsys):
+    path = _events(tmp_path)
     out = tmp_path / "res"
     params = tmp_path / "params.toml"
     code = main(["validate", "consensus", str(path), "--data", str(data), "-n", "16", "--refit",
@@ -112,3 +119,29 @@ def test_scenario_mapping_equals_the_rendered_file(data):
                                  observers=["CHN"], name="SAARC", chair="NPL")
     assert parse_scenario(scenario_mapping(cal)) == parse_scenario(
         tomllib.loads(render(cal, command="test")))
+
+
+def test_another_file_is_scored_with_the_shipped_parameters(data, tmp_path, capsys):
+    import csv
+
+    import numpy as np
+
+    from cicasim.validate.consensus_params import load_consensus_params
+    from cicasim.validate.scores import logistic
+
+    shipped = load_consensus_params()
+    out = tmp_path / "res"
+    assert main(["validate", "consensus", str(_events(tmp_path)), "--data", str(data), "-n", "16",
+                 "--json", "--out", str(out)]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["mode"] == "frozen"
+    assert s["chosen"] == {"all": shipped["behaviour"]}
+    assert s["protocols"] == {}
+    with (out / "events.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    # nothing fitted to the file: the baselines use the shipped coefficients
+    a, b = shipped["baselines"]["base_rate"]
+    np.testing.assert_allclose([float(r["p_base_rate"]) for r in rows], logistic(a, b, 0.0))
+    a, b = shipped["baselines"]["members"]
+    np.testing.assert_allclose([float(r["p_members"]) for r in rows],
+                               logistic(a, b, [float(r["members"]) for r in rows]))

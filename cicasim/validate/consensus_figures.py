@@ -37,16 +37,21 @@ def reliability_figure(summary: dict[str, Any]) -> Any:
     ax.set_ylabel("share of meetings that adopted the text")
     ax.set_title(f"Reliability, {summary['n_events']} meetings of "
                  f"{summary['n_organisations']} organisations", fontsize=10)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.legend(loc="lower right", fontsize=8, frameon=False, markerscale=0.3)
 
-    names = ["cicasim", "base rate", "members", "largest tension"]
+    names = ["cicasim (protocol chosen\nby nested cross-validation)", "base rate",
+             "logistic: members", "logistic: largest tension"]
     keys = [None, "base_rate", "members", "tension"]
     vals = [summary["brier"] if k is None else summary["baselines"][k]["brier"] for k in keys]
     colours = ["tab:blue", "tab:orange", "0.55", "0.55"]
+    for p, v in summary.get("protocols", {}).items():
+        names.append(f"cicasim, protocol {p}")
+        vals.append(v["brier"])
+        colours.append("lightsteelblue")
     bx.barh(names[::-1], vals[::-1], color=colours[::-1])
     for i, v in enumerate(vals[::-1]):
         bx.text(v, i, f" {v:.3f}", va="center", fontsize=9)
-    bx.set_xlabel("Brier score, leave one organisation out (lower is better)")
+    bx.set_xlabel("Brier score, leave one organisation out\n(lower is better)")
     bx.set_xlim(0, max(vals) * 1.25)
     bx.set_title(f"Brier skill score vs base rate: {summary['bss']:+.3f}", fontsize=10)
     return fig
