@@ -18,7 +18,6 @@ from typing import Any
 
 from cicasim.commands._common import positive_int, replications_int, seed_int
 from cicasim.errors import InputError
-from cicasim.executors import available_cores
 
 DEFAULT_SEED = 20241013
 
@@ -49,6 +48,7 @@ def add_consensus_parser(sub: Any) -> None:
 
 
 def run_consensus(args: argparse.Namespace) -> int:
+    from cicasim.executors import available_cores
     from cicasim.validate.consensus import params_text, sha256_of, validate_consensus
     from cicasim.validate.consensus_params import load_consensus_params
     from cicasim.validate.events import read_events
