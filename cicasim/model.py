@@ -163,8 +163,9 @@ class TraceResult(Shown):
     ``DataCollector`` recorded and the tidy tables the trace figure draws.
 
     ``texts`` (round, dimension, text) holds the text voted on in each round (1, 2, ...);
-    ``positions`` (round, actor, dimension, position, vote) each actor's position when that vote
-    was cast, and its vote (None for observers): row t of the DataCollector is round t.
+    ``positions`` (round, actor, dimension, position, vote, margin) each actor's position when
+    that vote was cast, its vote and its margin u - θ (None and NaN for observers): row t of
+    the DataCollector is round t.
     """
 
     def __init__(self, scenario: Scenario, model: NegotiationModel) -> None:
@@ -202,12 +203,15 @@ class TraceResult(Shown):
                 texts.append({"round": t, "dimension": d, "text": float(text[j])})
             for r in av[av[step_col] == t].itertuples():
                 vote = r.vote if isinstance(r.vote, str) else None
+                margin = float(r.margin) if vote is not None else float("nan")
                 for j, d in enumerate(dims):
                     positions.append({"round": t, "actor": r.actor, "dimension": d,
-                                      "position": float(r.position[j]), "vote": vote})
+                                      "position": float(r.position[j]), "vote": vote,
+                                      "margin": margin})
         return (
             pd.DataFrame(texts, columns=["round", "dimension", "text"]),
-            pd.DataFrame(positions, columns=["round", "actor", "dimension", "position", "vote"]),
+            pd.DataFrame(positions, columns=["round", "actor", "dimension", "position", "vote",
+                                             "margin"]),
         )
 
     def story(self) -> list[dict]:

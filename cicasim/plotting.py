@@ -30,10 +30,10 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
@@ -75,6 +75,7 @@ __all__ = [
     "tension_heatmap",
     "tension_network",
     "trace_figure",
+    "vote_figure",
     "write_standard_figures",
 ]
 
@@ -129,7 +130,7 @@ STYLE: dict[str, Any] = {
     "svg.hashsalt": "cicasim",
 }
 
-PROBABILITY = "P(consensus) (probability, 95% interval)"
+PROBABILITY = "P(consensus): probability, 95% interval"
 
 
 def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
@@ -175,12 +176,23 @@ def _proposal_title(scenario: Scenario | None, proposal_id: str, *, width: int =
     return proposal_id
 
 
-def _wrapped_title(scenario: Scenario | None, proposal_id: str, *, width: int = 30) -> str:
-    """The proposal's title on at most two lines of ``width`` characters (for tick labels)."""
-    lines = textwrap.wrap(_proposal_title(scenario, proposal_id, width=1000), width)
-    if len(lines) > 2:
-        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), width, placeholder=" …")]
-    return "\n".join(lines) or proposal_id
+def _wrapped_title(
+    scenario: Scenario | None, proposal_id: str, *, width: int = 30, lines: int = 3
+) -> str:
+    """The proposal's title on at most ``lines`` lines of ``width`` characters (for tick
+    labels); only a title longer than that is shortened."""
+    out = textwrap.wrap(_proposal_title(scenario, proposal_id, width=1000), width)
+    if len(out) > lines:
+        out = out[: lines - 1] + [
+            textwrap.shorten(" ".join(out[lines - 1:]), width, placeholder=" …")
+        ]
+    return "\n".join(out) or proposal_id
+
+
+def _legend_title(scenario: Scenario | None, proposal_id: str, *, width: int = 44) -> str:
+    """The proposal's full title, wrapped on lines of ``width`` characters (legend entries:
+    nothing is cut)."""
+    return textwrap.fill(_proposal_title(scenario, proposal_id, width=1000), width)
 
 
 def _proposals(table: pd.DataFrame) -> list[str]:
@@ -268,10 +280,9 @@ def dilution_stats(replications: pd.DataFrame) -> pd.DataFrame:
         n = len(d)
         mean = float(d.mean()) if n else math.nan
         half = 1.96 * float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
-        # dilution lives in 0-1 (MODEL.md), so the interval is clipped to it
+        # dilution is signed (docs/model.md): the interval is not clipped
         rows.append({"point": point, "proposal": pid, "n_passed": n, "mean_dilution": mean,
-                     "low": float(np.clip(mean - half, 0, 1)),
-                     "high": float(np.clip(mean + half, 0, 1))})
+                     "low": mean - half, "high": mean + half})
     return pd.DataFrame(
         rows, columns=["point", "proposal", "n_passed", "mean_dilution", "low", "high"]
     )
@@ -285,7 +296,7 @@ def run_summary_figure(
     texts were watered down (dilution of the passed replications, box and whiskers)."""
     pids = list(summary["proposal"])
     k = len(pids)
-    fig = _figure(8.0, max(2.6, 1.5 + 0.55 * k))
+    fig = _figure(9.6, max(3.0, 1.9 + 0.7 * k))
     ax_p, ax_d = fig.subplots(1, 2, sharey=True)
     y = np.arange(k)[::-1]
     p = summary["p_consensus"].to_numpy(float)
@@ -299,29 +310,50 @@ def run_summary_figure(
     ax_p.set_xlim(-0.03, 1.03)
     ax_p.set_yticks(y, [_wrapped_title(scenario, pid) for pid in pids])
     ax_p.set_ylim(-0.7, k - 0.3)
-    ax_p.set_xlabel("P(consensus)\n(probability, 95% Wilson interval)")
+    ax_p.set_xlabel("P(consensus)\nprobability, 95% Wilson interval")
     ax_p.set_title("Probability of consensus", loc="left", fontsize=10)
-    data, pos = [], []
+    # most agreements often pass as tabled (dilution exactly 0): a box over all of them would
+    # collapse onto 0, so the share agreed as tabled is written out and the box shows the
+    # amended texts only
+    spans = [0.0, 1.0]
     for yi, pid in zip(y, pids, strict=True):
         sub = replications[(replications["proposal"] == pid) & replications["passed"]]
-        if len(sub):
-            data.append(sub["dilution"].to_numpy(float))
-            pos.append(yi)
-        else:
+        d = sub["dilution"].to_numpy(float)
+        if not len(d):
             ax_d.text(0.02, yi, "never agreed", va="center", fontsize=8, color=GREY,
-                      style="italic")
-    for d, yi in zip(data, pos, strict=True):
-        # box: quartiles; whiskers: 5th to 95th percentile; tick: median
-        p5, q1, med, q3, p95 = np.percentile(d, [5, 25, 50, 75, 95])
-        ax_d.hlines(yi, p5, p95, color="black", lw=1.0)
-        ax_d.barh(yi, q3 - q1, left=q1, height=0.45, color=PALETTE[5], edgecolor="black",
-                  lw=0.8)
-        ax_d.vlines(med, yi - 0.22, yi + 0.22, color="black", lw=2.0)
-        ax_d.annotate(f"n = {len(d):,}", (p95, yi), xytext=(5, 0), textcoords="offset points",
-                      va="center", fontsize=7.5, color=GREY)
-    ax_d.set_xlim(-0.03, 1.03)
-    ax_d.set_xlabel("Dilution (0 = as tabled, 1 = status quo)\n"
-                    "box: quartiles; whiskers: 5th-95th percentile")
+                      style="italic", transform=ax_d.get_yaxis_transform())
+            continue
+        amended = d[d != 0]
+        as_tabled = 1 - len(amended) / len(d)
+        note = f"{as_tabled:.0%} as tabled"
+        if len(amended):
+            # box: quartiles; whiskers: 5th to 95th percentile; tick: median
+            p5, q1, med, q3, p95 = np.percentile(amended, [5, 25, 50, 75, 95])
+            ax_d.hlines(yi, p5, p95, color="black", lw=1.0)
+            ax_d.barh(yi, max(q3 - q1, 1e-3), left=q1, height=0.45, color=PALETTE[5],
+                      edgecolor="black", lw=0.8)
+            ax_d.vlines(med, yi - 0.22, yi + 0.22, color="black", lw=2.0)
+            spans += [p5, p95]
+            note += f"; {len(amended):,} amended (box)"
+        if as_tabled > 0:
+            ax_d.plot([0], [yi], marker="D", color=PALETTE[1], ms=5, zorder=3)
+        ax_d.annotate(note, (0, yi), xytext=(2, -12), textcoords="offset points",
+                      xycoords=("axes fraction", "data"), va="top", fontsize=7.5, color="#555555",
+                      bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
+                      zorder=4)
+    lo, hi = min(spans), max(spans)
+    pad = 0.05 * (hi - lo)
+    ax_d.set_xlim(lo - pad, hi + pad)
+    ax_d.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    for x, what in ((0.0, "as tabled"), (1.0, "status quo")):
+        ax_d.axvline(x, color="black", lw=0.8, ls="--" if x else "-", zorder=0)
+        ax_d.annotate(what, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                      textcoords="offset points", va="top", fontsize=7, color="#555555")
+    ax_d.set_xlabel("Dilution of agreed texts\n(0 = as tabled, 1 = status quo, < 0 = more "
+                    "ambitious)")
+    fig.supxlabel("Right: box = quartiles and whiskers = 5th-95th percentile of the amended "
+                  "texts; diamond = texts agreed as tabled (dilution 0).", fontsize=8,
+                  color="#555555")
     ax_d.set_title("How watered down the agreed texts are", loc="left", fontsize=10)
     ax_d.tick_params(axis="y", left=False)
     n = int(replications.groupby("proposal").size().max()) if len(replications) else 0
@@ -406,16 +438,20 @@ def tension_heatmap(scenario: Scenario) -> Figure:
 
 @_styled
 def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> Figure:
-    """Actors as nodes (size: capability; colour: member or observer) placed by the Kamada-Kawai
-    layout (Kamada & Kawai 1989) with tension as the distance, so hostile pairs sit apart and
-    friendly groups close together.  Edges are the tensions above ``min_tension``; by default
-    the pairs above the scenario's default tension, or only the top 10% of pairs when more
-    than 2.5 per actor are above it (a calibrated matrix lists every pair)."""
-    import networkx as nx
+    """Who is hostile to whom, as an arc diagram: the actors on a line, ordered by their
+    position on the first dimension (geopolitical alignment in the CICA scenarios; by
+    hierarchical clustering of the tensions when there is no dimension), members as circles,
+    observers as grey squares; every tension above ``min_tension`` is an arc between the two,
+    coloured and thickened by its value, so an actor's hostile ties fan out from it and
+    crossing camps stand out.  By default the arcs are the pairs above the scenario's default
+    tension, or only the 10% most tense pairs when more than 2.5 per actor are above it (a
+    calibrated matrix lists every pair).  Labels sit one per slot under the line and never
+    overlap."""
+    from matplotlib.patches import Arc
 
     T = _tension(scenario)
     n = len(T)
-    ids = [a.id for a in scenario.actors]
+    actors = list(scenario.actors)
     off = T[np.triu_indices(n, 1)]
     if min_tension is not None:
         floor, how = min_tension, f"tension > {min_tension:g}"
@@ -425,52 +461,67 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
         if (off > floor).sum() > 2.5 * n:
             floor = max(floor, float(np.quantile(off, 0.9)))
             how = f"the 10% most tense pairs, tension > {floor:.2f}"
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    if n > 1:
-        dist = {i: {j: 0.3 + T[i, j] for j in range(n) if j != i} for i in range(n)}
-        pos = nx.kamada_kawai_layout(g, dist=dist)
+    if scenario.dimensions:
+        dim = scenario.dimensions[0]
+        key = [a.position.get(dim.id, 50.0) for a in actors]
+        order = np.lexsort((np.arange(n), np.asarray(key, dtype=float)))
+        by = f"ordered by {(dim.name or dim.id).lower()}, low to high"
     else:
-        pos = {0: np.zeros(2)}
-    xy = np.array([pos[i] for i in range(n)])
-    fig = _figure(7.6, 6.6)
-    ax = fig.subplots()
+        order, _ = _cluster_order(T)
+        by = "ordered by clustering of the tensions"
+    slot = np.empty(n, dtype=int)
+    slot[order] = np.arange(n)
     pairs = sorted(((i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor),
                    key=lambda ij: T[ij])  # the most tense drawn last, on top
-    norm = Normalize(0, 1)
-    if pairs:
-        segs = [[xy[i], xy[j]] for i, j in pairs]
-        vals = np.array([T[i, j] for i, j in pairs])
-        lc = LineCollection(segs, cmap="magma_r", norm=norm, linewidths=0.6 + 3.0 * vals,
-                            zorder=1)
-        lc.set_array(vals)
-        ax.add_collection(lc)
-        fig.colorbar(lc, ax=ax, shrink=0.7, label="Tension (0-1)")
-    cap = np.array([a.capability for a in scenario.actors], dtype=float)
-    sizes = 60 + 540 * np.sqrt(cap / cap.max())
-    member = np.array([a.role == "member" for a in scenario.actors])
+    fig = _figure(max(7.5, 0.3 * n + 2.5), 6.4)
+    ax = fig.subplots()
+    vals = np.array([T[i, j] for i, j in pairs]) if pairs else np.array([floor, 1.0])
+    top = float(vals.max()) if pairs else 1.0
+    norm = Normalize(floor, max(top, floor + 1e-6))
+    cmap = matplotlib.colormaps["magma_r"]
+    height = 0.0
+    for (i, j), v in zip(pairs, vals, strict=False):
+        a, b = sorted((slot[i], slot[j]))
+        w = b - a
+        height = max(height, w / 2)
+        ax.add_patch(Arc(((a + b) / 2, 0), w, w, theta1=0, theta2=180,
+                         color=cmap(0.25 + 0.75 * norm(v)), lw=0.6 + 2.6 * norm(v),
+                         alpha=0.85, zorder=1))
+    member = np.array([a.role == "member" for a in actors])
+    cap = np.array([a.capability for a in actors], dtype=float)
+    sizes = 25 + 180 * np.sqrt(cap / cap.max())
     for mask, colour, marker, label in (
-        (member, MEMBER_COLOUR, "o", "member"), (~member, OBSERVER_COLOUR, "s", "observer")
+        (member, MEMBER_COLOUR, "o", "member"), (~member, GREY, "s", "observer")
     ):
         if mask.any():
-            ax.scatter(xy[mask, 0], xy[mask, 1], s=sizes[mask], c=colour, marker=marker,
-                       edgecolors="white", linewidths=1.0, zorder=2, label=label)
-    font = 8 if n <= 30 else 6.5
-    for i, a in enumerate(ids):
-        # just above the marker: its radius in points is sqrt(area) / 2
-        ax.annotate(_label(scenario, a, width=20), xy[i], xytext=(0, np.sqrt(sizes[i]) / 2 + 2),
-                    textcoords="offset points", ha="center", fontsize=font, zorder=3,
-                    path_effects=[withStroke(linewidth=2.5, foreground="white")])
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.margins(0.08)
+            ax.scatter(slot[mask], np.zeros(mask.sum()), s=sizes[mask], c=colour,
+                       marker=marker, edgecolors="white", linewidths=0.8, zorder=3,
+                       label=label)
+    font = 8 if n <= 30 else 7
+    for i, a in enumerate(actors):
+        t = ax.annotate(_label(scenario, a.id, width=16), (slot[i], 0), xytext=(0, -9),
+                        textcoords="offset points", rotation=90, ha="center", va="top",
+                        fontsize=font, color="black" if member[i] else "#555555")
+        if not member[i]:
+            t.set_style("italic")
+    ax.set_xlim(-0.8, n - 0.2)
+    ax.set_ylim(-0.02 * max(height, 1), max(height, 1) * 1.05)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.legend(loc="lower left", markerscale=0.5, title="node size: capability",
+    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(
+        cmap(np.linspace(0.25, 1.0, 256))))
+    fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.01, label="Tension (arc colour and width)")
+    ax.legend(loc="upper left", markerscale=0.7, title="marker size: capability",
               title_fontsize=8)
-    ax.set_title(f"{_scenario_name(scenario)}: tension network\nedges: {how}", loc="left")
+    hot = sorted(pairs, key=lambda ij: -T[ij])[:3]
+    most = ", ".join(f"{_label(scenario, actors[i].id, width=12)}–"
+                     f"{_label(scenario, actors[j].id, width=12)} {T[i, j]:.2f}"
+                     for i, j in hot)
+    ax.set_title(f"{_scenario_name(scenario)}: who is hostile to whom\narcs: {how}; actors "
+                 f"{by}" + (f"\nmost tense: {most}" if most else ""), loc="left")
     return fig
 
 
@@ -494,8 +545,12 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
     dashed) by round, one panel per dimension the proposal touches; objections are marked with
     a vermillion cross at the objector's position, abstentions with an open circle.
 
-    Each round shows the text voted on and the positions the actors held when they voted.
+    Each round shows the text voted on and the positions the actors held when they voted.  A
+    negotiation decided in round 1 has no path to draw: the figure shows that vote instead
+    (:func:`vote_figure`).
     """
+    if trace.rounds <= 1:
+        return vote_figure(trace, scenario=scenario)
     prop = scenario.proposal(trace.proposal)
     touches = {t.dimension: t for t in prop.touches}
     dims = list(dict.fromkeys(trace.texts["dimension"]))
@@ -580,6 +635,44 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
     return fig
 
 
+@_styled
+def vote_figure(trace: Trace, *, scenario: Scenario, round_: int | None = None) -> Figure:
+    """One round's vote (default: the last): each member's margin u - θ (the utility of the
+    text over the status quo, less the rival penalty, plus the vote noise, less the threshold),
+    sorted, coloured by its vote."""
+    prop = scenario.proposal(trace.proposal)
+    t = trace.rounds if round_ is None else round_
+    pos = trace.positions
+    votes = (pos[(pos["round"] == t) & pos["vote"].notna()]
+             .drop_duplicates("actor").sort_values(["margin", "actor"]))
+    n = len(votes)
+    fig = _figure(7.2, max(3.2, 1.8 + 0.2 * n))
+    ax = fig.subplots()
+    colour = {"accept": PALETTE[0], "abstain": PALETTE[1], "object": OBJECTION_COLOUR}
+    labels = [_label(scenario, a, width=18) for a in votes["actor"]]
+    ax.barh(range(n), votes["margin"], color=[colour[v] for v in votes["vote"]], height=0.7)
+    ax.set_yticks(range(n), labels, fontsize=8 if n <= 30 else 6.5)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Margin of the vote, u - θ (utility gain over the status quo, less the rival "
+                  "penalty,\nplus the vote noise, less the threshold: accept at 0 or above)")
+    text = trace.texts[trace.texts["round"] == t]
+    shown = ", ".join(f"{v:.1f}" for v in text["text"])
+    ax.set_title(
+        f"{_wrapped_title(scenario, trace.proposal, width=60, lines=2)}\n"
+        f"round {t}, {trace.status}: the vote on the text ({shown})\n"
+        f"replication {trace.replication}, seed {trace.seed}; sponsor "
+        f"{_label(scenario, prop.sponsor, width=18)} accepts its own text",
+        loc="left", fontsize=10,
+    )
+    handles = [Patch(color=c, label={"accept": "accepted", "abstain": "abstained",
+                                     "object": "objected"}[v])
+               for v, c in colour.items() if (votes["vote"] == v).any()]
+    ax.legend(handles=handles, loc="lower right")
+    return fig
+
+
 # -- sweeps: enlargement, dilution, heatmaps -----------------------------------------------------
 
 
@@ -595,19 +688,28 @@ def _spread(values: Sequence[float], *, gap: float) -> list[float]:
 
 
 def _milestone_axis(
-    ax: Any, milestones: Sequence[tuple[int, int]], lo: float, hi: float
+    ax: Any, milestones: Sequence[tuple[int, int]], lo: float, hi: float,
+    values: Mapping[float, Sequence[float]] | None = None,
 ) -> bool:
     """Dotted lines at the real membership counts within ``lo``-``hi`` (the members the data
-    cover), each labelled with its year; True if any was drawn."""
+    cover), each labelled with its year beside the line, at the top or the bottom of the panel,
+    whichever is further from the data there (``values``: the plotted values at each member
+    count); True if any was drawn."""
     by_members: dict[int, int] = {}
     for year, m in milestones:
         if lo <= m <= hi:
             by_members[m] = year  # the latest year at that size
+    y0, y1 = ax.get_ylim()
     for m, year in by_members.items():
         ax.axvline(m, color=GREY, ls=":", lw=0.9, zorder=0)
-        ax.text(m, 0.98, f"{year} ", transform=ax.get_xaxis_transform(), rotation=90,
-                ha="center", va="top", fontsize=7, color="#555555",
-                path_effects=[withStroke(linewidth=2, foreground="white")])
+        here = [(v - y0) / (y1 - y0) for v in (values or {}).get(float(m), ())
+                if np.isfinite(v)]
+        # the top, unless data reach up there and the bottom is free
+        top = not (here and max(here) >= 0.7 and min(here) > 0.3)
+        ax.annotate(f"{year}", (m, 0.98 if top else 0.02), xycoords=ax.get_xaxis_transform(),
+                    xytext=(3, 0), textcoords="offset points", rotation=90,
+                    ha="left", va="top" if top else "bottom", fontsize=7, color="#555555",
+                    path_effects=[withStroke(linewidth=2, foreground="white")])
     return bool(by_members)
 
 
@@ -652,6 +754,7 @@ def _curve_figure(
     colours = dict(zip(pids, _colours(len(pids)), strict=True))
     markers = "osD^vP*X"
     marked = False
+    widest = 0.0
     for ax, (name, sub) in zip(axes.flat, facets, strict=False):
         for i, pid in enumerate(pids):
             s = sub[sub["proposal"] == pid].sort_values("n_members")
@@ -659,9 +762,10 @@ def _curve_figure(
                 continue
             x = s["n_members"].to_numpy(float)
             y = s[value].to_numpy(float)
-            ax.fill_between(x, s[low].to_numpy(float), s[high].to_numpy(float),
-                            color=colours[pid], alpha=0.18, lw=0)
-            label = _proposal_title(scenario, pid, width=60)
+            lo_, hi_ = s[low].to_numpy(float), s[high].to_numpy(float)
+            ax.fill_between(x, lo_, hi_, color=colours[pid], alpha=0.25, lw=0)
+            widest = max(widest, float(np.nanmax(hi_ - lo_, initial=0.0)))
+            label = _legend_title(scenario, pid)
             if np.isnan(y).all():
                 label += " (no value: never agreed)"
             ax.plot(x, y, color=colours[pid], marker=markers[i % len(markers)], ms=4, lw=1.8,
@@ -672,7 +776,10 @@ def _curve_figure(
         if name:
             ax.set_title(name, fontsize=9, loc="left")
         span = (frame["n_members"].min(), frame["n_members"].max())
-        marked = _milestone_axis(ax, milestones, *span) or marked
+        at = sub.groupby("n_members")[value].apply(list)
+        marked = _milestone_axis(
+            ax, milestones, *span, values={float(k): v for k, v in at.items()}
+        ) or marked
         if joined:
             # who joined at each step, on a top axis
             top = ax.secondary_xaxis("top")
@@ -687,6 +794,11 @@ def _curve_figure(
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    # a band narrower than about a line's width cannot be seen: say so rather than let the
+    # reader think there is no interval
+    thin = widest < 0.012 * (ylim[1] - ylim[0])
+    handles.append(Patch(color=GREY, alpha=0.25, lw=0))
+    labels.append("95% interval" + (" (here narrower than the lines)" if thin else ""))
     if marked:
         handles.append(Line2D([], [], color=GREY, ls=":", lw=0.9))
         labels.append("real membership (year reached)")
@@ -736,19 +848,25 @@ def dilution_curve(
     *,
     scenario: Scenario | None = None,
     milestones: Sequence[tuple[int, int]] = (),
+    joined: Mapping[int, str] | None = None,
 ) -> Figure:
     """Mean dilution of the agreed text per proposal against the number of members, with a 95%
-    interval band.  ``dilution`` is :func:`dilution_stats` joined with the points' n_members
-    (and factor columns)."""
+    interval band; ``joined`` labels the steps on a top axis, as on the other curves.
+    ``dilution`` is :func:`dilution_stats` joined with the points' n_members (and factor
+    columns).  Dilution is signed (``docs/model.md``): negative means more ambitious than
+    tabled, so the axis spans the data and always shows 0 (as tabled)."""
     name = _scenario_name(scenario)
-    # dilution is often small: zoom in, but never past the 0-1 scale
-    peak = float(np.nanmax(dilution[["mean_dilution", "high"]].to_numpy(float), initial=0.0))
-    top = min(1.02, max(0.25, 1.2 * peak))
+    vals = dilution[["mean_dilution", "low", "high"]].to_numpy(float)
+    lo = min(0.0, float(np.nanmin(vals, initial=0.0)))
+    hi = max(0.0, float(np.nanmax(vals, initial=0.0)))
+    pad = max(0.02, 0.12 * (hi - lo))
     return _curve_figure(
         dilution, value="mean_dilution", low="low", high="high",
-        ylabel="Mean dilution of agreed text\n(0 = as tabled, 1 = status quo)",
+        ylabel="Mean dilution of agreed texts\n(0 = as tabled, 1 = status quo,\n"
+        "< 0 = more ambitious)",
         title=f"{name}: how watered down agreements get as membership grows",
-        milestones=milestones, scenario=scenario, ylim=(-0.02, top),
+        milestones=milestones, scenario=scenario, ylim=(lo - pad, hi + pad), zero_line=True,
+        joined=joined,
     )
 
 
@@ -882,9 +1000,12 @@ def sweep_heatmap(
             ax.set_xticks(range(grid.shape[1]), ticks, rotation=45 if long else 0)
             ax.set_yticks(range(grid.shape[0]), [_tick(v) for v in grid.index])
             if grid.size <= 80:
+                # as large as the cells allow, so the numbers can be read at print size
+                cols_, rows_ = grid.shape[1], grid.shape[0]
+                size = float(np.clip(min(4.4 * 72 / cols_ / 3.2, 3.8 * 72 / rows_ / 1.6), 7, 11))
                 for (i, j), v in np.ndenumerate(grid.to_numpy(float)):
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                            color="white" if v < 0.55 else "black")
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=size,
+                            fontweight="bold", color="white" if v < 0.55 else "black")
             ax.grid(False)
         else:
             mappable = ax.scatter(sub[x], sub[y], c=sub[value], cmap="viridis", norm=norm,
@@ -1134,7 +1255,7 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
                 extra = [c for c in summary.columns if c in _factor_columns(summary)]
                 keys = summary[["point", "proposal", "n_members", *extra]].drop_duplicates()
                 dil = dil.merge(keys, on=["point", "proposal"], how="inner")
-                return dilution_curve(dil, scenario=scen, milestones=miles)
+                return dilution_curve(dil, scenario=scen, milestones=miles, joined=joined)
 
             yield ("dilution", "Mean dilution of agreed texts against the number of members",
                    dilution)

@@ -216,18 +216,21 @@ def test_tension_heatmap_shows_the_matrix_in_cluster_order(run_dir):
 
 
 def test_tension_network_draws_actors_and_tense_pairs(run_dir):
-    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Arc
 
     scen = _results(run_dir).scenario
     fig = plotting.tension_network(scen)
     ax = fig.axes[0]
-    (edges,) = [c for c in ax.collections if isinstance(c, LineCollection)]
-    # tiny lists one pair above its default tension of 0.1: Alpha-Gamma at 0.6
-    assert_allclose(edges.get_array(), [0.6])
-    points = [c for c in ax.collections if not isinstance(c, LineCollection)]
+    # tiny lists one pair above its default tension of 0.1: Alpha-Gamma at 0.6, one arc
+    arcs = [p for p in ax.patches if isinstance(p, Arc)]
+    assert len(arcs) == 1
+    # ordered by position: Gamma 20, Beta 50, Observer 60, Alpha 80: the arc spans slots 0-3
+    assert arcs[0].center[0] == 1.5 and arcs[0].width == 3
+    points = ax.collections
     assert sorted(len(c.get_offsets()) for c in points) == [1, 3]  # 1 observer, 3 members
-    assert {t.get_text() for t in ax.texts} >= {"Alpha", "Beta", "Gamma", "Observer"}
-    assert "tension" in _title(ax)
+    labels = {t.get_text(): t.xy[0] for t in ax.texts}
+    assert labels == {"Gamma": 0, "Beta": 1, "Observer": 2, "Alpha": 3}
+    assert "hostile" in _title(ax) and "Alpha–Gamma 0.60" in _title(ax)
 
 
 def test_trace_figure_plots_the_mesa_run(run_dir):
@@ -289,7 +292,8 @@ def test_enlargement_curve_has_one_line_per_proposal_per_panel(sweep_dir):
     assert panels[0].get_ylabel().startswith("P(consensus)")
     assert all(ax.get_xlabel() == "Number of members" for ax in panels)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["A deeper deal", "A modest step"]
+    assert labels[:2] == ["A deeper deal", "A modest step"]
+    assert labels[2].startswith("95% interval")
 
 
 def test_enlargement_curve_marks_the_real_cica_milestones():
@@ -560,3 +564,34 @@ def test_sensitivity_manifest_and_report_give_versions_and_factor_ranges(sensiti
     assert m["factor_ranges"] == {"vote_noise": [0.0, 0.2], "threshold": [-0.1, 0.1]}
     html = render_report(sensitivity_dir)
     assert "0 to 0.2" in html and "-0.1 to 0.1" in html and "SALib" in html
+
+
+def test_a_round_one_pass_shows_the_vote_sorted_by_margin():
+    from conftest import make_scenario
+
+    s = make_scenario([80, 55, 70, 60], saliences=[1, 1, 1, 1], max_rounds=3,
+                      behaviour={"vote_noise": 0.0, "rival_penalty": 0.0})
+    trace = plotting.negotiation_trace(s, proposal="p", seed=1)
+    assert trace.rounds == 1 and trace.status == "passed"
+    fig = plotting.trace_figure(trace, scenario=s)
+    ax = fig.axes[0]
+    widths = [b.get_width() for b in ax.patches]
+    margins = trace.positions.drop_duplicates("actor")["margin"].to_numpy(float)
+    assert_allclose(widths, np.sort(margins))
+    assert "round 1, passed" in _title(ax)
+
+
+def test_the_summary_dilution_panel_does_not_collapse_onto_zero(run_dir):
+    res = _results(run_dir)
+    reps = res.table("replications").copy()
+    reps["passed"] = True
+    reps["dilution"] = 0.0
+    reps.loc[reps.index[:20], "dilution"] = np.linspace(-0.5, 0.4, 20)
+    summary = pd.DataFrame({"proposal": ["deal"], "p_consensus": [1.0], "ci_low": [0.99],
+                            "ci_high": [1.0]})
+    fig = plotting.run_summary_figure(summary, reps, scenario=res.scenario)
+    ax_d = fig.axes[1]
+    lo, hi = ax_d.get_xlim()
+    assert lo < -0.5 and hi > 1.0  # the amended texts and the status quo are in view
+    notes = [t.get_text() for t in ax_d.texts]
+    assert any("as tabled; 20 amended" in t for t in notes)
