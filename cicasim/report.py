@@ -203,44 +203,63 @@ def _run_headline(results: Results) -> str:
 
 
 def _sweep_headline(results: Results) -> str:
+    """The design points as rows and the proposals as columns: P(consensus) with its 95%
+    interval, and below it ΔP against point 0 with its paired interval; then the mean
+    dilution in the same layout."""
     summary = results.table("summary")
     scen = results.scenario
     titles = {p.id: p.title for p in scen.proposals} if scen is not None else {}
     if results.has("points"):
-        labels = dict(zip(results.table("points")["point"], results.table("points")["label"],
-                          strict=True))
+        pts = results.table("points")
+        labels = dict(zip(pts["point"], pts["label"], strict=True))
     else:
         labels = {}
     deltas = None
     if results.has("deltas"):
         d = results.table("deltas")
         deltas = {(r.point, r.proposal): r for r in d.itertuples()}
-    header = ["point", "design point", "members", "proposal", "P(consensus) (95% interval)"]
-    if deltas:
-        header.append("ΔP vs point 0 (paired 95% interval)")
-    header += ["median rounds", "mean dilution"]
-    rows = []
-    shown = summary.sort_values(["point", "proposal"]).head(200)
-    for r in shown.itertuples():
-        row = [str(r.point), escape(str(labels.get(r.point, ""))),
-               str(getattr(r, "n_members", "")),
-               escape(titles.get(r.proposal) or r.proposal),
-               _interval(r.p_consensus, r.ci_low, r.ci_high)]
-        if deltas:
-            d = deltas.get((r.point, r.proposal))
-            row.append("–" if d is None else
-                       f"{d.delta:+.3f} ({d.delta_low:+.3f} to {d.delta_high:+.3f})")
-        row += [_num(r.median_rounds, 1), _num(r.mean_dilution, 2)]
-        rows.append(row)
-    more = len(summary) - len(shown)
-    note = f"<p class=\"note\">… {more} more rows in summary.parquet.</p>" if more > 0 else ""
+    pids = list(dict.fromkeys(summary["proposal"]))
+    cells = {(r.point, r.proposal): r for r in summary.itertuples()}
+    points = sorted(set(summary["point"]))[:200]
+    members = dict(zip(summary["point"], summary.get("n_members", summary["point"]),
+                       strict=True))
+    head = ["point", "design point", "members"]
+    ptable, dtable = [], []
+    for pt in points:
+        row = [str(pt), escape(str(labels.get(pt, ""))), escape(str(members.get(pt, "")))]
+        prow, drow = list(row), list(row)
+        for pid in pids:
+            r = cells.get((pt, pid))
+            if r is None:
+                prow.append("–")
+                drow.append("–")
+                continue
+            cell = _interval(r.p_consensus, r.ci_low, r.ci_high)
+            dd = deltas.get((pt, pid)) if deltas else None
+            if dd is not None and pt != points[0]:
+                cell += (f'<br><span class="note">ΔP {dd.delta:+.3f} ({dd.delta_low:+.3f} to '
+                         f"{dd.delta_high:+.3f})</span>")
+            prow.append(cell)
+            drow.append(_num(r.mean_dilution, 2))
+        ptable.append(prow)
+        dtable.append(drow)
+    cols = [escape(titles.get(pid) or pid) for pid in pids]
+    more = len(set(summary["point"])) - len(points)
+    note = f"<p class=\"note\">… {more} more design points in summary.parquet.</p>" if more else ""
     m = results.manifest
     lead = (f"<p>Experiment <strong>{escape(str(m.get('experiment', '')))}</strong>: "
             f"{escape(str(m.get('design', '')))} design, {m.get('points', '?')} points, "
             f"{int(m.get('replications') or 0):,} replications per point and proposal; "
-            f"factors: {escape(', '.join(m.get('factors') or []) or 'none')}.</p>")
-    numeric = set(range(4, len(header))) | {0, 2}
-    return lead + _table(header, rows, numeric=numeric) + note
+            f"factors: {escape(', '.join(m.get('factors') or []) or 'none')}.</p>"
+            "<p>P(consensus) with its 95% Wilson interval"
+            + ("; below it ΔP against the first design point with its paired 95% interval "
+               "(common random numbers)" if deltas else "") + ".</p>")
+    numeric = set(range(3, 3 + len(pids))) | {0, 2}
+    dil = ("<p>Mean dilution of the agreed texts (the signed share of the way from the tabled "
+           "text to the status quo: 0 = as tabled, 1 = at the status quo, negative = more "
+           "ambitious than tabled; – where none passed):</p>"
+           + _table(head + [f"{c}" for c in cols], dtable, numeric=numeric))
+    return lead + _table(head + cols, ptable, numeric=numeric) + note + dil
 
 
 def _compare_headline(results: Results) -> str:
@@ -335,6 +354,8 @@ def render_report(results_dir: str | Path, *, dpi: int = 110) -> str:
     m, scen = results.manifest, results.scenario
     kind = results.kind
     title = f"cicasim {kind}: {results.title}"
+    if kind in ("sweep", "sensitivity") and m.get("experiment"):
+        title = f"cicasim {kind}: {m['experiment']} (scenario {results.title})"
     body = [
         f"<h1>{escape(title)}</h1>",
         f"<p class=\"lead\">Results directory <code>{escape(results.directory.name)}</code>, "

@@ -595,3 +595,19 @@ def test_the_summary_dilution_panel_does_not_collapse_onto_zero(run_dir):
     assert lo < -0.5 and hi > 1.0  # the amended texts and the status quo are in view
     notes = [t.get_text() for t in ax_d.texts]
     assert any("as tabled; 20 amended" in t for t in notes)
+
+
+def test_the_sweep_report_is_pivoted_and_titled_by_the_experiment(sweep_dir):
+    import re
+
+    from cicasim.report import render_report
+
+    html = render_report(sweep_dir)
+    assert "<h1>cicasim sweep: test (scenario tiny)</h1>" in html
+    i = html.index("Headline numbers")
+    first = re.search(r"<table>.*?</table>", html[i:], re.S).group(0)
+    header = re.findall(r"<th>(.*?)</th>", first)
+    assert header == ["point", "design point", "members", "A deeper deal", "A modest step"]
+    points = pd.read_parquet(sweep_dir / "points.parquet")
+    assert first.count("<tr>") - 1 == len(points)  # one row per design point
+    assert "negative = more ambitious than tabled" in html
