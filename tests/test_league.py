@@ -66,7 +66,7 @@ def test_cli_models_json_and_out(tmp_path, capsys):
                 "mae_cv", "diff_compromise", "breakdown"):
         assert key in s
     rows = {r["id"]: r for r in s["models"]}
-    assert set(rows) == {"compromise", "median", "nbs", "eum", "exchange", "smp",
+    assert set(rows) == {"compromise", "median", "nbs", "eum", "eum-simple", "exchange", "smp",
                          "smp-stochastic", "cicasim", "cicasim-cv", "combination",
                          "combination-cv"}
     for r in rows.values():

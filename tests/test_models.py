@@ -323,3 +323,46 @@ def test_deu_proposal_bargain_and_members(deu):
     m = from_arrays(capability=[1, 2, 3], position=[0, 50, 100], salience=[1, 1, 1],
                     status_quo=[0], member=[True, False, True]).members()
     assert m.actor_ids == ("a0", "a2") and m.n == 2
+
+
+# --- simplified expected-utility model (blksv/predictioneers_game) --------------------------------
+
+
+def test_eum_simple_contest_by_hand():
+    """Actors at 0 and 1 (normalised), c = (1, 1), s = (1, 0.5).  In a contest of 0 against 1,
+    actor 0 supports 0 with 1 x 1 x 1/(1 + 0) = 1, actor 1 supports 1 with 0.5 x 1 x 1/(1 + 0)
+    = 0.5: P(0 wins) = 1/(1 + 0.25) = 0.8.  Actor 0 would fall to 1/3, actor 1 to 1/3.  Actor 1's
+    clash, 0.2 x (0.5 x 1 x 1 x (1 - 2/3)) + 0.8 x (-0.25 x 2/3) = -0.1, is worse than
+    compromising half way (to 2/3: -0.25 x 1/3 = -1/12), so actor 1 compromises when 0 challenges;
+    0 gains 1 x 0.5 x 1 x 1/3 = 1/6 from that, and as much, 0.5 x 0.5 x 1 x (1 - 1/3) = 1/6, from
+    waiting for 1 to drift to the mean (1/3) with probability 1/2: equal, so 0 does not
+    challenge, and actor 1 drifts by a uniform share of the way when u1 < 1/2."""
+    from cicasim.models.eum_simple import _contest
+
+    c, s = np.array([1.0, 1.0]), np.array([1.0, 0.5])
+    x = np.array([0.0, 1.0])
+    _contest(x, c, s, 0, 1, 0.9, 0.5)  # no challenge, no drift (0.9 >= 1/2)
+    assert_allclose(x, [0.0, 1.0])
+    _contest(x, c, s, 0, 1, 0.1, 0.5)  # no challenge, drift half way to the mean 1/3
+    assert_allclose(x, [0.0, 2 / 3])
+
+
+# Final weighted mean position of 2,000 runs of blksv/predictioneers_game (commit 21b9737,
+# main.nim and model.nim compiled with Nim 1.6.10, `nim c -d:release main.nim` after dropping
+# the `import std/syncio` line that Nim 1.6 lacks; `./main -r:2000 --results:FILE INPUT`, the
+# program's fixed default seed).  Input: the EC example (position, capability, salience).
+PEER_SIMPLE_EC = {"mean": 7.448363770651112, "sd": 0.5315570669137812}
+
+
+def test_eum_simple_agrees_in_distribution_with_the_peer():
+    from cicasim.models.eum_simple import eum_simple_1d
+
+    x, c, s = scholz_example()
+    rng = np.random.Generator(np.random.PCG64(20240601))
+    runs = np.array([eum_simple_1d(x, c, s, rng=rng)[0] for _ in range(400)])
+    se = np.hypot(PEER_SIMPLE_EC["sd"] / np.sqrt(2000), runs.std() / np.sqrt(runs.size))
+    assert abs(runs.mean() - PEER_SIMPLE_EC["mean"]) < 4 * se  # means agree (4 standard errors)
+    assert abs(runs.std() / PEER_SIMPLE_EC["sd"] - 1) < 0.15  # spreads agree within 15%
+    b = from_arrays(capability=c, position=x, salience=s, status_quo=[0.0])
+    p1 = predict("eum-simple", b, seed=3, runs=5)
+    np.testing.assert_array_equal(p1.samples, predict("eum-simple", b, seed=3, runs=5).samples)

@@ -24,8 +24,8 @@ from cicasim.errors import InputError
 HELP = "predict each proposal's outcome with the field's bargaining models beside cicasim"
 
 #: Models of ``--models all``, in table order.
-PREDICT_IDS = ("compromise", "median", "nbs", "eum", "exchange", "smp", "smp-stochastic",
-               "cicasim", "combination")
+PREDICT_IDS = ("compromise", "median", "nbs", "eum", "eum-simple", "exchange", "smp",
+               "smp-stochastic", "cicasim", "combination")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="master seed (drawn and printed when absent)")
     parser.add_argument(
         "--smp-runs", type=bounded_int(1, 1000), default=16,
-        help="runs of the stochastic SMP (default 16)",
+        help="runs of the stochastic models, smp-stochastic and eum-simple (default 16)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -82,7 +82,7 @@ def predict_proposal(scenario: Any, pid: str, models: list[str], *, seed: int,
         if m in ("cicasim", "combination"):
             continue
         opts: dict[str, Any] = {"salience_fallback": True}
-        if m == "smp-stochastic":
+        if m in ("smp-stochastic", "eum-simple"):
             opts.update(seed=seed, runs=smp_runs)
         preds[m] = predict(m, static, **opts).outcome.tolist()
     if need_cic:

@@ -67,12 +67,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--models", metavar="LIST",
         help="also score the bargaining models alike: 'all' or a comma-separated list of "
-        "compromise, median, nbs, eum, exchange, smp, smp-stochastic, cicasim, cicasim-cv, "
-        "combination, combination-cv (see docs/models.md)",
+        "compromise, median, nbs, eum, eum-simple, exchange, smp, smp-stochastic, cicasim, "
+        "cicasim-cv, combination, combination-cv (see docs/models.md)",
     )
     p.add_argument(
         "--smp-runs", type=bounded_int(1, 1000), default=8,
-        help="stochastic SMP runs per issue with --models (default 8)",
+        help="runs per issue of the stochastic models (smp-stochastic, eum-simple) with "
+        "--models (default 8)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
@@ -104,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise InputError(
                 f"--models: {exc}; allowed: all or a comma-separated list of compromise, "
-                "median, nbs, eum, exchange, smp, smp-stochastic, cicasim, cicasim-cv, "
-                "combination, combination-cv"
+                "median, nbs, eum, eum-simple, exchange, smp, smp-stochastic, cicasim, "
+                "cicasim-cv, combination, combination-cv"
             ) from None
     if args.folds is not None and args.folds < 2:
         raise InputError(f"--folds: must be at least 2 (got {args.folds})")

@@ -28,6 +28,7 @@ from cicasim.models.bargain import (
 from cicasim.models.combination import DEFAULT_MEMBERS, equal_weight
 from cicasim.models.compromise import compromise_model, median_model
 from cicasim.models.eum import eum_model
+from cicasim.models.eum_simple import eum_simple_model
 from cicasim.models.exchange import exchange_model
 from cicasim.models.nbs import nbs_model
 from cicasim.models.negotiation import cicasim_model
@@ -85,6 +86,9 @@ REGISTRY: dict[str, ModelSpec] = {
                   "Nash 1950, Econometrica 18:155-162; Achen 2006"),
         ModelSpec("eum", "expected-utility model (Bueno de Mesquita)", eum_model,
                   "Bueno de Mesquita 1994; Scholz, Calbert & Smith 2011, JTP 23(4):510-531"),
+        ModelSpec("eum-simple", "simplified expected-utility model (blksv)", eum_simple_model,
+                  "Bueno de Mesquita 2011, CMPS 28(1):65-87, as simplified in "
+                  "github.com/blksv/predictioneers_game", stochastic=True),
         ModelSpec("exchange", "vote-exchange model (Stokman)", exchange_model,
                   "Stokman & van Oosten 1994; van Assen, Stokman & van Oosten 2003"),
         ModelSpec("smp", "Spatial Model of Politics (KTAB), deterministic", smp_model,

@@ -48,7 +48,8 @@ __all__ = ["LEAGUE_IDS", "league", "league_figure", "parse_league_models"]
 
 #: Ids of the league, in table order.
 LEAGUE_IDS = (
-    "compromise", "median", "nbs", "eum", "exchange", "smp", "smp-stochastic", "cicasim",
+    "compromise", "median", "nbs", "eum", "eum-simple", "exchange", "smp", "smp-stochastic",
+    "cicasim",
     "cicasim-cv", "combination", "combination-cv",
 )
 #: Stochastic SMP runs per issue in the league (each run is a full SMP to its stopping rule).
@@ -162,6 +163,14 @@ def league(
             preds[m] = np.array([predict(m, b, salience_fallback=True).outcome[0]
                                  for b in bargains])
         timings[m] = time.perf_counter() - t
+    if "eum-simple" in models:
+        t = time.perf_counter()
+        say(f"model eum-simple: {len(issues)} issues x {smp_runs} runs")
+        outs = [predict("eum-simple", b, seed=report.seed, runs=smp_runs,
+                        salience_fallback=True) for b in bargains]
+        preds["eum-simple"] = np.array([o.outcome[0] for o in outs])
+        samples["eum-simple"] = [o.samples[:, 0] for o in outs]
+        timings["eum-simple"] = time.perf_counter() - t
     if "smp-stochastic" in models:
         t = time.perf_counter()
         say(f"model smp-stochastic: {len(issues)} issues x {smp_runs} runs")
