@@ -216,3 +216,12 @@ def test_experiment_file_layout_round_trips():
     with open(ENLARGEMENT, "rb") as fh:
         data = tomllib.load(fh)
     assert cs.Experiment.model_validate(data).experiment.name == "cica-enlargement"
+
+
+def test_building_blocks_have_short_reprs():
+    from cicasim.sweep import plan_experiment
+
+    plan = plan_experiment(ENLARGEMENT, replications=10)
+    ens = cs.run_ensemble(cs.load_scenario(CICA), replications=50, seed=1)
+    for obj in (plan, ens, ens.runs[0]):
+        assert len(repr(obj)) <= REPR_LIMIT, type(obj).__name__

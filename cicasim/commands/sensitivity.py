@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 from pathlib import Path
 
 from cicasim.commands._common import replications_int
@@ -53,13 +52,12 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_directory(args.out, plan, kind="sensitivity", resume=args.resume)
     s = plan.experiment.sensitivity
-    with tempfile.TemporaryDirectory(prefix="cicasim-sensitivity-") as scratch:
-        out = args.out or Path(scratch) / "runs"
-        with executor_from_args(args) as executor:
-            with progress_bar(f"{plan.name} (Saltelli, {len(plan.points)} points)") as update:
-                result = run_sensitivity(
-                    plan, out=out, executor=executor, resume=args.resume, progress=update
-                )
+    # without --out the runs stay in memory
+    with executor_from_args(args) as executor:
+        with progress_bar(f"{plan.name} (Saltelli, {len(plan.points)} points)") as update:
+            result = run_sensitivity(
+                plan, out=args.out, executor=executor, resume=args.resume, progress=update
+            )
     if args.plots:
         from cicasim.plotting import write_standard_figures
 

@@ -113,15 +113,7 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from cicasim.sweep import (
-        DELTAS,
-        check_directory,
-        plan_experiment,
-        run_sweep,
-        summary_records,
-    )
+    from cicasim.sweep import check_directory, plan_experiment, records, run_sweep
 
     plan = plan_experiment(args.experiment, replications=args.replications)
     if args.plots:
@@ -134,10 +126,8 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.plots:
         _write_plots(result.directory)
-    records = summary_records(result.directory)
-    deltas = None
-    if (result.directory / DELTAS).exists():
-        deltas = json.loads(pd.read_parquet(result.directory / DELTAS).to_json(orient="records"))
+    summary = records(result.summary())
+    deltas = records(result.table("deltas")) if result.has("deltas") else None
     if args.json:
         json.dump({
             "experiment": plan.name,
@@ -148,10 +138,10 @@ def run(args: argparse.Namespace) -> int:
             "replications": plan.replications,
             "seed": plan.seed,
             "common_random_numbers": plan.common_random_numbers,
-            "summary": records,
+            "summary": summary,
             "deltas": deltas,
         }, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _print_summary(result, plan, records, deltas)
+        _print_summary(result, plan, summary, deltas)
     return 0
