@@ -130,7 +130,7 @@ STYLE: dict[str, Any] = {
     "svg.hashsalt": "cicasim",
 }
 
-PROBABILITY = "P(consensus): probability, 95% interval"
+PROBABILITY = "P(consensus)\nprobability, 95% interval"
 
 
 def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
@@ -796,7 +796,7 @@ def _curve_figure(
     handles, labels = axes.flat[0].get_legend_handles_labels()
     # a band narrower than about a line's width cannot be seen: say so rather than let the
     # reader think there is no interval
-    thin = widest < 0.012 * (ylim[1] - ylim[0])
+    thin = widest < 0.03 * (ylim[1] - ylim[0])
     handles.append(Patch(color=GREY, alpha=0.25, lw=0))
     labels.append("95% interval" + (" (here narrower than the lines)" if thin else ""))
     if marked:
@@ -1224,7 +1224,8 @@ def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
         return
     yield ("tension-heatmap", "Tension matrix, actors ordered by hierarchical clustering",
            lambda: tension_heatmap(scen))
-    yield ("tension-network", "Tension network (Kamada-Kawai layout, tension as distance)",
+    yield ("tension-network",
+           "Who is hostile to whom: tensions as arcs, actors ordered by alignment",
            lambda: tension_network(scen))
     seed = int(results.manifest["seed"])
     # replication 0's traces are trace-<proposal>; another replication's carry its number, so
