@@ -312,7 +312,7 @@ def atomic_directory(
                 target.rmdir()
 
 
-def check_output_file(path: str | Path) -> Path:
+def check_output_file(path: str | Path, *, folder_must_exist: bool = True) -> Path:
     """A file to write by rename: absent, or a regular file (never a device, a FIFO, a
     directory or a symbolic link, which a rename would replace); a one-line error otherwise."""
     path = Path(path)
@@ -320,8 +320,13 @@ def check_output_file(path: str | Path) -> Path:
     if st is not None and not stat.S_ISREG(st.st_mode):
         what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
         raise InputError(f"{path}: exists and is {what}; give a new file name or a regular file")
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: the folder {path.parent} does not exist")
+    if folder_must_exist:
+        try:
+            folder = stat.S_ISDIR(os.stat(path.parent).st_mode)
+        except (OSError, ValueError):
+            folder = False
+        if not folder:
+            raise InputError(f"{path}: the folder {path.parent} does not exist")
     return path
 
 

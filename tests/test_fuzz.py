@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from cli_contract import assert_contract, run_cli, snapshot
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import cicasim.sensitivity
@@ -140,6 +140,7 @@ def _folder(tmp: Path) -> None:
 def _check(argv: list[str], tmp: Path) -> None:
     before = snapshot(tmp)
     rc, _, err = run_cli(argv, cwd=tmp)
+    event(f"exit {rc}")  # the share of each exit code, in --hypothesis-show-statistics
     assert_contract(rc, err, before, snapshot(tmp) if rc == 2 else None, what=" ".join(argv)[:300])
 
 

@@ -298,6 +298,16 @@ def test_files_are_written_by_rename_onto_regular_files_only(tmp_path):
     assert (tmp_path / "new.txt").read_text() == "x"
 
 
+@pytest.mark.parametrize("argv", [
+    ["import", "ktab", "k.csv", "--out"],
+    ["calibrate", "--data", "data", "--year", "2022", "--out"],
+])
+def test_file_writers_refuse_special_files_before_working(folder, argv):
+    fails([*argv, "/dev/full"], folder, "/dev/full: exists and is not a regular file")
+    fails([*argv, "tiny.toml/x.toml"], folder, "(Not a directory)")
+    assert Path("/dev/full").is_char_device()
+
+
 def test_standard_output_on_a_full_device(folder):
     with open("/dev/full", "w") as full:
         proc = subprocess.run(

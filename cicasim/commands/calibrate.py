@@ -65,6 +65,10 @@ def _member_codes(args: argparse.Namespace) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out != "-":
+        from cicasim.results import check_output_file
+
+        check_output_file(args.out)  # before the calibration: an unusable path fails at once
     from cicasim.calibrate import calibrate, default_assumptions, render, write_atomic
 
     assumptions = args.assumptions or default_assumptions()

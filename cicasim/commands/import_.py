@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out != "-":
+        from cicasim.results import check_output_file
+
+        check_output_file(args.out)  # before reading: an unusable path fails at once
     from cicasim.calibrate.importers import deu_mapping, ktab_mapping, render_mapping
     from cicasim.calibrate.writer import write_atomic
 

@@ -26,6 +26,11 @@ def run(args: argparse.Namespace) -> int:
     read_manifest(args.results)  # a one-line error for a missing or foreign directory, early
     if args.out is not None and args.out.suffix.lower() not in (".html", ".htm"):
         raise InputError(f"--out: {args.out} must end in .html")
+    if args.out is not None:
+        from cicasim.results import check_output_file
+
+        # before drawing: an unusable path fails at once (a missing folder is created)
+        check_output_file(args.out, folder_must_exist=False)
     from cicasim.report import write_report
 
     with reading_results(args.results):
