@@ -5,12 +5,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.cicasim-installed
 
-.PHONY: run test fuzz bench clean
+.PHONY: run test fuzz bench clean explore
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,explore]'
 	touch $(STAMP)
 
 # The README's seed, so the table printed is the README's; `make run SEED=7` draws another.
@@ -18,6 +18,10 @@ run: $(STAMP)
 	$(BIN)/cicasim run scenarios/cica-2022.toml --seed $(SEED)
 	@echo "seed $(SEED) (the README's is 1). Another seed: make run SEED=7, or" \
 	  "$(BIN)/cicasim run scenarios/cica-2022.toml without --seed to draw one at random."
+
+# The interactive explorer on CICA 2022 (docs/explorer.md); `make explore SCENARIO=...` for another.
+explore: $(STAMP)
+	$(BIN)/cicasim explore $(SCENARIO)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

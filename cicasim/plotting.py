@@ -527,6 +527,77 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
 
 # -- a negotiation, round by round ---------------------------------------------------------------
 
+@functools.lru_cache(maxsize=8)
+def _tension_layout(matrix: bytes, n: int) -> np.ndarray:
+    """Kamada-Kawai positions with tension as the distance (kept: a stepped negotiation redraws
+    the same network every round)."""
+    import networkx as nx
+
+    if n < 2:
+        return np.zeros((n, 2))
+    T = np.frombuffer(matrix).reshape(n, n)
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    dist = {i: {j: 0.3 + T[i, j] for j in range(n) if j != i} for i in range(n)}
+    pos = nx.kamada_kawai_layout(g, dist=dist)
+    return np.array([pos[i] for i in range(n)])
+
+
+#: Colours of the votes in the negotiation network (Okabe-Ito: bluish green, orange, vermillion).
+VOTE_COLOURS = {"accept": "#009E73", "abstain": "#E69F00", "object": "#D55E00"}
+
+
+def negotiation_network(
+    scenario: Scenario, votes: Mapping[str, str | None], capability: Mapping[str, float],
+    *, title: str = "", top: float = 0.1,
+) -> Figure:
+    """One round of a negotiation as a network: node size is the actor's capability in that
+    replication, colour its last vote (accept, abstain, object; grey before the first vote and
+    for observers), edges the ``top`` share of the most tense pairs, placed by the Kamada-Kawai
+    layout (Kamada & Kawai 1989) with tension as the distance as :func:`tension_network`."""
+
+    T = _tension(scenario)
+    n = len(T)
+    ids = [a.id for a in scenario.actors]
+    off = T[np.triu_indices(n, 1)]
+    floor = float(np.quantile(off, 1 - top)) if off.size else 0.0
+    xy = _tension_layout(T.tobytes(), n)
+    fig = _figure(7.0, 6.0)
+    ax = fig.subplots()
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor]
+    if pairs:
+        ax.add_collection(LineCollection([[xy[i], xy[j]] for i, j in pairs], colors="0.6",
+                                         linewidths=[0.5 + 2.5 * T[i, j] for i, j in pairs],
+                                         zorder=1))
+    cap = np.array([capability.get(a, 0.0) for a in ids], dtype=float)
+    sizes = 60 + 540 * np.sqrt(cap / cap.max()) if cap.max() > 0 else np.full(n, 100.0)
+    colours = [VOTE_COLOURS.get(votes.get(a) or "", "#BBBBBB") for a in ids]
+    member = np.array([a.role == "member" for a in scenario.actors])
+    for mask, marker in ((member, "o"), (~member, "s")):
+        idx = np.flatnonzero(mask)
+        if idx.size:
+            ax.scatter(xy[idx, 0], xy[idx, 1], s=sizes[idx], c=[colours[i] for i in idx],
+                       marker=marker, edgecolors="white", linewidths=1.0, zorder=2)
+    for i, a in enumerate(ids):
+        ax.annotate(a, xy[i], xytext=(0, np.sqrt(sizes[i]) / 2 + 2), textcoords="offset points",
+                    ha="center", fontsize=7, zorder=3,
+                    path_effects=[withStroke(linewidth=2.5, foreground="white")])
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in VOTE_COLOURS.items()]
+    handles.append(Line2D([], [], marker="s", ls="", color="#BBBBBB", label="observer / no vote"))
+    ax.legend(handles=handles, loc="lower left", fontsize=8, title="vote; size: capability",
+              title_fontsize=8)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.margins(0.08)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title or f"{_scenario_name(scenario)}: votes and the "
+                 f"{top:.0%} most tense pairs", loc="left", fontsize=10)
+    return fig
+
+
+
 
 def negotiation_trace(
     scenario: Scenario, *, proposal: str, seed: int, replication: int = 0

@@ -1,0 +1,419 @@
+"""The explorer's pages, drawn with Solara (``solara run cicasim.explore.app``, or
+``cicasim explore``).
+
+:func:`Explorer` is the whole app for one scenario: the controls on the left, the pages in
+tabs.  Every control sets a new immutable :class:`~cicasim.explore.settings.Settings`; the runs
+behind the pages are Solara tasks keyed on it (``solara.lab.use_task``), so a newer setting
+supersedes a running one (its result is dropped, and the membership path stops at its next
+step) and no queue builds up.  Errors end in one line in an error panel; the server keeps
+running.  The scenario comes from the server (``CICASIM_EXPLORE_SCENARIO``), never from the
+browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import os
+import threading
+import time
+from typing import Any
+
+import solara
+import solara.lab
+
+from cicasim.errors import one_line
+from cicasim.explore.settings import (
+    BEHAVIOUR_SLIDERS,
+    PARAMETER_SETS,
+    SCALE_RANGE,
+    SCALES,
+    Settings,
+    effective_scenario,
+    initial_settings,
+    load,
+    membership,
+    overview,
+    scenario_toml,
+)
+from cicasim.scenario import Scenario
+
+__all__ = ["Explorer", "Page"]
+
+#: The environment variable through which the server names the scenario file.
+SCENARIO_ENV = "CICASIM_EXPLORE_SCENARIO"
+
+
+def _message(exc: BaseException | None) -> str:
+    """An exception as the one line the command line would print."""
+    if exc is None:
+        return ""
+    return one_line(str(exc) or type(exc).__name__)
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _cell(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _overview_table(summary: dict[str, Any], names: dict[str, str]) -> str:
+    head = ("<tr><th>proposal</th><th>P(consensus)</th><th>95% CI</th><th>rule alone</th>"
+            "<th>median rounds</th><th>mean dilution</th><th>top blockers</th></tr>")
+    rows = []
+    for p in summary["proposals"]:
+        blockers = ", ".join(f"{html.escape(names.get(b['actor'], b['actor']))} "
+                             f"{b['frequency']:.2f}" for b in p["blockers"]) or "-"
+        pid = html.escape(p["id"])
+        rows.append(
+            f"<tr><td>{pid}</td>"
+            f"<td class='p-consensus' data-proposal='{pid}'>{p['p_consensus']:.3f}</td>"
+            f"<td>{p['ci_low']:.3f}-{p['ci_high']:.3f}</td>"
+            f"<td>{_cell(p['a_priori_passage'], '.3g')}</td>"
+            f"<td>{p['median_rounds']:g}</td><td>{_cell(p['mean_dilution'], '.2f')}</td>"
+            f"<td>{blockers}</td></tr>")
+    return f"<table class='cicasim-table'>{head}{''.join(rows)}</table>"
+
+
+_STYLE = """
+.cicasim-table { border-collapse: collapse; margin: 8px 0; }
+.cicasim-table td, .cicasim-table th { border-bottom: 1px solid #ddd; padding: 4px 10px;
+  text-align: right; }
+.cicasim-table td:first-child, .cicasim-table th:first-child { text-align: left; }
+"""
+
+
+@solara.component
+def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
+    """Replications, seed, parameter set, behaviour sliders and uncertainty scales."""
+    s = settings.value
+
+    def choose_set(name: str) -> None:
+        settings.set(initial_settings(scenario, name, replications=s.replications, seed=s.seed,
+                                      scales=s.scales, joins=s.joins, synthetic=s.synthetic,
+                                      synthetic_prior=s.synthetic_prior))
+
+    with solara.Column(style={"min-width": "300px", "max-width": "340px", "padding": "8px"}):
+        solara.InputInt("replications", value=s.replications,
+                        on_value=lambda v: settings.set(settings.value.replace(replications=v)))
+        solara.InputInt("seed", value=s.seed,
+                        on_value=lambda v: settings.set(settings.value.replace(seed=v)))
+        solara.Select("parameter set", values=list(PARAMETER_SETS), value=s.parameter_set,
+                      on_value=choose_set)
+        solara.Markdown("**Behaviour**")
+        values = dict(s.behaviour)
+        for key, (label, low, high, step) in BEHAVIOUR_SLIDERS.items():
+            with solara.Div(classes=[f"slider-{key}"]):
+                solara.SliderFloat(
+                    f"{label}: {values[key]:g}", value=values[key], min=low, max=high, step=step,
+                    on_value=lambda v, key=key: settings.set(
+                        settings.value.with_behaviour(key, round(float(v), 6))),
+                )
+        solara.Markdown("**Uncertainty**")
+        scales = dict(s.scales)
+        for key, label in SCALES.items():
+            solara.SliderFloat(
+                f"{label} {scales[key]:g}", value=scales[key], min=SCALE_RANGE[0],
+                max=SCALE_RANGE[1], step=SCALE_RANGE[2],
+                on_value=lambda v, key=key: settings.set(
+                    settings.value.with_scale(key, round(float(v), 6))),
+            )
+
+
+def _error_panel(task: Any) -> None:
+    """The one-line error of a run, if it failed."""
+    if task.error:
+        solara.Error(_message(task.exception), classes=["cicasim-error"])
+    elif task.finished and isinstance(task.value, dict) and "error" in task.value:
+        solara.Error(task.value["error"], classes=["cicasim-error"])
+
+
+def _ok(task: Any) -> dict[str, Any] | None:
+    """The task's result when it succeeded (the latest while a newer one runs)."""
+    shown = task.value if task.finished else task.latest
+    return shown if isinstance(shown, dict) and "error" not in shown else None
+
+
+def _overview_task(scenario: Scenario, settings: Settings) -> Any:
+    """The Overview's run as a Solara task keyed on the settings (a newer one supersedes it)."""
+
+    def compute() -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            result = overview(scenario, settings)
+        except Exception as exc:  # shown as one line; the server keeps running
+            return {"error": _message(exc)}
+        return {"result": result, "summary": result.to_dict(),
+                "seconds": time.perf_counter() - start}
+
+    return solara.lab.use_task(compute, dependencies=[settings], prefer_threaded=True)
+
+
+@solara.component
+def Overview(scenario: Scenario, task: Any) -> None:
+    """Every proposal's P(consensus) with its interval, rule alone, rounds, dilution and
+    blockers, re-run whenever a setting changes."""
+    names = {a.id: a.name or a.id for a in scenario.actors}
+    _error_panel(task)
+    shown = _ok(task)
+    if task.pending:
+        solara.ProgressLinear(True)
+    if shown:
+        summary = shown["summary"]
+        solara.Markdown(
+            f"**{html.escape(summary['scenario'])}** · seed {summary['seed']} · "
+            f"{summary['replications']:,} replications per proposal · "
+            f"{len(scenario.members)} members · computed in {shown['seconds']:.2f} s")
+        solara.HTML(tag="div", unsafe_innerHTML=_overview_table(summary, names),
+                    classes=["cicasim-overview"])
+        if task.finished:
+            solara.Text("up to date", classes=["cicasim-status-done"])
+        solara.FigureMatplotlib(shown["result"].plot(), format="png")
+
+
+@solara.component
+def Membership(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
+    """Observers who join and synthetic members: paired ΔP against the scenario as it is,
+    and P(consensus) along the chosen path."""
+    s = settings.value
+    latest = solara.use_ref(s)
+    latest.current = s
+
+    with solara.Row():
+        with solara.Column():
+            solara.Markdown("**Observers who join** (in the order ticked)")
+            for a in scenario.observers:
+                with solara.Div(classes=[f"join-{a.id}"]):
+                    solara.Checkbox(
+                        label=f"{a.name or a.id} ({a.id})", value=a.id in s.joins,
+                        on_value=lambda v, aid=a.id: settings.set(
+                            settings.value.with_join(aid, bool(v))),
+                    )
+        with solara.Column():
+            solara.SliderInt("synthetic members", value=s.synthetic, min=0, max=20,
+                             on_value=lambda v: settings.set(
+                                 settings.value.replace(synthetic=int(v))))
+            solara.Select("their prior", values=["resample-members", "resample-observers"],
+                          value=s.synthetic_prior,
+                          on_value=lambda v: settings.set(
+                              settings.value.replace(synthetic_prior=v)))
+
+    def compute() -> Any:
+        try:
+            return membership(scenario, s, cancelled=lambda: latest.current is not s)
+        except Exception as exc:  # shown as one line; the server keeps running
+            return {"error": _message(exc)}
+
+    task = solara.lab.use_task(compute, dependencies=[s], prefer_threaded=True)
+    _error_panel(task)
+    if not s.joins and not s.synthetic:
+        solara.Info("Tick an observer or add synthetic members to see the change in "
+                    "P(consensus).")
+        return
+    if task.pending:
+        solara.ProgressLinear(True)
+    m = task.value if task.finished else None
+    if m is None or isinstance(m, dict):
+        return
+    solara.HTML(tag="div", unsafe_innerHTML=f"members: {m.members[0]} → {m.members[-1]}",
+                classes=["cicasim-members"], style={"font-size": "1.1em"})
+    head = ("<tr><th>proposal</th><th>P before</th><th>P after</th><th>ΔP</th>"
+            "<th>paired 95% CI</th></tr>")
+    rows = "".join(
+        f"<tr><td>{html.escape(r['proposal'])}</td><td>{r['p_before']:.3f}</td>"
+        f"<td>{r['p_after']:.3f}</td>"
+        f"<td class='delta-p' data-proposal='{html.escape(r['proposal'])}'>{r['delta']:+.3f}</td>"
+        f"<td>{r['low']:+.3f} to {r['high']:+.3f}</td></tr>" for r in m.rows())
+    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='cicasim-table'>{head}{rows}</table>",
+                classes=["cicasim-membership"])
+    solara.FigureMatplotlib(_curve(m), format="png")
+
+
+def _curve(m: Any) -> Any:
+    from cicasim.plotting import _figure
+
+    fig = _figure(7.0, 4.0)
+    ax = fig.subplots()
+    x = list(range(len(m.labels)))
+    for pid, ps in m.p.items():
+        ax.plot(x, ps, marker="o", label=pid)
+    ax.set_xticks(x, [f"{lab}\n({n})" for lab, n in zip(m.labels, m.members, strict=True)],
+                  fontsize=7)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("P(consensus)")
+    ax.set_title("Enlargement curve along the chosen path (members in brackets)", loc="left",
+                 fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+@solara.component
+def Negotiation(scenario: Scenario, settings: Settings) -> None:
+    """One replication of one proposal through the Mesa model, round by round."""
+    from cicasim.model import NegotiationModel, TraceResult
+
+    ids = [p.id for p in scenario.proposals]
+    proposal, set_proposal = solara.use_state(ids[-1])
+    replication, set_replication = solara.use_state(0)
+    version, set_version = solara.use_state(0)
+    playing, set_playing = solara.use_state(False)
+    lock = solara.use_memo(threading.Lock, [])
+
+    def build() -> Any:
+        try:
+            return NegotiationModel(effective_scenario(scenario, settings), proposal,
+                                    seed=settings.seed, replication=replication)
+        except Exception as exc:  # shown in the panel below
+            return exc
+
+    model = solara.use_memo(build, [settings, proposal, replication, version])
+    tick, set_tick = solara.use_state(0)
+
+    def step() -> None:
+        with lock:
+            if not isinstance(model, Exception):
+                model.step()
+        set_tick(lambda t: t + 1)
+
+    def play() -> None:
+        while playing and not isinstance(model, Exception) and model.running:
+            time.sleep(0.6)
+            step()
+        set_playing(False)
+
+    solara.use_thread(play, dependencies=[playing, model])
+
+    with solara.Row():
+        solara.Select("proposal", values=ids, value=proposal, on_value=set_proposal)
+        solara.InputInt("replication", value=replication,
+                        on_value=lambda v: set_replication(max(0, int(v))))
+    if isinstance(model, Exception):
+        solara.Error(_message(model), classes=["cicasim-error"])
+        return
+    with solara.Row():
+        solara.Button("Reset", on_click=lambda: (set_playing(False), set_version(version + 1)),
+                      classes=["cicasim-reset"])
+        solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing),
+                      disabled=not model.running, classes=["cicasim-play"])
+        solara.Button("Step", on_click=step, disabled=playing or not model.running,
+                      classes=["cicasim-step"])
+    t = int(model.state.t)
+    status = model.reason
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        f"round <b class='cicasim-round'>{t}</b> of at most {model.negotiation.max_rounds} · "
+        f"status: <b>{status}</b> · seed {settings.seed}, replication {replication} (the same "
+        f"numbers as replication {replication} of the Overview's run)"))
+    trace = TraceResult(model.scenario, model)
+    if not model.running:
+        end = trace.end()
+        why = {"passed": "every member accepted or abstained, and the rule was met",
+               "deadlock": "the round limit was reached without agreement",
+               "withdrawn": "the sponsor withdrew the text"}.get(end["reason"], end["reason"])
+        solara.Success(f"Ended after {end['rounds']} round(s): {end['reason']} ({why}); final "
+                       f"text {', '.join(f'{v:.1f}' for v in end['final_text'])}, dilution "
+                       f"{end['dilution']:.2f}.", classes=["cicasim-ended"])
+    from cicasim.plotting import negotiation_network
+
+    votes = {a.actor_id: a.vote for a in model.agents}
+    caps = {a.actor_id: a.capability for a in model.agents}
+    with solara.Row():
+        solara.FigureMatplotlib(negotiation_network(
+            model.scenario, votes, caps, title=f"{proposal}: votes in round {t}"), format="png")
+        if t >= 1:
+            solara.FigureMatplotlib(trace.plot(), format="png")
+    _ = tick
+
+
+@solara.component
+def Blocking(result: Any, names: dict[str, str]) -> None:
+    """Blocking and first-blocker frequencies of every member, per proposal."""
+    table = result.blocking()
+    rows = []
+    for pid, group in table.groupby("proposal", sort=False):
+        group = group.sort_values("frequency", ascending=False).head(8)
+        for r in group.itertuples():
+            who = html.escape(names.get(r.actor, r.actor))
+            rows.append(f"<tr><td>{html.escape(pid)}</td><td>{who}</td>"
+                        f"<td>{r.frequency:.3f}</td><td>{r.first_blocker:.3f}</td></tr>")
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        "<table class='cicasim-table'><tr><th>proposal</th><th>member</th><th>blocking</th>"
+        f"<th>first blocker</th></tr>{''.join(rows)}</table>"))
+
+
+@solara.component
+def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any) -> None:
+    """The settings as a scenario file, the summary as CSV, the Overview figure as PNG."""
+    name = scenario.scenario.name
+
+    def toml() -> bytes:
+        return scenario_toml(scenario, settings, source).encode("utf-8")
+
+    solara.Markdown(
+        f"The scenario file reproduces the Overview: `cicasim run {name}-explored.toml "
+        f"--seed {settings.seed} -n {settings.replications}`"
+        + ("; and the Membership page's ΔP: `cicasim compare FILE --enlarge`"
+           if settings.joins or settings.synthetic else "") + ".")
+    with solara.Row():
+        solara.FileDownload(toml, filename=f"{name}-explored.toml", children=[
+            solara.Button("Scenario (TOML)", icon_name="mdi-download",
+                          classes=["cicasim-download-toml"])])
+        if task.finished and _ok(task):
+            result = task.value["result"]
+            solara.FileDownload(lambda: result.summary().to_csv(index=False).encode("utf-8"),
+                                filename=f"{name}-summary.csv", label="Summary (CSV)")
+            solara.FileDownload(lambda: _png(result.plot()), filename=f"{name}-overview.png",
+                                label="Overview figure (PNG)")
+
+
+@solara.component
+def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> None:
+    """The whole explorer for one scenario, starting from its own parameters."""
+    settings = solara.use_reactive(initial_settings(scenario, replications=replications))
+    s = settings.value
+    names = {a.id: a.name or a.id for a in scenario.actors}
+    solara.Style(_STYLE)
+    solara.Title(f"cicasim explore: {scenario.scenario.name}")
+    task = _overview_task(scenario, s)
+    with solara.Row(style={"align-items": "flex-start"}):
+        Controls(scenario, settings)
+        with solara.Column(style={"flex": "1"}):
+            tab = solara.use_reactive(0)
+            pages = ["Overview", "Membership", "One negotiation", "Who blocks", "Downloads"]
+            with solara.lab.Tabs(value=tab):
+                for i, title in enumerate(pages):
+                    with solara.lab.Tab(title):
+                        if tab.value != i:  # only the page in view is drawn
+                            continue
+                        if title == "Overview":
+                            Overview(scenario, task)
+                        elif title == "Membership":
+                            Membership(scenario, settings)
+                        elif title == "One negotiation":
+                            Negotiation(scenario, s)
+                        elif title == "Who blocks":
+                            _error_panel(task)
+                            if task.finished and _ok(task):
+                                Blocking(task.value["result"], names)
+                        else:
+                            Downloads(scenario, s, source, task)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str | None) -> tuple[Scenario, str]:
+    return load(path)
+
+
+@solara.component
+def Page() -> None:
+    """The page Solara serves: the scenario the server was started with."""
+    try:
+        scenario, source = _load(os.environ.get(SCENARIO_ENV) or None)
+    except Exception as exc:
+        solara.Error(_message(exc), classes=["cicasim-error"])
+        return
+    Explorer(scenario, source)
