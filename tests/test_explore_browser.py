@@ -102,11 +102,11 @@ def test_explorer_in_chromium(server, tmp_path):
         assert before and all(0 <= p <= 1 for p in before.values())
         page.screenshot(path=str(shots / "overview.png"), full_page=True)
 
-        # a slider: the rival penalty to its far end changes P(consensus)
-        slider = page.locator(".slider-rival_penalty .v-slider").first
+        # a slider: stubbornness down to about 0.15 changes P(consensus)
+        slider = page.locator(".slider-stubbornness .v-slider").first
         box_ = slider.bounding_box()
         started = time.perf_counter()
-        page.mouse.click(box_["x"] + box_["width"] * 0.9, box_["y"] + box_["height"] / 2)
+        page.mouse.click(box_["x"] + box_["width"] * 0.15, box_["y"] + box_["height"] / 2)
         page.wait_for_function(
             """(before) => {
                  const c = [...document.querySelectorAll('.cicasim-overview td.p-consensus')];
@@ -118,9 +118,9 @@ def test_explorer_in_chromium(server, tmp_path):
         after = _p_values(page)
         assert after != before
 
-        # membership: tick an observer, see the member count and ΔP
+        # membership: tick Japan, see the member count and ΔP
         page.get_by_role("tab", name="Membership").click()
-        page.locator(".join-TKM label").first.click()
+        page.locator(".join-JPN label").first.click()
         page.locator(".cicasim-membership td.delta-p").first.wait_for(timeout=TIMEOUT)
         assert page.locator(".cicasim-members").first.inner_text() == "members: 28 → 29"
         page.screenshot(path=str(shots / "membership.png"), full_page=True)

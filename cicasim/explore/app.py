@@ -184,8 +184,8 @@ def Membership(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
     latest = solara.use_ref(s)
     latest.current = s
 
-    with solara.Row():
-        with solara.Column():
+    with solara.Row(style={"align-items": "flex-start"}):
+        with solara.Column(gap="0px"):
             solara.Markdown("**Observers who join** (in the order ticked)")
             for a in scenario.observers:
                 with solara.Div(classes=[f"join-{a.id}"]):
