@@ -529,18 +529,19 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
 
 @functools.lru_cache(maxsize=8)
 def _tension_layout(matrix: bytes, n: int) -> np.ndarray:
-    """Kamada-Kawai positions with tension as the distance (kept: a stepped negotiation redraws
-    the same network every round)."""
-    import networkx as nx
-
+    """Positions by classical multidimensional scaling (Torgerson 1952) with 0.3 + tension as
+    the distance, so hostile pairs sit apart and friendly groups close together (kept: a
+    stepped negotiation redraws the same network every round)."""
     if n < 2:
         return np.zeros((n, 2))
     T = np.frombuffer(matrix).reshape(n, n)
-    g = nx.Graph()
-    g.add_nodes_from(range(n))
-    dist = {i: {j: 0.3 + T[i, j] for j in range(n) if j != i} for i in range(n)}
-    pos = nx.kamada_kawai_layout(g, dist=dist)
-    return np.array([pos[i] for i in range(n)])
+    D = 0.3 + T
+    np.fill_diagonal(D, 0.0)
+    J = np.eye(n) - 1.0 / n
+    B = -0.5 * J @ (D**2) @ J
+    vals, vecs = np.linalg.eigh(B)
+    top = np.argsort(vals)[::-1][:2]
+    return vecs[:, top] * np.sqrt(np.clip(vals[top], 0.0, None))
 
 
 #: Colours of the votes in the negotiation network (Okabe-Ito: bluish green, orange, vermillion).
@@ -553,8 +554,8 @@ def negotiation_network(
 ) -> Figure:
     """One round of a negotiation as a network: node size is the actor's capability in that
     replication, colour its last vote (accept, abstain, object; grey before the first vote and
-    for observers), edges the ``top`` share of the most tense pairs, placed by the Kamada-Kawai
-    layout (Kamada & Kawai 1989) with tension as the distance as :func:`tension_network`."""
+    for observers), edges the ``top`` share of the most tense pairs, placed by classical
+    multidimensional scaling of the tensions (:func:`_tension_layout`)."""
 
     T = _tension(scenario)
     n = len(T)
@@ -566,6 +567,8 @@ def negotiation_network(
     ax = fig.subplots()
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor]
     if pairs:
+        from matplotlib.collections import LineCollection
+
         ax.add_collection(LineCollection([[xy[i], xy[j]] for i, j in pairs], colors="0.6",
                                          linewidths=[0.5 + 2.5 * T[i, j] for i, j in pairs],
                                          zorder=1))
