@@ -366,3 +366,42 @@ def test_eum_simple_agrees_in_distribution_with_the_peer():
     b = from_arrays(capability=c, position=x, salience=s, status_quo=[0.0])
     p1 = predict("eum-simple", b, seed=3, runs=5)
     np.testing.assert_array_equal(p1.samples, predict("eum-simple", b, seed=3, runs=5).samples)
+
+
+# KTAB's SMP (github.com/lsyaseen/KTAB, commit 3b5b063), the `smpc` program built from
+# KTAB/kutils, KTAB/kmodel and examples/smp with g++ -O2 (Qt 5.15, easylogging++ 9.97,
+# tinyxml2 9, sqlite 3 from Debian 12) and run with its default parameters:
+# `smpc --csv FILE --logmin --connstr "Driver=QSQLITE;Database=DB;"`; positions read from the
+# VectorPosition table of DB.  Inputs: the EC example (positions x 10, saliences x 100) and
+# KTAB's own examples/smp/doc/dummyData_3Dim.csv (7 actors, 3 dimensions).
+KTAB_EC_TURNS = 23
+KTAB_EC_FINAL = [75.45, 82.06, 81.68, 40.0, 81.41, 80.84, 96.42, 81.9, 81.68, 81.41]
+KTAB_EC_FINAL_PROB = [0.0128, 0.0768, 0.2756, 0.0002, 0.2362, 0.2143, 0.0011, 0.1831]  # logged
+KTAB_D3 = [  # capability, then (position, salience) per dimension
+    (102.543, 75.79, 49.53, 6.37, 5.91, 70.45, 28.15),
+    (53.393, 82.72, 30.33, 73.50, 21.22, 64.00, 24.79),
+    (129.643, 82.45, 48.47, 90.89, 13.55, 0.07, 34.62),
+    (75.920, 62.52, 20.76, 50.82, 39.24, 62.33, 22.21),
+    (63.224, 82.34, 40.96, 45.77, 25.43, 73.31, 22.59),
+    (120.048, 84.48, 22.92, 33.70, 39.35, 88.11, 15.42),
+    (54.178, 70.96, 31.75, 33.46, 27.93, 90.36, 26.03),
+]
+KTAB_D3_TURNS = 10
+KTAB_D3_FINAL = [[78.56, 31.76, 74.05], [78.56, 31.76, 74.05], [82.45, 90.89, 0.07],
+                 [67.12, 50.12, 63.73], [78.60, 31.65, 74.11], [79.88, 34.37, 75.16],
+                 [78.60, 31.65, 74.11]]
+
+
+def test_smp_agrees_with_ktab():
+    from cicasim.models.smp import smp_run
+
+    x, c, s = scholz_example()
+    run = smp_run((10 * x / 100)[:, None], s[:, None], c)
+    assert len(run.history) - 1 == KTAB_EC_TURNS
+    assert_allclose(100 * run.pos[:, 0], KTAB_EC_FINAL, atol=1e-9)
+    _, _, prob = run.expected_outcome()
+    assert_allclose(prob, KTAB_EC_FINAL_PROB, atol=5e-5)
+    d3 = np.array(KTAB_D3)
+    run = smp_run(d3[:, [1, 3, 5]] / 100, d3[:, [2, 4, 6]] / 100, d3[:, 0])
+    assert len(run.history) - 1 == KTAB_D3_TURNS
+    assert_allclose(100 * run.pos, KTAB_D3_FINAL, atol=1e-9)
