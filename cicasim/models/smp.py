@@ -41,8 +41,8 @@ Deviations from KTAB, stated in docs/models.md: actors with no salience on any d
 out (KTAB rejects them); saliences whose sum over dimensions exceeds 1 are scaled to sum to 1
 (KTAB requires the sum to be at most 1); bargains an actor received are ordered by initiator
 (KTAB's threads order them by finishing time, which only matters for exact ties); the stochastic
-mode draws from numpy's PCG64, not KTAB's generator, so runs match KTAB in distribution, not
-draw for draw.
+mode draws from numpy's PCG64, not KTAB's generator, so its runs cannot match KTAB's draw for
+draw (and were not compared with KTAB's stochastic mode).
 """
 
 from __future__ import annotations
