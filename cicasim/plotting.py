@@ -1056,8 +1056,8 @@ def sweep_heatmap(
     others = [c for c in _varying(summary, [c for c in _factor_columns(summary)
                                             if c not in (x, y)])
               if summary.groupby([x, y])[c].nunique().max() > 1]  # averaged within a cell
-    label = {"p_consensus": "P(consensus) (probability)",
-             "mean_dilution": "Mean dilution (0-1)"}.get(value, value)
+    label = {"p_consensus": "P(consensus): probability",
+             "mean_dilution": "Mean dilution: 0 = as tabled, 1 = status quo"}.get(value, value)
     if others:
         label += "\nmean over " + ", ".join(others)
     norm = Normalize(0, 1)
@@ -1091,7 +1091,7 @@ def sweep_heatmap(
         ax.set_visible(False)
     if mappable is not None:
         fig.colorbar(mappable, ax=axes, shrink=0.8, label=label)
-    what = label.splitlines()[0].split(" (")[0]
+    what = label.splitlines()[0].split(":")[0]
     fig.suptitle(f"{_scenario_name(scenario)}: {what} by {_factor_label(x).lower()} and "
                  f"{_factor_label(y).lower()}")
     return fig

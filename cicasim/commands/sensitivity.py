@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import replications_int
+from cicasim.commands._common import count, replications_int
 from cicasim.commands.sweep import add_executor_arguments, executor_from_args, progress_bar
 
 HELP = "first-order and total Sobol indices of P(consensus) over an experiment's factors"
@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     console.print(
         f"[bold]{plan.name}[/bold]  ({plan.path})\nSobol indices of P(consensus): "
-        f"{len(plan.points)} points (N = {s.samples}) × {plan.replications:,} replications · "
+        f"{count(len(plan.points), 'point')} (N = {s.samples}) × "
+        f"{count(plan.replications, 'replication')} · "
         f"seed {plan.seed} · ± = {s.confidence:.0%} bootstrap half-width"
     )
     t = Table()

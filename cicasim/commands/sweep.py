@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import progress_bar, replications_int, workers_int
+from cicasim.commands._common import count, progress_bar, replications_int, workers_int
 from cicasim.errors import InputError
 
 HELP = "run an experiment's design points (sweep) on local processes or a Dask cluster"
@@ -83,9 +83,9 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
     crn = "common random numbers" if plan.common_random_numbers else "independent streams"
     console.print(
         f"[bold]{plan.name}[/bold]  ({plan.path})\n"
-        f"{result.points} design points × {len(plan.proposals)} proposals × "
-        f"{plan.replications:,} replications · seed {plan.seed} · {crn} · "
-        f"{result.computed} points computed now"
+        f"{count(result.points, 'design point')} × {count(len(plan.proposals), 'proposal')} × "
+        f"{count(plan.replications, 'replication')} · seed {plan.seed} · {crn} · "
+        f"{count(result.computed, 'point')} computed now"
     )
     labels = {dp.point: dp.label for dp in plan.points}
     dmap = {(d["point"], d["proposal"]): d for d in deltas or []}
