@@ -195,6 +195,15 @@ def _legend_title(scenario: Scenario | None, proposal_id: str, *, width: int = 4
     return textwrap.fill(_proposal_title(scenario, proposal_id, width=1000), width)
 
 
+def _probability_name(scenario: Scenario | None, pids: Sequence[str]) -> str:
+    """"P(consensus)" when every proposal shown is decided by consensus, else "P(adopted)"."""
+    if scenario is None:
+        return "P(consensus)"
+    kinds = {p.id: p.rule.kind for p in scenario.proposals}
+    ok = all(kinds.get(pid, "consensus") == "consensus" for pid in pids)
+    return "P(consensus)" if ok else "P(adopted)"
+
+
 def _proposals(table: pd.DataFrame) -> list[str]:
     """Proposals in the order they first appear (the scenario's order)."""
     return list(dict.fromkeys(table["proposal"].tolist()))
@@ -301,8 +310,9 @@ def run_summary_figure(
     y = np.arange(k)[::-1]
     p = summary["p_consensus"].to_numpy(float)
     lo, hi = summary["ci_low"].to_numpy(float), summary["ci_high"].to_numpy(float)
+    pname = _probability_name(scenario, pids)
     ax_p.errorbar(p, y, xerr=[p - lo, hi - p], fmt="o", color=MEMBER_COLOUR, capsize=3,
-                  label="P(consensus)")
+                  label=pname)
     for yi, pi, l_, h_ in zip(y, p, lo, hi, strict=True):
         ax_p.annotate(f"{pi:.3f} ({l_:.3f}-{h_:.3f})", (pi, yi), xytext=(0, 7),
                       textcoords="offset points", ha="left" if pi < 0.5 else "right",
@@ -310,8 +320,9 @@ def run_summary_figure(
     ax_p.set_xlim(-0.03, 1.03)
     ax_p.set_yticks(y, [_wrapped_title(scenario, pid) for pid in pids])
     ax_p.set_ylim(-0.7, k - 0.3)
-    ax_p.set_xlabel("P(consensus)\nprobability, 95% Wilson interval")
-    ax_p.set_title("Probability of consensus", loc="left", fontsize=10)
+    ax_p.set_xlabel(f"{pname}\nprobability, 95% Wilson interval")
+    ax_p.set_title("Probability of consensus" if pname == "P(consensus)"
+                   else "Probability of adoption under the rule", loc="left", fontsize=10)
     # most agreements often pass as tabled (dilution exactly 0): a box over all of them would
     # collapse onto 0, so the share agreed as tabled is written out and the box shows the
     # amended texts only
@@ -357,7 +368,8 @@ def run_summary_figure(
     ax_d.set_title("How watered down the agreed texts are", loc="left", fontsize=10)
     ax_d.tick_params(axis="y", left=False)
     n = int(replications.groupby("proposal").size().max()) if len(replications) else 0
-    fig.suptitle(f"{_scenario_name(scenario)}: consensus and dilution per proposal "
+    what = "consensus" if pname == "P(consensus)" else "adoption"
+    fig.suptitle(f"{_scenario_name(scenario)}: {what} and dilution per proposal "
                  f"({n:,} replications each)")
     return fig
 

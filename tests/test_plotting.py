@@ -611,3 +611,14 @@ def test_the_sweep_report_is_pivoted_and_titled_by_the_experiment(sweep_dir):
     points = pd.read_parquet(sweep_dir / "points.parquet")
     assert first.count("<tr>") - 1 == len(points)  # one row per design point
     assert "negative = more ambitious than tabled" in html
+
+
+def test_a_proposal_under_a_majority_rule_is_headed_p_adopted(run_dir):
+    res = _results(run_dir)
+    data = res.scenario.model_dump()
+    data["proposals"][0]["rule"] = {"kind": "simple-majority"}
+    scen = parse_scenario(data, "<qmv>")
+    summary = pd.DataFrame({"proposal": ["deal"], "p_consensus": [0.5], "ci_low": [0.4],
+                            "ci_high": [0.6]})
+    fig = plotting.run_summary_figure(summary, res.table("replications"), scenario=scen)
+    assert fig.axes[0].get_xlabel().startswith("P(adopted)")
