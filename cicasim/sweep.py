@@ -455,8 +455,8 @@ class Plan:
 def point_key(values: dict[str, Any]) -> int:
     """The seed key of a design point: a stable 63-bit hash of its factor values (0 for none).
 
-    Numbers enter by their exact binary value (``float.hex``), rules by their fields, so equal
-    settings give equal keys in any experiment.
+    Numbers enter by their exact binary value (``float.hex``), rules by their fields, scenario
+    files by the path the experiment gives, so equal settings give equal keys in any experiment.
     """
     if not values:
         return 0
@@ -466,6 +466,8 @@ def point_key(values: dict[str, Any]) -> int:
             return v.model_dump(mode="json")
         if isinstance(v, bool | int) and not isinstance(v, float):
             return int(v)
+        if isinstance(v, str):  # a scenario factor's file, as the experiment names it
+            return v
         return float(v).hex()
 
     return key(json.dumps({k: canon(values[k]) for k in sorted(values)}, sort_keys=True))

@@ -371,6 +371,18 @@ def test_manifest_inputs_are_keyed_by_path(folder):
     assert inputs["tiny.toml"]["text"] == TINY
 
 
+def test_a_scenario_factor_with_independent_streams(folder):
+    """Found by the fuzz: a scenario factor's file names entered the seed key as numbers."""
+    (folder / "b.toml").write_text(TINY.replace("vote_noise = 0.02", "vote_noise = 0.03"))
+    factor = '\n[[factors]]\nkind = "scenario"\nvalues = ["tiny.toml", "b.toml"]\n'
+    text = experiment("tiny.toml", factor).replace(
+        "replications = 40", "replications = 40\ncommon_random_numbers = false")
+    (folder / "e.toml").write_text(text, encoding="utf-8")
+    rc, out, err = run_cli(["sweep", "e.toml", "--out", "o", "-j", "1", "--json"], folder)
+    assert rc == 0, err
+    assert not json.loads(out)["common_random_numbers"]
+
+
 def test_plot_and_report_on_damaged_results(folder):
     assert run_cli(["run", "tiny.toml", "-n", "10", "--out", "r"], folder)[0] == 0
     manifest = folder / "r" / "manifest.json"
