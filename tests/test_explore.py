@@ -157,3 +157,20 @@ def test_an_error_is_one_line_in_a_panel(cica):
     box, rc = solara.render(Bad(), handle_error=False)
     rc.find(v.Alert, children=["replications: 0 is outside 1 to 100,000"]).wait_for(timeout=30)
     rc.close()
+
+
+def test_pivotality_on_request():
+    """Who blocks: pivotality runs only when asked for, and its table then shows."""
+    import ipyvuetify as v
+
+    from cicasim.explore.app import Explorer
+
+    scenario, source = load(None)
+    box, rc = solara.render(Explorer(scenario, source, replications=100), handle_error=False)
+    rc.find(v.Tabs).widget.v_model = 3  # Who blocks
+    label = "Compute pivotality (one more run per member)"
+    _shows(rc, "<th>first blocker</th>")
+    rc.find(v.Btn, children=[label]).wait_for(timeout=30)
+    rc.find(v.Btn, children=[label]).widget.click()
+    _shows(rc, "<th>ΔP if removed</th>", timeout=120)
+    rc.close()

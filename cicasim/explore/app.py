@@ -346,6 +346,52 @@ def Blocking(result: Any, names: dict[str, str]) -> None:
 
 
 @solara.component
+def Pivotality(scenario: Scenario, settings: Settings, names: dict[str, str]) -> None:
+    """On request: each member's pivotality, the paired ΔP(consensus) when it is removed (one
+    more ensemble per member, as ``cicasim run --pivotality``)."""
+    shown = solara.use_reactive(None)  # (settings, summary or error) of the last request
+    busy = solara.use_reactive(False)
+
+    def compute() -> None:
+        from cicasim.runs import run_scenario
+
+        busy.set(True)
+        try:
+            result = run_scenario(effective_scenario(scenario, settings),
+                                  replications=settings.replications, seed=settings.seed,
+                                  pivotality=True)
+            shown.set((settings, {"summary": result.to_dict()}))
+        except Exception as exc:  # shown as one line; the server keeps running
+            shown.set((settings, {"error": _message(exc)}))
+        finally:
+            busy.set(False)
+
+    current = shown.value if shown.value and shown.value[0] == settings else None
+    if busy.value:
+        solara.ProgressLinear(True)
+        solara.Text(f"pivotality: {len(scenario.members)} more runs per proposal ...")
+    elif current is None:
+        solara.Button("Compute pivotality (one more run per member)",
+                      on_click=lambda: threading.Thread(target=compute, daemon=True).start(),
+                      classes=["cicasim-pivotality"])
+    if current is None:
+        return
+    if "error" in current[1]:
+        solara.Error(current[1]["error"], classes=["cicasim-error"])
+        return
+    rows = []
+    for p in current[1]["summary"]["proposals"]:
+        for v in p.get("pivotality", [])[:5]:
+            rows.append(f"<tr><td>{html.escape(p['id'])}</td>"
+                        f"<td>{html.escape(names.get(v['actor'], v['actor']))}</td>"
+                        f"<td>{v['delta']:+.3f}</td><td>{v['low']:+.3f} to {v['high']:+.3f}"
+                        "</td></tr>")
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        "<table class='cicasim-table'><tr><th>proposal</th><th>member</th>"
+        "<th>ΔP if removed</th><th>paired 95% CI</th></tr>" + "".join(rows) + "</table>"))
+
+
+@solara.component
 def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any) -> None:
     """The settings as a scenario file, the summary as CSV, the Overview figure as PNG."""
     name = scenario.scenario.name
@@ -399,6 +445,7 @@ def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> 
                             _error_panel(task)
                             if task.finished and _ok(task):
                                 Blocking(task.value["result"], names)
+                            Pivotality(scenario, s, names)
                         else:
                             Downloads(scenario, s, source, task)
 
