@@ -98,7 +98,8 @@ class NegotiationModel(mesa.Model):
         point: int = 0,
     ) -> None:
         super().__init__(rng=seed)
-        self.scenario = scenario
+        # not `scenario`: from Mesa 3.5 that is Mesa's own attribute (mesa.experimental scenarios)
+        self.spec = scenario
         self.seed_value = seed
         self.replication = replication
         self.negotiation = neg = negotiation(scenario, proposal_id)

@@ -308,7 +308,7 @@ def Negotiation(scenario: Scenario, settings: Settings) -> None:
         f"round <b class='cicasim-round'>{t}</b> of at most {model.negotiation.max_rounds} · "
         f"status: <b>{status}</b> · seed {settings.seed}, replication {replication} (the same "
         f"numbers as replication {replication} of the Overview's run)"))
-    trace = TraceResult(model.scenario, model)
+    trace = TraceResult(model.spec, model)
     if not model.running:
         end = trace.end()
         why = {"passed": "every member accepted or abstained, and the rule was met",
@@ -323,7 +323,7 @@ def Negotiation(scenario: Scenario, settings: Settings) -> None:
     caps = {a.actor_id: a.capability for a in model.agents}
     with solara.Row():
         solara.FigureMatplotlib(negotiation_network(
-            model.scenario, votes, caps, title=f"{proposal}: votes in round {t}"), format="png")
+            model.spec, votes, caps, title=f"{proposal}: votes in round {t}"), format="png")
         if t >= 1:
             solara.FigureMatplotlib(trace.plot(), format="png")
     _ = tick
