@@ -174,3 +174,14 @@ def test_pivotality_on_request():
     rc.find(v.Btn, children=[label]).widget.click()
     _shows(rc, "<th>ΔP if removed</th>", timeout=120)
     rc.close()
+
+
+def test_a_bad_scenario_stops_the_command_in_one_line(tmp_path, capsys):
+    """`cicasim explore BAD.toml` says what is wrong in one line, exit code 2, no server."""
+    from cicasim.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[scenario]\nname = "x"\n', encoding="utf-8")
+    assert main(["explore", str(bad), "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.toml" in err and "dimensions" in err

@@ -414,6 +414,10 @@ def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any) ->
                                 filename=f"{name}-summary.csv", label="Summary (CSV)")
             solara.FileDownload(lambda: _png(result.plot()), filename=f"{name}-overview.png",
                                 label="Overview figure (PNG)")
+        if settings.joins or settings.synthetic:
+            solara.FileDownload(lambda: _png(_curve(membership(scenario, settings))),
+                                filename=f"{name}-enlargement.png",
+                                label="Enlargement curve (PNG)")
 
 
 @solara.component
