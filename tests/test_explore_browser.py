@@ -90,6 +90,7 @@ def test_explorer_in_chromium(server, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(TIMEOUT)
         page.goto(server)
+        _wait_fresh(page)  # the page is live (its first run is shown) before anything is typed
         # fewer replications, so the suite stays quick
         box = page.get_by_label("replications")
         box.fill(str(REPLICATIONS))
