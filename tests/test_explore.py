@@ -99,7 +99,7 @@ def _html(rc, cls: str):
     return rc.find(HTML, attributes={"class": cls})
 
 
-def _shows(rc, snippet: str, timeout: float = 60) -> None:
+def expect(rc, snippet: str, timeout: float = 60) -> None:
     """Wait until an HTML block contains ``snippet``."""
     import time
 
@@ -124,21 +124,21 @@ def test_pages_render_and_respond(cica):
     box, rc = solara.render(Explorer(scenario, source, replications=REPS), handle_error=False)
     base = initial_settings(scenario, replications=REPS, seed=1)
     for p in overview(scenario, base).to_dict()["proposals"]:
-        _shows(rc, f"data-proposal='{p['id']}'>{p['p_consensus']:.3f}<")
+        expect(rc, f"data-proposal='{p['id']}'>{p['p_consensus']:.3f}<")
     rc.find(v.Slider, label="rival penalty β: 0.05").widget.v_model = 1.5
     changed = overview(scenario, base.with_behaviour("rival_penalty", 1.5)).to_dict()
     for p in changed["proposals"]:
-        _shows(rc, f"data-proposal='{p['id']}'>{p['p_consensus']:.3f}<")
+        expect(rc, f"data-proposal='{p['id']}'>{p['p_consensus']:.3f}<")
     tabs = rc.find(v.Tabs).widget
     tabs.v_model = 1  # Membership
     rc.find(v.Checkbox, label="Turkmenistan (TKM)").wait_for(timeout=10)
     rc.find(v.Checkbox, label="Turkmenistan (TKM)").widget.v_model = True
-    _shows(rc, "class='delta-p'")
-    _shows(rc, "members: 28 → 29")
+    expect(rc, "class='delta-p'")
+    expect(rc, "members: 28 → 29")
     tabs.v_model = 2  # One negotiation
-    _shows(rc, "cicasim-round'>0<")
+    expect(rc, "cicasim-round'>0<")
     rc.find(v.Btn, children=["Step"]).widget.click()
-    _shows(rc, "cicasim-round'>1<")
+    expect(rc, "cicasim-round'>1<")
     rc.close()
 
 
@@ -155,7 +155,9 @@ def test_an_error_is_one_line_in_a_panel(cica):
         Overview(scenario, _overview_task(scenario, Settings(replications=0)))
 
     box, rc = solara.render(Bad(), handle_error=False)
-    rc.find(v.Alert, children=["replications: 0 is outside 1 to 100,000"]).wait_for(timeout=30)
+    alert = rc.find(v.Alert, children=["replications: 0 is outside 1 to 100,000"])
+    alert.wait_for(timeout=30)
+    assert alert.widget is not None
     rc.close()
 
 
@@ -169,10 +171,10 @@ def test_pivotality_on_request():
     box, rc = solara.render(Explorer(scenario, source, replications=100), handle_error=False)
     rc.find(v.Tabs).widget.v_model = 3  # Who blocks
     label = "Compute pivotality (one more run per member)"
-    _shows(rc, "<th>first blocker</th>")
+    expect(rc, "<th>first blocker</th>")
     rc.find(v.Btn, children=[label]).wait_for(timeout=30)
     rc.find(v.Btn, children=[label]).widget.click()
-    _shows(rc, "<th>ΔP if removed</th>", timeout=120)
+    expect(rc, "<th>ΔP if removed</th>", timeout=120)
     rc.close()
 
 

@@ -137,7 +137,7 @@ def _folder(tmp: Path) -> None:
     (tmp / "file").write_text("in the way\n", encoding="utf-8")
 
 
-def _check(argv: list[str], tmp: Path) -> None:
+def expect(argv: list[str], tmp: Path) -> None:
     before = snapshot(tmp)
     rc, _, err = run_cli(argv, cwd=tmp)
     event(f"exit {rc}")  # the share of each exit code, in --hypothesis-show-statistics
@@ -166,7 +166,7 @@ def test_mutated_scenarios(data):
         tmp = Path(name)
         _folder(tmp)
         (tmp / "s.toml").write_bytes(body)
-        _check([a.format(f="s.toml", p=pid) for a in argv], tmp)
+        expect([a.format(f="s.toml", p=pid) for a in argv], tmp)
 
 
 @budget(40)
@@ -185,7 +185,7 @@ def test_mutated_experiments(data, monkeypatch_points):
         exp = tmp / "experiments" / "e.toml"
         exp.write_bytes(body)
         argv = [command, str(exp), "--out", "out", "-n", "4", "-j", "1", "--json"]
-        _check(argv, tmp)
+        expect(argv, tmp)
 
 
 @pytest.fixture(scope="module")
@@ -249,4 +249,4 @@ def test_command_lines(data):
         (tmp / "s.toml").write_text(TINY.read_text(encoding="utf-8"), encoding="utf-8")
         (tmp / "e.toml").write_text(SMALL_EXPERIMENT, encoding="utf-8")
         (tmp / "w.csv").write_text("actor,weight\nA,3\nB,2\nC,1\n", encoding="utf-8")
-        _check(argv, tmp)
+        expect(argv, tmp)

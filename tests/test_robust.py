@@ -39,7 +39,7 @@ def experiment(scenario: str, extra: str = "") -> str:
             + extra)
 
 
-def fails(argv, tmp: Path, *expected: str) -> str:
+def fail(argv, tmp: Path, *expected: str) -> str:
     """Run ``argv`` in ``tmp``: exit 2, one line containing each ``expected``, nothing
     written; returns the line."""
     before = snapshot(tmp)
@@ -62,26 +62,26 @@ def folder(tmp_path):
 
 def test_a_fifo_is_refused_without_blocking(folder):
     os.mkfifo(folder / "pipe.toml")
-    fails(["check", "pipe.toml"], folder, "pipe.toml: is a named pipe (FIFO)")
-    fails(["sweep", "pipe.toml", "--out", "o"], folder, "named pipe")
+    fail(["check", "pipe.toml"], folder, "pipe.toml: is a named pipe (FIFO)")
+    fail(["sweep", "pipe.toml", "--out", "o"], folder, "named pipe")
     (folder / "e.toml").write_text(experiment("pipe.toml"), encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o"], folder, "e.toml: experiment.scenario: ",
+    fail(["sweep", "e.toml", "--out", "o"], folder, "e.toml: experiment.scenario: ",
           "named pipe")
 
 
 def test_a_symlink_loop_and_a_path_through_a_file(folder):
     (folder / "loop.toml").symlink_to("loop.toml")
-    fails(["check", "loop.toml"], folder, "loop.toml: cannot be read (Too many levels")
-    fails(["check", "tiny.toml/x.toml"], folder, "tiny.toml/x.toml: cannot be read (Not a dir")
+    fail(["check", "loop.toml"], folder, "loop.toml: cannot be read (Too many levels")
+    fail(["check", "tiny.toml/x.toml"], folder, "tiny.toml/x.toml: cannot be read (Not a dir")
     (folder / "e.toml").write_text(experiment("loop.toml"), encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o"], folder, "experiment.scenario: ", "Too many levels")
+    fail(["sweep", "e.toml", "--out", "o"], folder, "experiment.scenario: ", "Too many levels")
 
 
 def test_devices_long_names_and_directories(folder):
-    fails(["check", "/dev/zero"], folder, "/dev/zero: is a character device")
-    fails(["power", "--weights", "/dev/urandom", "--quota", "1"], folder, "character device")
-    fails(["check", "n" * 300 + ".toml"], folder, "File name too long")
-    fails(["check", "."], folder, "is a directory")
+    fail(["check", "/dev/zero"], folder, "/dev/zero: is a character device")
+    fail(["power", "--weights", "/dev/urandom", "--quota", "1"], folder, "character device")
+    fail(["check", "n" * 300 + ".toml"], folder, "File name too long")
+    fail(["check", "."], folder, "is a directory")
 
 
 def test_the_size_cap(tmp_path):
@@ -94,16 +94,16 @@ def test_the_size_cap(tmp_path):
 
 def test_toml_nesting_and_huge_integers(folder):
     (folder / "deep.toml").write_text("x = " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")
-    fails(["check", "deep.toml"], folder, "nested too deeply")
+    fail(["check", "deep.toml"], folder, "nested too deeply")
     (folder / "deep2.toml").write_text("x = " + "[" * 40 + "]" * 40 + "\n", encoding="utf-8")
-    fails(["check", "deep2.toml"], folder, "nested more than 32 levels")
+    fail(["check", "deep2.toml"], folder, "nested more than 32 levels")
     (folder / "big.toml").write_text(TINY.replace('year', 'y') + "\n[x]\ny = " + "1" * 5000,
                                      encoding="utf-8")
-    fails(["check", "big.toml"], folder, "a number is too long to read")
+    fail(["check", "big.toml"], folder, "a number is too long to read")
     (folder / "e.toml").write_text(experiment("tiny.toml").replace("seed = 1", "seed = "
                                                                    + "9" * 5000),
                                    encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o"], folder, "e.toml: a number is too long")
+    fail(["sweep", "e.toml", "--out", "o"], folder, "e.toml: a number is too long")
 
 
 # -- 3. values the engine cannot take ------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_rules_beyond_the_engine_fail_check(folder, rule, field):
                                    encoding="utf-8")
     for command in (["check", "r.toml"], ["run", "r.toml", "-n", "10"],
                     ["power", "r.toml", "--json"]):
-        fails(command, folder, f"proposals[0] (deal).{field}:")
+        fail(command, folder, f"proposals[0] (deal).{field}:")
 
 
 def test_the_largest_allowed_values_run_without_warnings(folder):
@@ -134,9 +134,9 @@ def test_the_largest_allowed_values_run_without_warnings(folder):
     rc, out, err = run_cli(["run", "max.toml", "-n", "200", "--seed", "1", "--json"], folder)
     assert rc == 0, err
     assert json.loads(out)["proposals"][0]["p_consensus"] == 1.0  # k tolerates every objection
-    fails(["check", "over.toml"], folder, "file not found")
+    fail(["check", "over.toml"], folder, "file not found")
     (folder / "over.toml").write_text(text.replace("1000.0", "1e308", 1), encoding="utf-8")
-    fails(["check", "over.toml"], folder, "uncertainty.position_sd: Input should be less than")
+    fail(["check", "over.toml"], folder, "uncertainty.position_sd: Input should be less than")
 
 
 # -- 2. one line, escaped, cut ------------------------------------------------------------------
@@ -151,37 +151,37 @@ def test_the_largest_allowed_values_run_without_warnings(folder):
 ])
 def test_errors_are_one_escaped_line_of_bounded_length(folder, old, new, expected):
     (folder / "x.toml").write_text(TINY.replace(old, new, 1), encoding="utf-8")
-    err = fails(["check", "x.toml"], folder, expected)
+    err = fail(["check", "x.toml"], folder, expected)
     assert len(err) < MAX_MESSAGE + 100
 
 
 def test_a_file_name_with_a_newline(folder):
-    fails(["check", "a\nb.toml"], folder, "a\\nb.toml: file not found")
+    fail(["check", "a\nb.toml"], folder, "a\\nb.toml: file not found")
 
 
 # -- 4. size guards -----------------------------------------------------------------------------
 
 
 def test_replications_and_designs_are_bounded_before_anything_is_built(folder):
-    fails(["run", "tiny.toml", "-n", str(10**12)], folder, "must be at most 10,000,000")
+    fail(["run", "tiny.toml", "-n", str(10**12)], folder, "must be at most 10,000,000")
     grid = "".join(
         f'\n[[factors]]\nkind = "behaviour"\nparameter = "{p}"\nrange = [0.0, 0.5]\n'
         "levels = 10000\n" for p in ("threshold", "holdup_rate", "influence_rate"))
     (folder / "e.toml").write_text(experiment("tiny.toml", grid), encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o"], folder,
+    fail(["sweep", "e.toml", "--out", "o"], folder,
           "factors: the grid has 10000 x 10000 x 10000 = 1,000,000,000,000 design points")
     (folder / "l.toml").write_text(experiment(
         "tiny.toml", '[design]\nkind = "latin-hypercube"\nsamples = 1000000\n' + grid),
         encoding="utf-8")
-    fails(["sweep", "l.toml", "--out", "o"], folder, "design.samples: Input should be less")
-    fails(["plot", ".", "--dpi", "100000"], folder, "--dpi: must be at most 1,200")
-    fails(["schema", "--indent", str(10**9)], folder, "--indent: must be at most 16")
+    fail(["sweep", "l.toml", "--out", "o"], folder, "design.samples: Input should be less")
+    fail(["plot", ".", "--dpi", "100000"], folder, "--dpi: must be at most 1,200")
+    fail(["schema", "--indent", str(10**9)], folder, "--indent: must be at most 16")
 
 
 def test_power_states_its_member_limit(folder):
     rows = "".join(f"A{i},1\n" for i in range(501))
     (folder / "w.csv").write_text("actor,weight\n" + rows, encoding="utf-8")
-    fails(["power", "--weights", "w.csv", "--rule", "unanimity"], folder, "at most 500 members")
+    fail(["power", "--weights", "w.csv", "--rule", "unanimity"], folder, "at most 500 members")
 
 
 @given(
@@ -215,16 +215,16 @@ def test_run_out_never_replaces_a_users_directory_or_other_results(folder):
     (mine / "manifest.json").write_text('{"cicasim_results": "run"}', encoding="utf-8")
     (mine / "notes.txt").write_text("keep me", encoding="utf-8")
     for force in ([], ["--force"]):
-        fails(["run", "tiny.toml", "-n", "10", "--out", "mine", *force], folder,
+        fail(["run", "tiny.toml", "-n", "10", "--out", "mine", *force], folder,
               "holds files cicasim did not write ('notes.txt')")
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "keep me"
     (folder / "e.toml").write_text(experiment("tiny.toml"), encoding="utf-8")
     assert run_cli(["sweep", "e.toml", "--out", "sw", "-j", "1", "--json"], folder)[0] == 0
     for command in (["run", "tiny.toml"], ["compare", "tiny.toml", "--enlarge", "-j", "1"]):
-        fails([*command, "-n", "10", "--out", "sw", "--force"], folder,
+        fail([*command, "-n", "10", "--out", "sw", "--force"], folder,
               "holds 'sweep' results, not")
     assert run_cli(["run", "tiny.toml", "-n", "10", "--out", "r"], folder)[0] == 0
-    fails(["run", "tiny.toml", "-n", "10", "--out", "r"], folder,
+    fail(["run", "tiny.toml", "-n", "10", "--out", "r"], folder,
           "already holds run results; pass --force")
     rc, _, err = run_cli(["run", "tiny.toml", "-n", "20", "--seed", "4", "--out", "r",
                           "--force"], folder)
@@ -241,7 +241,7 @@ def test_run_out_never_replaces_a_users_directory_or_other_results(folder):
 def test_unusable_out_paths_fail_before_computing(folder, out, expected):
     for command in (["run", "tiny.toml", "-n", "10"],
                     ["compare", "tiny.toml", "--enlarge", "-n", "10", "-j", "1"]):
-        fails([*command, "--out", out], folder, expected)
+        fail([*command, "--out", out], folder, expected)
 
 
 def test_an_unwritable_directory(folder, monkeypatch):
@@ -251,7 +251,7 @@ def test_an_unwritable_directory(folder, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(cicasim.results.tempfile, "mkdtemp", refuse)
-    fails(["run", "tiny.toml", "-n", "10", "--out", "o"], folder, "cannot write here",
+    fail(["run", "tiny.toml", "-n", "10", "--out", "o"], folder, "cannot write here",
           "Permission denied")
 
 
@@ -260,7 +260,7 @@ def test_a_full_disk_leaves_nothing_half_written(folder, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(cicasim.results.pd.DataFrame, "to_parquet", full)
-    fails(["run", "tiny.toml", "-n", "10", "--out", "o"], folder, "o: cannot write the results",
+    fail(["run", "tiny.toml", "-n", "10", "--out", "o"], folder, "o: cannot write the results",
           "No space left on device")
     monkeypatch.undo()
     (folder / "e.toml").write_text(experiment("tiny.toml"), encoding="utf-8")
@@ -303,8 +303,8 @@ def test_files_are_written_by_rename_onto_regular_files_only(tmp_path):
     ["calibrate", "--data", "data", "--year", "2022", "--out"],
 ])
 def test_file_writers_refuse_special_files_before_working(folder, argv):
-    fails([*argv, "/dev/full"], folder, "/dev/full: exists and is not a regular file")
-    fails([*argv, "tiny.toml/x.toml"], folder, "(Not a directory)")
+    fail([*argv, "/dev/full"], folder, "/dev/full: exists and is not a regular file")
+    fail([*argv, "tiny.toml/x.toml"], folder, "(Not a directory)")
     assert Path("/dev/full").is_char_device()
 
 
@@ -338,7 +338,7 @@ def test_a_second_writer_gets_a_clean_error(folder):
         (folder / out).mkdir()
         proc = _hold_lock(folder / out)
         try:
-            fails([*argv, "--out", out], folder, "another cicasim command is writing to this")
+            fail([*argv, "--out", out], folder, "another cicasim command is writing to this")
         finally:
             proc.kill()
             proc.wait()
@@ -392,11 +392,11 @@ def test_plot_and_report_on_damaged_results(folder):
         m = json.loads(good) | damaged
         manifest.write_text(json.dumps(m), encoding="utf-8")
         for command in (["plot", "r"], ["report", "r"]):
-            fails(command, folder, "manifest.json: ")
+            fail(command, folder, "manifest.json: ")
     manifest.write_text(good, encoding="utf-8")
     (folder / "r" / "replications.parquet").write_bytes(b"PAR1 garbage " * 10)
     for command in (["plot", "r"], ["report", "r"]):
-        fails(command, folder, "replications.parquet: not a readable Parquet table")
+        fail(command, folder, "replications.parquet: not a readable Parquet table")
 
 
 # -- 7. Dask -----------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def test_plot_and_report_on_damaged_results(folder):
 ])
 def test_bad_scheduler_options(folder, argv, expected):
     (folder / "e.toml").write_text(experiment("tiny.toml"), encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o", *argv], folder, expected)
+    fail(["sweep", "e.toml", "--out", "o", *argv], folder, expected)
 
 
 def test_a_server_that_is_not_dask(folder):
@@ -435,7 +435,7 @@ def test_a_server_that_is_not_dask(folder):
     thread = threading.Thread(target=answer, daemon=True)
     thread.start()
     (folder / "e.toml").write_text(experiment("tiny.toml"), encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o", "--scheduler", f"tcp://127.0.0.1:{port}"], folder,
+    fail(["sweep", "e.toml", "--out", "o", "--scheduler", f"tcp://127.0.0.1:{port}"], folder,
           f"--scheduler: no Dask scheduler answered at tcp://127.0.0.1:{port}")
     thread.join(timeout=30)
 
@@ -444,16 +444,16 @@ def test_a_server_that_is_not_dask(folder):
 
 
 def test_messages_name_the_file_and_the_field(folder):
-    fails(["run", str(ROOT / "experiments" / "cica-path.toml")], folder,
+    fail(["run", str(ROOT / "experiments" / "cica-path.toml")], folder,
           "is an experiment file", "run it with `cicasim sweep`")
     (folder / "np.toml").write_text(TINY.split("[[proposals]]")[0], encoding="utf-8")
-    fails(["run", "np.toml", "-n", "10"], folder,
+    fail(["run", "np.toml", "-n", "10"], folder,
           "np.toml: proposals: the scenario defines no proposals")
     (folder / "bad.toml").write_text(TINY.replace("capability = 3.0", "capability = -3.0"),
                                      encoding="utf-8")
     factor = '\n[[factors]]\nkind = "scenario"\nvalues = ["tiny.toml", "bad.toml"]\n'
     (folder / "e.toml").write_text(experiment("tiny.toml", factor), encoding="utf-8")
-    fails(["sweep", "e.toml", "--out", "o"], folder,
+    fail(["sweep", "e.toml", "--out", "o"], folder,
           "e.toml: factors[0] (scenario).values[1]: ", "bad.toml: actors[0] (AAA).capability")
 
 
