@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from cicasim.commands._common import positive_int, replications_int, seed_int
+from cicasim.commands._common import positive_int, progress_bar, replications_int, seed_int
 from cicasim.errors import InputError
 
 DEFAULT_SEED = 20241013
@@ -56,11 +55,10 @@ def run_consensus(args: argparse.Namespace) -> int:
     events = read_events(args.file)
     if not args.data.is_dir():
         raise InputError(f"{args.data}: data directory not found; expected the public data sets")
-    if args.out is not None and args.out.exists() and (
-            not args.out.is_dir() or (any(args.out.iterdir())
-                                      and not (args.out / "manifest.json").exists())):
-        raise InputError(f"{args.out}: exists and is not an empty directory or a cicasim "
-                         "results directory; give a new or empty one")
+    if args.out is not None:
+        from cicasim.results import check_output_directory
+
+        check_output_directory(args.out, kind="validation", force=True)
     digest = sha256_of(args.file)
     params = load_consensus_params()
     shipped = bool(params) and params.get("fit", {}).get("events_sha256") == digest
@@ -73,10 +71,21 @@ def run_consensus(args: argparse.Namespace) -> int:
                          "of at least two organisations")
     if args.write_params is not None and frozen:
         raise InputError("--write-params: only a cross-validated run writes a parameter set")
-    rep = validate_consensus(events, args.data, replications=args.replications, seed=args.seed,
-                             params=params if frozen else None, events_sha256=digest,
-                             workers=args.workers or available_cores(),
-                             progress=_progress() if sys.stderr.isatty() else None)
+    with progress_bar("events", unit="events") as update:
+
+        def start(label: str, total: int):
+            done = [0]
+            update(0, total, description=label)
+
+            def tick() -> None:
+                done[0] += 1
+                update(done[0], total)
+            return tick
+
+        rep = validate_consensus(
+            events, args.data, replications=args.replications, seed=args.seed,
+            params=params if frozen else None, events_sha256=digest,
+            workers=args.workers or available_cores(), progress=start)
     summary = rep.to_json()
     if args.write_params is not None:
         from cicasim.calibrate.writer import write_atomic
@@ -89,24 +98,6 @@ def run_consensus(args: argparse.Namespace) -> int:
     else:
         _print(summary)
     return 0
-
-
-def _progress():
-    from rich.progress import Progress
-
-    def start(label: str, total: int):
-        prog = Progress(transient=True)
-        prog.start()
-        task = prog.add_task(label, total=total)
-        state = {"n": 0}
-
-        def tick() -> None:
-            state["n"] += 1
-            prog.advance(task)
-            if state["n"] >= total:
-                prog.stop()
-        return tick
-    return start
 
 
 def _write(rep, summary: dict, args: argparse.Namespace) -> None:
