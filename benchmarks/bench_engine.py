@@ -1,11 +1,11 @@
 """Engine benchmark: the vectorised engine against an idiomatic per-agent Mesa model.
 
 Both implementations of the same negotiation model run side by side in this process, on the
-same scenario and proposal: the engine (:func:`cicasim.ensemble.run_proposal`, 10,000
+same scenario and proposal: the engine (:func:`cicasim.engine.ensemble.run_proposal`, 10,000
 replications by default) and the per-agent Mesa reference (``benchmarks/mesa_reference.py``, a
 few hundred replications, enough to time it). The figure of merit is the ratio of their
 replications per second, at 28 members and at 60 members (the 28-member scenario enlarged by
-synthetic members, :func:`cicasim.enlargement.synthetic_members`). The engine's peak memory is
+synthetic members, :func:`cicasim.spec.enlargement.synthetic_members`). The engine's peak memory is
 the peak resident set size of a fresh interpreter that imports cicasim and runs the engine's
 10,000 replications at 60 members, the larger case.
 
@@ -36,9 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cicasim.enlargement import synthetic_members  # noqa: E402
-from cicasim.ensemble import run_proposal  # noqa: E402
-from cicasim.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
+from cicasim.engine.ensemble import run_proposal  # noqa: E402
+from cicasim.spec.enlargement import synthetic_members  # noqa: E402
+from cicasim.spec.scenario import Scenario, load_scenario, parse_scenario  # noqa: E402
 
 CICA = ROOT / "scenarios" / "cica-2022.toml"
 DIMENSIONS = ("economic_integration", "institutionalisation", "security_cooperation")

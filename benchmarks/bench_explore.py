@@ -1,7 +1,7 @@
 """Explorer benchmark: how long the Overview takes to re-run after a slider move.
 
 The explorer re-runs every proposal's ensemble whenever a control changes
-(:func:`cicasim.explore.settings.overview`, the same :func:`cicasim.runs.run_scenario` as
+(:func:`cicasim.explore.settings.overview`, the same :func:`cicasim.analysis.runs.run_scenario` as
 ``cicasim run``).  This times that call at the issue's size - the bundled CICA 2022 scenario (28
 members, 3 proposals), 4,000 replications - for a sequence of slider positions, after one
 warm-up run that compiles the kernel (the server does the same at start).  Printed: the median

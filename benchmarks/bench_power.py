@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from cicasim.power import power_indices
-from cicasim.rules import QualifiedMajority
+from cicasim.analysis.power import power_indices
+from cicasim.spec.rules import QualifiedMajority
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / ".." / "shared" / "data"

@@ -2,12 +2,13 @@
 
 The same design points run four ways in this process, one after the other:
 
-* **direct** - a plain loop of :func:`cicasim.ensemble.run_ensemble` over the points, nothing
+* **direct** - a plain loop of :func:`cicasim.engine.ensemble.run_ensemble` over the points, nothing
   written: the reference;
 * **in-process** - :func:`cicasim.sweep.run_sweep` with the in-process executor (work units,
   per-point Parquet parts, the merged tables and the manifest);
 * **1 worker**, **2 workers** - the same with a local process pool
-  (:class:`cicasim.executors.LocalProcessExecutor`).  The pool's start (forkserver, one import of
+  (:class:`cicasim.sweep.executors.LocalProcessExecutor`).  The pool's start (forkserver, one
+  import of
   cicasim) is timed apart and reported as a fixed cost; the throughput is that of a started
   pool.
 
@@ -93,10 +94,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
-    from cicasim.ensemble import run_ensemble
-    from cicasim.executors import InProcessExecutor, LocalProcessExecutor
-    from cicasim.scenario import load_scenario
+    from cicasim.engine.ensemble import run_ensemble
+    from cicasim.spec.scenario import load_scenario
     from cicasim.sweep import plan_experiment, run_sweep
+    from cicasim.sweep.executors import InProcessExecutor, LocalProcessExecutor
 
     scenario_path = args.scenario or (CICA if CICA.exists() else TINY)
     base = load_scenario(scenario_path)

@@ -1,6 +1,7 @@
 """An idiomatic per-agent Mesa 3 implementation of the cicasim negotiation model.
 
-This is the yardstick the vectorised engine (:mod:`cicasim.kernel`) is measured against: the same
+This is the yardstick the vectorised engine (:mod:`cicasim.engine.kernel`) is measured against: the
+same
 rules and parameters (``MODEL.md``), written the way a Mesa model usually is written - one
 :class:`mesa.Agent` per state or organisation holding its own attributes, Python loops over agents,
 ``model.agents.shuffle_do(...)`` for the agents' turns, one model per replication, every random
@@ -15,11 +16,12 @@ of construction: the engine assembles each pair's tension noise from per-actor f
 variance, close to normal, so an actor's numbers survive enlargement); here it is what the model
 states, one normal draw per pair.
 
-The scenario is read directly from the validated :class:`~cicasim.scenario.Scenario`, not through
+The scenario is read directly from the validated :class:`~cicasim.spec.scenario.Scenario`, not
+through
 the engine's array set-up, so the two implementations share only the input format.
 
 Rules, in the order of one round (Achen 2006; Friedkin & Johnsen 1990; Hegselmann & Krause 2002;
-Häge 2013; Bueno de Mesquita 2011 - see ``cicasim.kernel`` for the citations in context):
+Häge 2013; Bueno de Mesquita 2011 - see ``cicasim.engine.kernel`` for the citations in context):
 
 1. every member evaluates the text against the status quo, less a rival penalty for the tension
    towards last round's supporters, and may hold up the text (issue linkage);
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from cicasim.scenario import Actor, Scenario
+from cicasim.spec.scenario import Actor, Scenario
 
 __all__ = [
     "NegotiationModel",

@@ -22,41 +22,41 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-#: Public name -> (module, attribute); attribute None: the module itself (a callable module,
-#: see :mod:`cicasim._callable`).
+#: Public name -> (module, attribute); attribute None: the module itself (the callable
+#: package :mod:`cicasim.sweep`, see :mod:`cicasim._callable`).
 _LAZY: dict[str, tuple[str, str | None]] = {
     # the functions
     "run": ("cicasim.api", "run"),
     "sweep": ("cicasim.sweep", None),
-    "compare": ("cicasim.compare", None),
+    "compare": ("cicasim.api", "compare"),
     "trace": ("cicasim.api", "trace"),
-    "sensitivity": ("cicasim.sensitivity", None),
-    "power": ("cicasim.power", None),
+    "sensitivity": ("cicasim.api", "sensitivity"),
+    "power": ("cicasim.api", "power"),
     "open_results": ("cicasim.api", "open_results"),
     # their results
-    "RunResult": ("cicasim.runs", "RunResult"),
+    "RunResult": ("cicasim.analysis.runs", "RunResult"),
     "SweepResult": ("cicasim.sweep", "SweepResult"),
-    "ComparisonResult": ("cicasim.compare", "ComparisonResult"),
-    "TraceResult": ("cicasim.model", "TraceResult"),
-    "SobolResult": ("cicasim.sensitivity", "SobolResult"),
-    "PowerResult": ("cicasim.power", "PowerResult"),
+    "ComparisonResult": ("cicasim.analysis.compare", "ComparisonResult"),
+    "TraceResult": ("cicasim.engine.model", "TraceResult"),
+    "SobolResult": ("cicasim.analysis.sensitivity", "SobolResult"),
+    "PowerResult": ("cicasim.analysis.power", "PowerResult"),
     "Results": ("cicasim.results", "Results"),
     # inputs
-    "Scenario": ("cicasim.scenario", "Scenario"),
-    "ScenarioError": ("cicasim.scenario", "ScenarioError"),
-    "load_scenario": ("cicasim.scenario", "load_scenario"),
+    "Scenario": ("cicasim.spec.scenario", "Scenario"),
+    "ScenarioError": ("cicasim.spec.scenario", "ScenarioError"),
+    "load_scenario": ("cicasim.spec.scenario", "load_scenario"),
     "Experiment": ("cicasim.sweep", "Experiment"),
     "load_experiment": ("cicasim.sweep", "load_experiment"),
     "InputError": ("cicasim.errors", "InputError"),
-    "RULES": ("cicasim.rules", "RULES"),
+    "RULES": ("cicasim.spec.rules", "RULES"),
     # lower-level building blocks
-    "EnsembleResult": ("cicasim.ensemble", "EnsembleResult"),
-    "run_ensemble": ("cicasim.ensemble", "run_ensemble"),
-    "run_proposal": ("cicasim.ensemble", "run_proposal"),
-    "enlargement_path": ("cicasim.enlargement", "enlargement_path"),
-    "power_for_proposal": ("cicasim.power", "power_for_proposal"),
-    "power_indices": ("cicasim.power", "power_indices"),
-    "NegotiationModel": ("cicasim.model", "NegotiationModel"),
+    "EnsembleResult": ("cicasim.engine.ensemble", "EnsembleResult"),
+    "run_ensemble": ("cicasim.engine.ensemble", "run_ensemble"),
+    "run_proposal": ("cicasim.engine.ensemble", "run_proposal"),
+    "enlargement_path": ("cicasim.spec.enlargement", "enlargement_path"),
+    "power_for_proposal": ("cicasim.analysis.power", "power_for_proposal"),
+    "power_indices": ("cicasim.analysis.power", "power_indices"),
+    "NegotiationModel": ("cicasim.engine.model", "NegotiationModel"),
 }
 
 

@@ -1,13 +1,12 @@
-"""Modules that are also the public function of the same name.
+"""A package that is also the public function of the same name.
 
-``cicasim.sweep``, ``cicasim.compare``, ``cicasim.sensitivity`` and ``cicasim.power`` are both a
-module (where the library code lives) and a public function (:mod:`cicasim.api`).  Python binds
-a package's attribute to a submodule once that submodule is imported, so a plain function of
-the same name would be replaced by the module as soon as any code imported it.  Instead each of
-these modules is made callable: calling it calls the public function, and ``import
-cicasim.power as m`` still gives the module.  (Setting a module's ``__class__`` to a
-``ModuleType`` subclass is supported since Python 3.5; PEP 713 proposed a ``__call__`` for
-modules for this very case.)
+``cicasim.sweep`` is both a package (where the sweep's code lives) and a public function
+(:func:`cicasim.api.sweep`).  Python binds a package's attribute to a subpackage once that
+subpackage is imported, so a plain function of the same name would be replaced by the package as
+soon as any code imported it.  Instead the package is made callable: calling it calls the public
+function, and ``import cicasim.sweep as m`` still gives the package.  (Setting a module's
+``__class__`` to a ``ModuleType`` subclass is supported since Python 3.5; PEP 713 proposed a
+``__call__`` for modules for this very case.)
 """
 
 from __future__ import annotations

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from cicasim.compare import ComparisonResult
-    from cicasim.model import TraceResult
-    from cicasim.power import PowerResult
+    from cicasim.analysis.compare import ComparisonResult
+    from cicasim.analysis.power import PowerResult
+    from cicasim.analysis.runs import RunResult
+    from cicasim.analysis.sensitivity import SobolResult
+    from cicasim.engine.model import TraceResult
     from cicasim.results import Results
-    from cicasim.rules import Rule
-    from cicasim.runs import RunResult
-    from cicasim.scenario import Scenario
-    from cicasim.sensitivity import SobolResult
+    from cicasim.spec.rules import Rule
+    from cicasim.spec.scenario import Scenario
     from cicasim.sweep import Experiment, SweepResult
 
 __all__ = ["compare", "open_results", "power", "run", "sensitivity", "sweep", "trace"]
@@ -33,7 +33,7 @@ Progress = Callable[[int, int], None]
 
 
 def _seed(seed: int | None) -> int:
-    from cicasim.draws import fresh_seed
+    from cicasim.engine.draws import fresh_seed
 
     if seed is None:
         return fresh_seed()
@@ -45,7 +45,7 @@ def _seed(seed: int | None) -> int:
 
 
 def _scenario(scenario: str | Path | Scenario) -> Scenario:
-    from cicasim.scenario import Scenario, load_scenario
+    from cicasim.spec.scenario import Scenario, load_scenario
 
     return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
 
@@ -60,14 +60,14 @@ def run(
 ) -> RunResult:
     """The Monte Carlo ensemble of a scenario's proposals (``cicasim run``).
 
-    ``scenario`` is a scenario file or a :class:`~cicasim.scenario.Scenario`; ``proposals``
+    ``scenario`` is a scenario file or a :class:`~cicasim.spec.scenario.Scenario`; ``proposals``
     keeps only those ids.  ``pivotality`` also estimates each member's paired ΔP(consensus)
     when it is removed (one more ensemble per member).
 
     >>> r = cicasim.run("scenarios/cica-2022.toml", seed=1)    # doctest: +SKIP
     >>> r.summary()[["proposal", "p_consensus", "ci_low", "ci_high"]]    # doctest: +SKIP
     """
-    from cicasim.runs import run_scenario
+    from cicasim.analysis.runs import run_scenario
 
     return run_scenario(
         scenario, replications=replications, seed=_seed(seed), proposals=proposals,
@@ -94,8 +94,8 @@ def sweep(
     ``workers`` local processes (None: all cores) or a Dask ``scheduler`` address run the
     points; ``replications`` overrides the file's count.
     """
-    from cicasim.executors import make_executor
     from cicasim.sweep import check_directory, plan_experiment, run_sweep
+    from cicasim.sweep.executors import make_executor
 
     plan = plan_experiment(experiment, replications=replications)
     if out is not None:
@@ -120,8 +120,8 @@ def compare(
     """ΔP(consensus) = P(B) − P(A) per proposal under common random numbers (``cicasim
     compare``): B is a second scenario, or A after all its enlargement steps
     (``enlarge=True``) or its first K (``enlarge=K``)."""
-    from cicasim.compare import compare as compare_sides
-    from cicasim.executors import make_executor
+    from cicasim.analysis.compare import compare as compare_sides
+    from cicasim.sweep.executors import make_executor
 
     seed = _seed(seed)
     with make_executor(workers=workers) as executor:
@@ -137,7 +137,7 @@ def trace(
     """Replication ``replication`` of one proposal run round by round through the Mesa model
     (``cicasim trace``): the same numbers ``run(..., seed=seed)`` gave that replication.  The
     result holds the model and its DataCollector frames (``model_vars()``, ``agent_vars()``)."""
-    from cicasim.model import run_trace
+    from cicasim.engine.model import run_trace
 
     return run_trace(_scenario(scenario), proposal, seed=_seed(seed), replication=replication)
 
@@ -155,9 +155,9 @@ def sensitivity(
     """First-order and total Sobol indices of P(consensus) over an experiment's factors
     (``cicasim sensitivity``); the Saltelli design runs in memory, or into ``out`` (resumable)
     like :func:`sweep`."""
-    from cicasim.executors import make_executor
-    from cicasim.sensitivity import plan_sensitivity, run_sensitivity
+    from cicasim.analysis.sensitivity import plan_sensitivity, run_sensitivity
     from cicasim.sweep import check_directory
+    from cicasim.sweep.executors import make_executor
 
     plan = plan_sensitivity(experiment, replications=replications)
     if out is not None:
@@ -182,8 +182,8 @@ def power(
     """Exact a-priori voting power (``cicasim power``): passage probability, Banzhaf and
     Shapley–Shubik indices of a scenario proposal's rule over its members, or of ``rule`` over
     members with the given ``votes``, ``population`` and ``names``."""
+    from cicasim.analysis.power import power_for_proposal, power_indices
     from cicasim.errors import InputError
-    from cicasim.power import power_for_proposal, power_indices
 
     if scenario is not None:
         if rule is not None:

@@ -3,7 +3,7 @@
 Wilson, E. B. (1927) "Probable inference, the law of succession, and statistical inference",
 *JASA* 22, 209-212.  Brown, Cai & DasGupta (2001, *Statistical Science* 16, 101-133) recommend
 it over the Wald interval, notably near 0 and 1.  Newcombe's (1998) paired interval of a
-difference (:func:`cicasim.compare.paired_difference`) combines two of them.
+difference (:func:`cicasim.analysis.compare.paired_difference`) combines two of them.
 """
 
 from __future__ import annotations

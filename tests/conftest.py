@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from cicasim.scenario import Scenario, parse_scenario
+from cicasim.spec.scenario import Scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

@@ -16,7 +16,7 @@ from conftest import DATA, ROOT
 import cicasim as cs
 from cicasim.cli import main
 from cicasim.display import REPR_LIMIT
-from cicasim.rules import QualifiedMajority
+from cicasim.spec.rules import QualifiedMajority
 
 CICA = (ROOT / "scenarios" / "cica-2022.toml").as_posix()
 ENLARGEMENT = (ROOT / "experiments" / "cica-enlargement.toml").as_posix()
@@ -197,10 +197,13 @@ def test_power_of_a_proposal_and_of_a_rule():
         cs.power(CICA)
 
 
-def test_the_function_modules_stay_modules():
-    import cicasim.power as power_module
+def test_the_public_functions_survive_importing_their_modules():
+    import cicasim.analysis.power as power_module
+    import cicasim.sweep as sweep_package
+    from cicasim import api
 
-    assert power_module.METHODS and cs.power is power_module and callable(cs.sweep)
+    assert power_module.METHODS and cs.power is api.power
+    assert sweep_package.load_experiment and cs.sweep is sweep_package and callable(cs.sweep)
     for name in ("sweep", "compare", "sensitivity", "power"):
         assert callable(getattr(cs, name))
 

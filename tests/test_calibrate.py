@@ -14,7 +14,7 @@ from cicasim.calibrate import calibrate, render
 from cicasim.calibrate.cica import SNAPSHOT_YEARS, STATES, roster
 from cicasim.cli import main
 from cicasim.errors import InputError
-from cicasim.scenario import parse_scenario
+from cicasim.spec.scenario import parse_scenario
 
 YEAR = 2006
 ASSUMPTIONS = Path(__file__).resolve().parents[1] / "scenarios" / "assumptions" / (

@@ -13,7 +13,7 @@ import pytest
 
 from cicasim.calibrate import calibrate, render
 from cicasim.calibrate.cica import SNAPSHOT_YEARS, roster
-from cicasim.scenario import load_scenario
+from cicasim.spec.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"

@@ -11,10 +11,10 @@ import pytest
 from conftest import make_scenario
 from numpy.testing import assert_allclose
 
+from cicasim.analysis.compare import compare_scenarios, enlarged, paired_difference, wald_paired
 from cicasim.cli import main
-from cicasim.compare import compare_scenarios, enlarged, paired_difference, wald_paired
-from cicasim.enlargement import enlargement_path
-from cicasim.scenario import load_scenario, parse_scenario
+from cicasim.spec.enlargement import enlargement_path
+from cicasim.spec.scenario import load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.toml"
@@ -102,9 +102,9 @@ def test_static_model_adding_a_member_never_raises_p_consensus():
     after = enlargement_path(
         parse_scenario({**s.model_dump(), "enlargement": [
             {"kind": "observer-joins", "actor": "A03"}]}), seed=2)[1][1]
-    from cicasim.executors import InProcessExecutor, run_units
-    from cicasim.kernel import PASSED
-    from cicasim.setup import negotiation
+    from cicasim.engine.arrays import negotiation
+    from cicasim.engine.kernel import PASSED
+    from cicasim.sweep.executors import InProcessExecutor, run_units
 
     out = run_units(InProcessExecutor(), [("a", negotiation(s, "p"), 0, None),
                                           ("b", negotiation(after, "p"), 0, None)],

@@ -158,7 +158,7 @@ def test_pooled_enlargement_by_hand():
 def test_shipped_parameter_set_was_fitted_on_the_shipped_events():
     import hashlib
 
-    from cicasim.paramsets import behaviour_of
+    from cicasim.spec.paramsets import behaviour_of
     from cicasim.validate.consensus_params import load_consensus_params
 
     params = load_consensus_params()

@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from cicasim.cli import main
-from cicasim.scenario import load_scenario
+from cicasim.spec.scenario import load_scenario
 from tests.conftest import shared_data
 
 SAARC = "AFG,BGD,BTN,IND,LKA,MDV,NPL,PAK"
@@ -113,7 +113,7 @@ def test_scenario_mapping_equals_the_rendered_file(data):
 
     from cicasim.calibrate.organisation import calibrate_organisation
     from cicasim.calibrate.writer import render, scenario_mapping
-    from cicasim.scenario import parse_scenario
+    from cicasim.spec.scenario import parse_scenario
 
     cal = calibrate_organisation(data=data, year=2018, members=SAARC.split(","),
                                  observers=["CHN"], name="SAARC", chair="NPL")

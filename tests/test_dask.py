@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cicasim.executors import DaskExecutor, InProcessExecutor
 from cicasim.sweep import plan_experiment, run_sweep
+from cicasim.sweep.executors import DaskExecutor, InProcessExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (ROOT / "tests" / "data" / "tiny.toml").as_posix()

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from conftest import DATA, coin_flip_scenario
 
+from cicasim.analysis.power import power_for_proposal
 from cicasim.cli import main
-from cicasim.ensemble import run_proposal
-from cicasim.power import power_for_proposal
+from cicasim.engine.ensemble import run_proposal
 
 RULES = [
     {"kind": "consensus"},
@@ -45,8 +45,8 @@ def test_run_reports_the_a_priori_passage(capsys):
 def test_pivotality_finds_the_veto_player():
     """In tiny.toml CCC (far from the text, stubborn) blocks almost always: removing it raises
     P(consensus) the most, with a paired interval above zero."""
-    from cicasim.pivotality import pivotality
-    from cicasim.scenario import load_scenario
+    from cicasim.analysis.pivotality import pivotality
+    from cicasim.spec.scenario import load_scenario
 
     pivots = pivotality(load_scenario(DATA / "tiny.toml"), "deal", replications=1000, seed=2)
     assert [p.actor for p in pivots][0] == "CCC"

@@ -9,13 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from cicasim.baselines import compromise, weighted_median
-from cicasim.draws import BLOCK, BlockDraws
-from cicasim.enlargement import new_actor
-from cicasim.ensemble import run_ensemble, run_proposal, summarise, wilson
-from cicasim.kernel import PASSED, initial_state
-from cicasim.scenario import Actor, PartnerTension, load_scenario
-from cicasim.setup import negotiation
+from cicasim.analysis.baselines import compromise, weighted_median
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.draws import BLOCK, BlockDraws
+from cicasim.engine.ensemble import run_ensemble, run_proposal, summarise, wilson
+from cicasim.engine.kernel import PASSED, initial_state
+from cicasim.spec.enlargement import new_actor
+from cicasim.spec.scenario import Actor, PartnerTension, load_scenario
 
 TINY = load_scenario(DATA / "tiny.toml")
 
@@ -46,7 +46,7 @@ def test_actor_order_does_not_matter():
     """Synchronous updates and per-actor random streams: reordering the file changes nothing."""
     data = TINY.model_dump()
     data["actors"] = data["actors"][::-1]
-    from cicasim.scenario import parse_scenario
+    from cicasim.spec.scenario import parse_scenario
 
     rev = parse_scenario(data)
     a = run_proposal(TINY, "deal", replications=500, seed=9).outcome
@@ -92,7 +92,7 @@ def test_observer_is_a_source_of_influence_but_never_votes():
     """MODEL.md property 3: observers never change a vote count, yet move positions."""
     data = TINY.model_dump()
     without = [a for a in data["actors"] if a["id"] != "OBS"]
-    from cicasim.scenario import parse_scenario
+    from cicasim.spec.scenario import parse_scenario
 
     base = dict(
         data,
@@ -246,7 +246,7 @@ def test_passed_means_status_passed():
 
 
 def test_pair_noise_is_standardised_and_uncorrelated():
-    """The factor construction of tension noise (cicasim.draws): unit variance, zero mean,
+    """The factor construction of tension noise (cicasim.engine.draws): unit variance, zero mean,
     no correlation between two pairs sharing an actor, exact symmetry."""
     s = make_scenario([50.0] * 4, default_tension=0.5, uncertainty={"tension_sd": 0.01})
     neg = negotiation(s, "p")

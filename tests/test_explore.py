@@ -15,8 +15,8 @@ from cicasim.explore.settings import (
     overview,
     scenario_toml,
 )
-from cicasim.scenario import Scenario as _Scenario
-from cicasim.scenario import parse_scenario
+from cicasim.spec.scenario import Scenario as _Scenario
+from cicasim.spec.scenario import parse_scenario
 
 solara = pytest.importorskip("solara", reason="the explorer needs the explore extra")
 
@@ -32,7 +32,7 @@ def test_defaults_are_the_scenario_as_it_is(cica):
     scenario, _ = cica
     s = initial_settings(scenario, replications=REPS, seed=3)
     assert effective_scenario(scenario, s) == scenario
-    from cicasim.runs import run_scenario
+    from cicasim.analysis.runs import run_scenario
 
     page = overview(scenario, s).summary()
     cli = run_scenario(scenario, replications=REPS, seed=3).summary()
@@ -69,7 +69,7 @@ def test_toml_reproduces_the_page(cica, tmp_path):
 
     again = parse_scenario(tomllib.loads(text), "explored.toml")
     assert isinstance(again, _Scenario)
-    from cicasim.runs import run_scenario
+    from cicasim.analysis.runs import run_scenario
 
     assert (run_scenario(again, replications=REPS, seed=5).summary()["p_consensus"].tolist()
             == overview(scenario, s).summary()["p_consensus"].tolist())
@@ -82,7 +82,7 @@ def test_membership_matches_compare(cica):
     m = membership(scenario, s)
     assert m.labels == ["base", "TKM joins", "JPN joins"]
     assert m.members == [28, 29, 30]
-    from cicasim.compare import compare
+    from cicasim.analysis.compare import compare
 
     c = compare(effective_scenario(scenario, s), enlarge=True, replications=REPS, seed=2)
     for row in c.rows:

@@ -19,7 +19,7 @@ from cli_contract import assert_contract, run_cli, snapshot
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-import cicasim.sensitivity
+import cicasim.analysis.sensitivity
 import cicasim.sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +194,7 @@ def monkeypatch_points():
     grid of 10,000 points would take minutes to run."""
     mp = pytest.MonkeyPatch()
     mp.setattr(cicasim.sweep, "MAX_POINTS", 48)
-    mp.setattr(cicasim.sensitivity, "MAX_POINTS", 48)
+    mp.setattr(cicasim.analysis.sensitivity, "MAX_POINTS", 48)
     yield
     mp.undo()
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cicasim.cli import main
-from cicasim.scenario import parse_scenario
+from cicasim.spec.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEU = ROOT / ".." / "shared" / "data" / "deu3" / "deu3_dev.tsv"

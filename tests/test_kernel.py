@@ -7,8 +7,9 @@ import pytest
 from conftest import coin_flip_scenario, make_scenario
 from numpy.testing import assert_allclose
 
-from cicasim.ensemble import run_proposal
-from cicasim.kernel import (
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.ensemble import run_proposal
+from cicasim.engine.kernel import (
     DEADLOCK,
     PASSED,
     WITHDRAWN,
@@ -17,8 +18,7 @@ from cicasim.kernel import (
     influence,
     initial_state,
 )
-from cicasim.loops import normal_quantile
-from cicasim.setup import negotiation
+from cicasim.engine.loops import normal_quantile
 
 STATIC = {"vote_noise": 0.0, "rival_penalty": 0.0, "holdup_rate": 0.0, "stubbornness": 1.0}
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from cicasim.ensemble import run_proposal
-from cicasim.kernel import REASONS
-from cicasim.scenario import Scenario, load_scenario, parse_scenario
+from cicasim.engine.ensemble import run_proposal
+from cicasim.engine.kernel import REASONS
+from cicasim.spec.scenario import Scenario, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.toml"

@@ -8,10 +8,10 @@ import pytest
 from conftest import DATA, make_scenario
 from numpy.testing import assert_array_equal
 
-from cicasim.draws import BLOCK
-from cicasim.ensemble import run_proposal
-from cicasim.model import NegotiationModel, StateAgent
-from cicasim.scenario import load_scenario
+from cicasim.engine.draws import BLOCK
+from cicasim.engine.ensemble import run_proposal
+from cicasim.engine.model import NegotiationModel, StateAgent
+from cicasim.spec.scenario import load_scenario
 
 TINY = load_scenario(DATA / "tiny.toml")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED
 
-from cicasim.scenario import load_scenario
+from cicasim.spec.scenario import load_scenario
 
 #: Files the code reads at run time, as they must appear in the wheel.
 PACKAGE_DATA = (

@@ -8,12 +8,12 @@ import pytest
 from conftest import DATA, make_scenario
 from numpy.testing import assert_allclose
 
-from cicasim.draws import BlockDraws
-from cicasim.ensemble import blocks_for, concat_outcomes, run_block
-from cicasim.kernel import DEADLOCK, influence, initial_state
-from cicasim.pivotality import CHANNELS, channel_negotiation, pivotality
-from cicasim.scenario import load_scenario
-from cicasim.setup import negotiation
+from cicasim.analysis.pivotality import CHANNELS, channel_negotiation, pivotality
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.draws import BlockDraws
+from cicasim.engine.ensemble import blocks_for, concat_outcomes, run_block
+from cicasim.engine.kernel import DEADLOCK, influence, initial_state
+from cicasim.spec.scenario import load_scenario
 
 STATIC = {"vote_noise": 0.0, "rival_penalty": 0.0, "holdup_rate": 0.0, "stubbornness": 1.0}
 

@@ -15,7 +15,7 @@ from conftest import DATA, ROOT
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
-from cicasim.scenario import load_scenario, parse_scenario
+from cicasim.spec.scenario import load_scenario, parse_scenario
 
 plotting = pytest.importorskip("cicasim.plotting")
 
@@ -197,7 +197,7 @@ def test_blocking_bars_are_the_blocking_frequencies(run_dir):
 
 
 def test_tension_heatmap_shows_the_matrix_in_cluster_order(run_dir):
-    from cicasim.setup import tension_matrix
+    from cicasim.engine.arrays import tension_matrix
 
     scen = _results(run_dir).scenario
     fig = plotting.tension_heatmap(scen)
@@ -234,7 +234,7 @@ def test_tension_network_draws_actors_and_tense_pairs(run_dir):
 
 
 def test_trace_figure_plots_the_mesa_run(run_dir):
-    from cicasim.model import NegotiationModel
+    from cicasim.engine.model import NegotiationModel
 
     res = _results(run_dir)
     scen = res.scenario
@@ -557,7 +557,7 @@ def test_a_trace_of_another_replication_keeps_the_other_files(run_dir, tmp_path,
 
 
 def test_sensitivity_manifest_and_report_give_versions_and_factor_ranges(sensitivity_dir):
-    from cicasim.report import render_report
+    from cicasim.plotting.report import render_report
 
     m = json.loads((sensitivity_dir / "manifest.json").read_text())
     assert {"SALib", "matplotlib"} <= set(m["versions"])
@@ -600,7 +600,7 @@ def test_the_summary_dilution_panel_does_not_collapse_onto_zero(run_dir):
 def test_the_sweep_report_is_pivoted_and_titled_by_the_experiment(sweep_dir):
     import re
 
-    from cicasim.report import render_report
+    from cicasim.plotting.report import render_report
 
     html = render_report(sweep_dir)
     assert "<h1>cicasim sweep: test (scenario tiny)</h1>" in html

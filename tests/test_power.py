@@ -1,4 +1,5 @@
-"""Exact voting power (cicasim.power): known answers, brute force, exactness, peer tools."""
+"""Exact voting power (cicasim.analysis.power): known answers, brute force, exactness, peer
+tools."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-import cicasim.power as power_module
+import cicasim.analysis.power as power_module
+from cicasim.analysis.power import PowerResult, power_for_proposal, power_indices
 from cicasim.errors import InputError
-from cicasim.power import PowerResult, power_for_proposal, power_indices
-from cicasim.rules import (
+from cicasim.spec.rules import (
     RULES,
     Consensus,
     ConsensusMinusK,
@@ -23,7 +24,7 @@ from cicasim.rules import (
     Rule,
     SimpleMajority,
 )
-from cicasim.scenario import load_scenario, parse_scenario
+from cicasim.spec.scenario import load_scenario, parse_scenario
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -247,8 +248,8 @@ def test_engine_tally_decides_as_the_simple_game(kind, data):
     """The engine's compiled decision (Rule.tally) on every yes/no vote of the members, an
     observer beside them, equals the rule's simple game (no abstentions: all who do not accept
     object)."""
-    from cicasim.loops import _passes
-    from cicasim.rules import VoteContext
+    from cicasim.engine.loops import _passes
+    from cicasim.spec.rules import VoteContext
 
     rule, votes, population = data.draw(games(kind))
     n = len(votes)

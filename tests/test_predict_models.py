@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose
 
 from cicasim.cli import main
 from cicasim.models import from_scenario
-from cicasim.scenario import load_scenario
+from cicasim.spec.scenario import load_scenario
 
 TINY = Path(__file__).resolve().parent / "data" / "tiny.toml"
 

@@ -1,14 +1,14 @@
-"""The amendment protocols (cicasim.protocols), checked by hand on a three-member case."""
+"""The amendment protocols (cicasim.spec.protocols), checked by hand on a three-member case."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from cicasim.ensemble import run_ensemble
-from cicasim.kernel import DEADLOCK, PASSED
-from cicasim.protocols import PROTOCOLS, protocol_code
-from cicasim.scenario import ScenarioError, parse_scenario
+from cicasim.engine.ensemble import run_ensemble
+from cicasim.engine.kernel import DEADLOCK, PASSED
+from cicasim.spec.protocols import PROTOCOLS, protocol_code
+from cicasim.spec.scenario import ScenarioError, parse_scenario
 
 
 def _three(amendment: str) -> dict:

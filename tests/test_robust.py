@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 import cicasim.results
 import cicasim.sweep
+from cicasim.analysis.power import passage_probability, power_indices
 from cicasim.errors import MAX_MESSAGE, InputError, read_text
-from cicasim.power import passage_probability, power_indices
 from cicasim.results import lock_directory, write_text_atomic
-from cicasim.rules import Consensus, ConsensusMinusK, QualifiedMajority, SimpleMajority
+from cicasim.spec.rules import Consensus, ConsensusMinusK, QualifiedMajority, SimpleMajority
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_PATH = ROOT / "tests" / "data" / "tiny.toml"

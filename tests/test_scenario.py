@@ -11,7 +11,7 @@ import tomlkit
 from conftest import DATA
 
 from cicasim.cli import main
-from cicasim.scenario import ScenarioError, json_schema, load_scenario
+from cicasim.spec.scenario import ScenarioError, json_schema, load_scenario
 
 TINY = DATA / "tiny.toml"
 

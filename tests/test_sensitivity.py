@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from numpy.testing import assert_allclose
 
+from cicasim.analysis.sensitivity import plan_sensitivity, saltelli_points, sobol_indices
 from cicasim.cli import main
-from cicasim.sensitivity import plan_sensitivity, saltelli_points, sobol_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (ROOT / "tests" / "data" / "tiny.toml").as_posix()

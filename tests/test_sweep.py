@@ -15,11 +15,11 @@ import pytest
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
-from cicasim.enlargement import enlargement_path
-from cicasim.ensemble import run_ensemble
-from cicasim.executors import EXECUTORS, InProcessExecutor, LocalProcessExecutor
-from cicasim.scenario import load_scenario
+from cicasim.engine.ensemble import run_ensemble
+from cicasim.spec.enlargement import enlargement_path
+from cicasim.spec.scenario import load_scenario
 from cicasim.sweep import DESIGNS, plan_experiment, point_key, run_sweep
+from cicasim.sweep.executors import EXECUTORS, InProcessExecutor, LocalProcessExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.toml"

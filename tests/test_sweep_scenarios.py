@@ -10,8 +10,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
-from cicasim.ensemble import run_ensemble
-from cicasim.scenario import load_scenario
+from cicasim.engine.ensemble import run_ensemble
+from cicasim.spec.scenario import load_scenario
 from cicasim.sweep import plan_experiment, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]

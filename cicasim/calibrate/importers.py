@@ -28,7 +28,7 @@ from typing import Any
 import tomlkit
 
 from cicasim.errors import InputError, read_text
-from cicasim.scenario import parse_scenario
+from cicasim.spec.scenario import parse_scenario
 
 __all__ = ["deu_mapping", "ktab_mapping", "render_mapping"]
 

@@ -13,7 +13,7 @@ from typing import Any
 import tomlkit
 
 from cicasim.calibrate.pipeline import Calibrated, Noted
-from cicasim.scenario import Uncertainty, parse_scenario
+from cicasim.spec.scenario import Uncertainty, parse_scenario
 
 __all__ = ["render", "scenario_mapping", "write_atomic"]
 

@@ -91,7 +91,7 @@ def resolve_seed(seed: int | None) -> tuple[int, bool]:
     """The seed to use and whether it was drawn (fresh OS entropy, kept to 32 bits)."""
     if seed is not None:
         return seed, False
-    from cicasim.draws import fresh_seed
+    from cicasim.engine.draws import fresh_seed
 
     return fresh_seed(), True
 

@@ -47,7 +47,7 @@ def add_consensus_parser(sub: Any) -> None:
 
 
 def run_consensus(args: argparse.Namespace) -> int:
-    from cicasim.executors import available_cores
+    from cicasim.sweep.executors import available_cores
     from cicasim.validate.consensus import params_text, sha256_of, validate_consensus
     from cicasim.validate.consensus_params import load_consensus_params
     from cicasim.validate.events import read_events

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from cicasim.commands._common import count
-from cicasim.scenario import load_scenario
+from cicasim.spec.scenario import load_scenario
 
 HELP = "validate and summarise a scenario file"
 
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def summary(scenario) -> dict:
     """A plain-data summary of a validated scenario.  Tensions are summarised among members
     (the pairs that vote), and apart for the pairs that involve an observer."""
-    from cicasim.setup import tension_matrix
+    from cicasim.engine.arrays import tension_matrix
 
     T, _ = tension_matrix(scenario)
     actors = scenario.actors

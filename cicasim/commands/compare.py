@@ -62,9 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cicasim.compare import compare_sides, sides
-    from cicasim.executors import make_executor
+    from cicasim.analysis.compare import compare_sides, sides
     from cicasim.results import atomic_directory
+    from cicasim.sweep.executors import make_executor
 
     modes = sum([args.b is not None, args.enlarge, args.steps is not None])
     if modes != 1:

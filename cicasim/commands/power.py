@@ -22,10 +22,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cicasim.analysis.power import MAX_MEMBERS, PowerResult, power_for_proposal, power_indices
 from cicasim.commands._common import progress_bar, seed_int
 from cicasim.errors import InputError, read_text
-from cicasim.power import MAX_MEMBERS, PowerResult, power_for_proposal, power_indices
-from cicasim.rules import Consensus, QualifiedMajority, Rule, SimpleMajority
+from cicasim.spec.rules import Consensus, QualifiedMajority, Rule, SimpleMajority
 
 HELP = "exact voting power of a rule: passage probability, Banzhaf, Shapley-Shubik"
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 # Scenario
 # ----------------------------------------------------------------------------------------------
 def _run_scenario(args: argparse.Namespace) -> int:
-    from cicasim.scenario import load_scenario
+    from cicasim.spec.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     pid = args.proposal
@@ -120,7 +120,7 @@ def _run_scenario(args: argparse.Namespace) -> int:
 
 
 def _run_enlarge(args: argparse.Namespace, scenario: Any, pid: str, rule: Rule) -> int:
-    from cicasim.enlargement import enlargement_path
+    from cicasim.spec.enlargement import enlargement_path
 
     if not scenario.enlargement:
         raise InputError(f"{args.scenario}: --enlarge: the scenario has no [[enlargement]] steps")

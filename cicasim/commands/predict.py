@@ -108,7 +108,7 @@ def predict_proposal(scenario: Any, pid: str, models: list[str], *, seed: int,
 
 
 def run(args: argparse.Namespace) -> int:
-    from cicasim.scenario import read_scenario
+    from cicasim.spec.scenario import read_scenario
 
     models = _parse_models(args.models)
     scenario, _text = read_scenario(args.scenario)

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
         # before drawing: an unusable path fails at once (a missing folder is created)
         check_output_file(args.out, folder_must_exist=False)
-    from cicasim.report import write_report
+    from cicasim.plotting.report import write_report
 
     with reading_results(args.results):
         path = write_report(args.results, out=args.out)

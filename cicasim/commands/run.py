@@ -25,7 +25,7 @@ from cicasim.commands._common import (
     seed_int,
 )
 from cicasim.errors import InputError
-from cicasim.scenario import read_scenario
+from cicasim.spec.scenario import read_scenario
 
 HELP = "run the Monte Carlo ensemble of a scenario"
 
@@ -73,12 +73,13 @@ def _delta(d: float, lo: float, hi: float) -> str:
 
 
 def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -> None:
-    """The human-readable table of :meth:`cicasim.runs.RunResult.to_dict`'s figures; ``names``
+    """The human-readable table of :meth:`cicasim.analysis.runs.RunResult.to_dict`'s figures;
+    ``names``
     maps actor ids to names (shown where they fit, ids otherwise)."""
     from rich.console import Console
     from rich.table import Table
 
-    from cicasim.pivotality import CHANNEL_MEANING, CHANNELS
+    from cicasim.analysis.pivotality import CHANNEL_MEANING, CHANNELS
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     note = " (drawn at random; pass --seed to repeat it)" if drawn else ""
@@ -167,12 +168,12 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
 
 def run(args: argparse.Namespace) -> int:
     # imported here, so that building the command line compiles nothing and loads no pandas
+    from cicasim.analysis.runs import run_scenario
     from cicasim.results import atomic_directory
-    from cicasim.runs import run_scenario
 
     scenario, text = read_scenario(args.scenario)
     if args.params:
-        from cicasim.paramsets import with_params
+        from cicasim.spec.paramsets import with_params
 
         scenario = with_params(scenario, args.params)
     seed, drawn = resolve_seed(args.seed)

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from cicasim.commands._common import bounded_int
-from cicasim.scenario import json_schema
+from cicasim.spec.scenario import json_schema
 
 HELP = "print the JSON Schema of scenario files"
 

@@ -42,8 +42,8 @@ def _fmt(x: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cicasim.analysis.sensitivity import plan_sensitivity, run_sensitivity
     from cicasim.errors import InputError
-    from cicasim.sensitivity import plan_sensitivity, run_sensitivity
     from cicasim.sweep import check_directory
 
     if args.plots and not args.out:

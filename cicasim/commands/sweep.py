@@ -42,7 +42,7 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
 
 def executor_from_args(args: argparse.Namespace):
     """The executor the options ask for (checked before anything runs)."""
-    from cicasim.executors import make_executor, tls_security
+    from cicasim.sweep.executors import make_executor, tls_security
 
     tls = (args.tls_ca_file, args.tls_cert, args.tls_key)
     security = tls_security(*tls) if any(t is not None for t in tls) else None

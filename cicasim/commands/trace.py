@@ -16,7 +16,7 @@ import numpy as np
 
 from cicasim.commands._common import replication_index, seed_int
 from cicasim.errors import InputError
-from cicasim.scenario import load_scenario
+from cicasim.spec.scenario import load_scenario
 
 HELP = "round-by-round story of one negotiation (Mesa model)"
 
@@ -37,14 +37,15 @@ def _fmt(v: tuple[float, ...]) -> str:
 
 
 def trace_rounds(model) -> list[dict]:
-    """The rounds of a finished model as plain dicts (:meth:`cicasim.model.TraceResult.story`)."""
-    from cicasim.model import TraceResult
+    """The rounds of a finished model as plain dicts
+    (:meth:`cicasim.engine.model.TraceResult.story`)."""
+    from cicasim.engine.model import TraceResult
 
     return TraceResult(model.scenario, model).story()
 
 
 def run(args: argparse.Namespace) -> int:
-    from cicasim.model import run_trace
+    from cicasim.engine.model import run_trace
 
     scenario = load_scenario(args.scenario)
     ids = [p.id for p in scenario.proposals]

@@ -37,7 +37,7 @@ from cicasim.explore.settings import (
     overview,
     scenario_toml,
 )
-from cicasim.scenario import Scenario
+from cicasim.spec.scenario import Scenario
 
 __all__ = ["Explorer", "Page"]
 
@@ -255,7 +255,7 @@ def _curve(m: Any) -> Any:
 @solara.component
 def Negotiation(scenario: Scenario, settings: Settings) -> None:
     """One replication of one proposal through the Mesa model, round by round."""
-    from cicasim.model import NegotiationModel, TraceResult
+    from cicasim.engine.model import NegotiationModel, TraceResult
 
     ids = [p.id for p in scenario.proposals]
     proposal, set_proposal = solara.use_state(ids[-1])
@@ -353,7 +353,7 @@ def Pivotality(scenario: Scenario, settings: Settings, names: dict[str, str]) ->
     busy = solara.use_reactive(False)
 
     def compute() -> None:
-        from cicasim.runs import run_scenario
+        from cicasim.analysis.runs import run_scenario
 
         busy.set(True)
         try:

@@ -3,9 +3,10 @@
 :class:`Settings` is every control of the Overview (replications, seed, parameter set,
 behaviour sliders, uncertainty scales) and of the Membership page (observers who join,
 synthetic members).  :func:`effective_scenario` turns them into a validated
-:class:`~cicasim.scenario.Scenario`; :func:`overview` runs its ensemble with the library's own
-:func:`~cicasim.runs.run_scenario`, :func:`membership` the enlargement path with paired ΔP under
-common random numbers (:func:`~cicasim.compare.paired_difference`, Newcombe 1998), and
+:class:`~cicasim.spec.scenario.Scenario`; :func:`overview` runs its ensemble with the library's own
+:func:`~cicasim.analysis.runs.run_scenario`, :func:`membership` the enlargement path with paired ΔP
+under
+common random numbers (:func:`~cicasim.analysis.compare.paired_difference`, Newcombe 1998), and
 :func:`scenario_toml` writes the settings as a scenario file that ``cicasim run`` (and, for
 the joins, ``cicasim compare --enlarge``) reproduces with the same seed.  Nothing here imports
 Solara, so it is tested without a browser.
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from cicasim.errors import InputError
-from cicasim.scenario import Behaviour, Scenario, parse_scenario, read_scenario
+from cicasim.spec.scenario import Behaviour, Scenario, parse_scenario, read_scenario
 
 __all__ = [
     "BEHAVIOUR_SLIDERS",
@@ -41,7 +42,7 @@ __all__ = [
     "scenario_toml",
 ]
 
-#: The behaviour sliders: field of :class:`~cicasim.scenario.Behaviour` -> (label, low, high,
+#: The behaviour sliders: field of :class:`~cicasim.spec.scenario.Behaviour` -> (label, low, high,
 #: step).  The ranges are the schema's, cut to where the model is meaningful (docs/model.md).
 BEHAVIOUR_SLIDERS: dict[str, tuple[str, float, float, float]] = {
     "abstention_band": ("abstention band", 0.0, 0.5, 0.01),
@@ -117,7 +118,7 @@ class Settings:
 
 def load(path: str | Path | None) -> tuple[Scenario, str]:
     """The scenario the explorer shows (the bundled CICA 2022 when ``path`` is None) and the
-    label it goes by; one-line :class:`~cicasim.scenario.ScenarioError` when invalid."""
+    label it goes by; one-line :class:`~cicasim.spec.scenario.ScenarioError` when invalid."""
     chosen = default_scenario_path() if path is None else Path(path)
     scenario, _ = read_scenario(chosen)
     if not scenario.proposals:
@@ -181,8 +182,8 @@ def effective_scenario(scenario: Scenario, settings: Settings) -> Scenario:
 
 
 def overview(scenario: Scenario, settings: Settings):
-    """The run the Overview shows: :class:`~cicasim.runs.RunResult` of every proposal."""
-    from cicasim.runs import run_scenario
+    """The run the Overview shows: :class:`~cicasim.analysis.runs.RunResult` of every proposal."""
+    from cicasim.analysis.runs import run_scenario
 
     return run_scenario(effective_scenario(scenario, settings),
                         replications=settings.replications, seed=settings.seed)
@@ -211,11 +212,11 @@ def membership(
     the same seed, and ΔP of the last step against the base with the paired interval; the same
     numbers as ``cicasim compare FILE --enlarge`` on :func:`scenario_toml`'s file.  Returns
     None as soon as ``cancelled()`` says a newer setting has arrived."""
-    from cicasim.compare import paired_difference, same_inputs
-    from cicasim.enlargement import enlargement_path
-    from cicasim.ensemble import run_ensemble
-    from cicasim.kernel import PASSED
-    from cicasim.setup import negotiation
+    from cicasim.analysis.compare import paired_difference, same_inputs
+    from cicasim.engine.arrays import negotiation
+    from cicasim.engine.ensemble import run_ensemble
+    from cicasim.engine.kernel import PASSED
+    from cicasim.spec.enlargement import enlargement_path
 
     if not settings.joins and not settings.synthetic:
         return None
@@ -249,7 +250,7 @@ def membership(
 def scenario_toml(scenario: Scenario, settings: Settings, source: str) -> str:
     """The settings as a scenario file: ``cicasim run FILE --seed S -n N`` prints the
     Overview's numbers, and ``cicasim compare FILE --enlarge`` the Membership page's ΔP."""
-    from cicasim.runs import scenario_text
+    from cicasim.analysis.runs import scenario_text
 
     scen = effective_scenario(scenario, settings)
     s = settings

@@ -7,7 +7,8 @@ KTAB's Spatial Model of Politics) and returns a :class:`Prediction` (an outcome 
 and a sample of outcomes where the model has a predictive distribution).
 
 A bargain is built from a scenario's proposal (:func:`from_scenario`, through
-:func:`cicasim.setup.negotiation`) or from a DEU issue (:func:`from_deu_issue`, every coded actor
+:func:`cicasim.engine.arrays.negotiation`) or from a DEU issue (:func:`from_deu_issue`, every coded
+actor
 with the capability row, as the published benchmarks of that literature use them).
 """
 
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from cicasim.scenario import Scenario
+    from cicasim.spec.scenario import Scenario
     from cicasim.validate.deu import DeuIssue
 
 __all__ = [
@@ -130,7 +131,7 @@ def from_arrays(
 def from_scenario(scenario: Scenario, proposal_id: str) -> Bargain:
     """The bargain of one proposal of a validated scenario (actors in scenario order; the status
     quo is the proposal's, the members are the actors whose role is ``member``)."""
-    from cicasim.setup import negotiation
+    from cicasim.engine.arrays import negotiation
 
     neg = negotiation(scenario, proposal_id)
     return Bargain(

@@ -1,6 +1,6 @@
 """cicasim's own negotiation as a bargaining model.
 
-The engine's Monte Carlo ensemble (:func:`cicasim.ensemble.run_proposal`; the rules in
+The engine's Monte Carlo ensemble (:func:`cicasim.engine.ensemble.run_proposal`; the rules in
 ``docs/model.md``) of the bargain's scenario proposal.  The point prediction is the median of the
 replications' policy (the agreed text where the proposal passed, the status quo where it
 failed), per dimension: the point forecast that minimises expected absolute error (Gneiting
@@ -19,7 +19,7 @@ __all__ = ["cicasim_model"]
 
 def cicasim_model(bargain: Bargain, *, replications: int = 1000, seed: int = 0) -> Prediction:
     """The median policy of ``replications`` replications of the bargain's scenario proposal."""
-    from cicasim.ensemble import run_proposal
+    from cicasim.engine.ensemble import run_proposal
 
     if bargain.scenario is None or bargain.proposal is None:
         raise ValueError(

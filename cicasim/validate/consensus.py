@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
+from cicasim.analysis.compare import paired_difference
 from cicasim.calibrate.organisation import calibrate_organisation
 from cicasim.calibrate.writer import scenario_mapping
-from cicasim.compare import paired_difference
-from cicasim.ensemble import wilson
-from cicasim.scenario import Scenario, parse_scenario
+from cicasim.engine.ensemble import wilson
+from cicasim.spec.scenario import Scenario, parse_scenario
 from cicasim.validate.events import Event
 from cicasim.validate.predict import prepare_issue
 from cicasim.validate.scores import auc, brier, fit_logistic, log_loss, logistic, reliability

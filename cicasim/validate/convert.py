@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cicasim.scenario import Scenario, parse_scenario
+from cicasim.spec.scenario import Scenario, parse_scenario
 from cicasim.validate.council import Council
 from cicasim.validate.deu import COMMISSION, PARLIAMENT, DeuIssue
 

@@ -123,7 +123,7 @@ class Council:
     members: tuple[str, ...]
     votes: dict[str, float]
     population: dict[str, float]  # millions
-    qmv: dict[str, Any]  # a qualified-majority rule spec (cicasim.rules.QualifiedMajority)
+    qmv: dict[str, Any]  # a qualified-majority rule spec (cicasim.spec.rules.QualifiedMajority)
     qmv10: dict[str, Any]  # the rule for acts not on a Commission proposal
     names: dict[str, str]  # DEU code -> name
     codes: dict[str, str]  # DEU code -> weights-table code (el -> GR)

@@ -111,7 +111,7 @@ def _cicasim_samples(report: ValidationReport, data: DeuData, council: CouncilDa
                      issues: list) -> list[np.ndarray]:
     """The policy of every replication of cicasim's reported prediction (same seed and
     replications as the report, so its median is the report's prediction)."""
-    from cicasim.ensemble import run_proposal
+    from cicasim.engine.ensemble import run_proposal
 
     p = report.params
     out = []

@@ -3,7 +3,7 @@
 A parameter set is a TOML file with
 
 * ``[behaviour]``: scenario-wide behaviour parameters (the keys of a scenario's ``[behaviour]``
-  table, validated by :class:`cicasim.scenario.Behaviour`); users can copy the table into a
+  table, validated by :class:`cicasim.spec.scenario.Behaviour`); users can copy the table into a
   scenario file to reuse the fitted values;
 * ``[uncertainty]``: optional, as in a scenario;
 * ``[negotiation]``: ``max_rounds`` and ``commission_tension`` of the DEU conversion
@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cicasim.errors import InputError, parse_toml, read_text
-from cicasim.scenario import Behaviour, Uncertainty
+from cicasim.spec.scenario import Behaviour, Uncertainty
 
 __all__ = ["FitSpec", "ParamSet", "load_params", "parse_params", "shipped_text"]
 

@@ -9,7 +9,8 @@ median then follows the likelier mode instead of landing between the two where n
 
 Two routes give identical numbers for the same parameters:
 
-* :func:`predict_issue` calls :func:`cicasim.ensemble.run_ensemble` (the reported prediction);
+* :func:`predict_issue` calls :func:`cicasim.engine.ensemble.run_ensemble` (the reported
+prediction);
 * :class:`PreparedIssue` keeps an issue's negotiation and random numbers in memory so that many
   behaviour-parameter values can be tried on the same draws (common random numbers) when
   fitting, without rebuilding scenarios or re-drawing.
@@ -22,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from cicasim.draws import BlockDraws
-from cicasim.ensemble import blocks_for, run_ensemble
-from cicasim.kernel import Negotiation, Outcome, RoundDraws, StartDraws, negotiate
-from cicasim.protocols import protocol_code
-from cicasim.scenario import Scenario
-from cicasim.setup import negotiation
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.draws import BlockDraws
+from cicasim.engine.ensemble import blocks_for, run_ensemble
+from cicasim.engine.kernel import Negotiation, Outcome, RoundDraws, StartDraws, negotiate
+from cicasim.spec.protocols import protocol_code
+from cicasim.spec.scenario import Scenario
 from cicasim.validate.convert import GOES_ALONG
 
 __all__ = ["PreparedIssue", "policy_statistic", "predict_issue", "prepare_issue"]
@@ -95,7 +96,7 @@ class PreparedIssue:
 
 def prepare_issue(scenario: Scenario, *, replications: int, seed: int) -> PreparedIssue:
     """Draw the random numbers of ``replications`` replications of the scenario's proposal,
-    exactly as :func:`cicasim.ensemble.run_ensemble` draws them for the same seed."""
+    exactly as :func:`cicasim.engine.ensemble.run_ensemble` draws them for the same seed."""
     pid = scenario.proposals[0].id
     neg = negotiation(scenario, pid)
     goes = np.array(

@@ -3,14 +3,15 @@
 One negotiation is one proposal in one replication.  Arrays carry a leading replication axis ``B``
 (a block of replications), then actors ``N``, then the proposal's touched dimensions ``D``.
 Every rule follows ``MODEL.md``; :func:`step` lists them with the literature behind each, and
-:func:`cicasim.loops.run_rounds` does their arithmetic, compiled, one replication at a time.
+:func:`cicasim.engine.loops.run_rounds` does their arithmetic, compiled, one replication at a time.
 
 Two drivers share the kernel exactly:
 
 * :func:`negotiate` runs a whole block to the end (the ensemble), a chunk of rounds at a time;
 * :func:`initial_state` and :func:`step` run one round at a time (the Mesa model).
 
-Randomness never happens here: :class:`~cicasim.draws.BlockDraws` hands in standard-normal and
+Randomness never happens here: :class:`~cicasim.engine.draws.BlockDraws` hands in standard-normal
+and
 uniform numbers, so the same numbers give the same negotiation whichever driver asks.
 """
 
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cicasim.loops import factors_by_row, fill_all_tensions, influence_rows, run_rounds
-from cicasim.rules import Rule, Tally, VoteContext
+from cicasim.engine.loops import factors_by_row, fill_all_tensions, influence_rows, run_rounds
+from cicasim.spec.rules import Rule, Tally, VoteContext
 
 __all__ = [
     "DEADLOCK",
@@ -51,7 +52,7 @@ REASONS = {RUNNING: "running", PASSED: "passed", DEADLOCK: "deadlock", WITHDRAWN
 class Negotiation:
     """The fixed inputs of one proposal's negotiation (no randomness), one row per actor.
 
-    Built from a scenario by :func:`cicasim.setup.negotiation`.  Behaviour parameters are
+    Built from a scenario by :func:`cicasim.engine.arrays.negotiation`.  Behaviour parameters are
     per-actor vectors (scenario default, overridden per actor); the amendment step ``alpha`` and
     the objector weight ``gamma`` are the sponsor's.
     """
@@ -87,7 +88,8 @@ class Negotiation:
     max_rounds: int
     protocol: int = 0  # how the text is amended: an index into PROTOCOLS (the sponsor's)
     #: who counts in the compromise (default: the members) and who is listened to in the
-    #: influence step (default: everyone); :mod:`cicasim.pivotality` takes one actor out of one
+    #: influence step (default: everyone); :mod:`cicasim.analysis.pivotality` takes one actor out
+    #: of one
     #: channel at a time
     weighed: np.ndarray | None = None  # bool (N,)
     source: np.ndarray | None = None  # bool (N,)
@@ -109,7 +111,7 @@ class Negotiation:
 @dataclass(frozen=True)
 class StartDraws:
     """Random numbers drawn once per replication: standard normals for positions and
-    capabilities, unit-variance factors for the tensions (:mod:`cicasim.draws`)."""
+    capabilities, unit-variance factors for the tensions (:mod:`cicasim.engine.draws`)."""
 
     position: np.ndarray  # (B, N, D)
     capability: np.ndarray  # (B, N)
@@ -192,7 +194,7 @@ def initial_state(neg: Negotiation, draws: StartDraws, *, lazy: bool = False) ->
     """Apply this replication's draws to the uncertain inputs.
 
     Positions get normal noise (clipped to 0-100), capabilities mean-preserving lognormal noise,
-    tensions the factor noise of :mod:`cicasim.draws` (clipped to 0-1).  With ``lazy`` (for
+    tensions the factor noise of :mod:`cicasim.engine.draws` (clipped to 0-1).  With ``lazy`` (for
     :func:`negotiate`) the tensions live in this thread's scratch buffer and are filled only for
     the negotiations that need them; otherwise they are filled here, for inspection.
     """
@@ -265,7 +267,8 @@ def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
     3. *Vote*: margin = gain - ρ + σ z - θ; accept when margin >= 0, abstain within the
        abstention band below, object otherwise or when holding up; the sponsor accepts its own
        text; observers do not vote.
-    4. *Decide* by ``neg.rule`` (:mod:`cicasim.rules`, via its :class:`~cicasim.rules.Tally`);
+    4. *Decide* by ``neg.rule`` (:mod:`cicasim.spec.rules`, via its
+    :class:`~cicasim.spec.rules.Tally`);
        the first blocker is the most opposed objector of the first failed round.
     5. *Record* the vote; passed, or failed in the last round (deadlock), ends it.
     6. *Amend*: the text moves by α towards Achen's (2006) compromise, the capability ×

@@ -20,7 +20,7 @@ from typing import Any
 from cicasim.errors import InputError
 from cicasim.plotting import Results, load_results, standard_figures
 from cicasim.results import make_directory, read_json, write_text_atomic
-from cicasim.scenario import Scenario
+from cicasim.spec.scenario import Scenario
 
 __all__ = ["render_report", "write_report"]
 

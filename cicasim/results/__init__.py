@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cicasim.display import Shown
-from cicasim.draws import BLOCK
+from cicasim.engine.draws import BLOCK
 from cicasim.errors import InputError, os_reason, parse_toml, read_text, shown
-from cicasim.scenario import Scenario, ScenarioError, parse_scenario
+from cicasim.spec.scenario import Scenario, ScenarioError, parse_scenario
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -90,7 +90,7 @@ def versions() -> dict[str, str]:
 
 def git_commit() -> str | None:
     """The commit of the cicasim source tree, when it is a git checkout (else None)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     try:
         res = subprocess.run(
             ["git", "-C", str(here), "rev-parse", "HEAD"],
@@ -452,7 +452,8 @@ class Results(Shown):
 
     On disk it is a results directory (:func:`open_results`); a sweep run in memory gives one
     without a directory (``directory`` None) whose tables are all at hand.  The command line,
-    the figures (:mod:`cicasim.plotting`) and the report (:mod:`cicasim.report`) read results
+    the figures (:mod:`cicasim.plotting`) and the report (:mod:`cicasim.plotting.report`) read
+    results
     through it.
     """
 
@@ -497,10 +498,10 @@ class Results(Shown):
 
     def summary(self) -> pd.DataFrame:
         """The headline table of the results: a run's proposals (as
-        :meth:`cicasim.runs.RunResult.summary`), a sweep's summary, a comparison's ΔP per
+        :meth:`cicasim.analysis.runs.RunResult.summary`), a sweep's summary, a comparison's ΔP per
         proposal, or a sensitivity analysis's Sobol indices."""
         if self.kind == "run":
-            from cicasim.runs import summary_frame
+            from cicasim.analysis.runs import summary_frame
 
             if self.directory is None or not (self.directory / "summary.json").is_file():
                 raise InputError(f"{self.directory}: run results lack summary.json")

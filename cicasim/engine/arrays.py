@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cicasim.kernel import Negotiation
-from cicasim.protocols import protocol_code
-from cicasim.scenario import Behaviour, Scenario
+from cicasim.engine.kernel import Negotiation
+from cicasim.spec.protocols import protocol_code
+from cicasim.spec.scenario import Behaviour, Scenario
 
 #: the behaviour parameters that are numbers (one value per actor in the kernel)
 NUMERIC_BEHAVIOUR = tuple(k for k in Behaviour.model_fields if k != "amendment")

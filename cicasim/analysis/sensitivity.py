@@ -24,11 +24,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cicasim._callable import make_callable
 from cicasim.display import Shown
-from cicasim.draws import key, seed_sequence
+from cicasim.engine.draws import key, seed_sequence
 from cicasim.errors import InputError
-from cicasim.executors import Executor
 from cicasim.sweep import (
     MAX_POINTS,
     Experiment,
@@ -39,6 +37,7 @@ from cicasim.sweep import (
     run_sweep,
     write_parquet,
 )
+from cicasim.sweep.executors import Executor
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -196,6 +195,3 @@ def run_sensitivity(
     if result.directory is not None:
         write_parquet(result.directory / SOBOL, table, SOBOL_SCHEMA)
     return SobolResult(directory=result.directory, plan=plan, table=table, sweep=result)
-
-
-make_callable(__name__)  # calling this module calls cicasim.api.sensitivity

@@ -7,7 +7,7 @@ arrays in the processor's cache, lets a replication stop the moment it is decide
 the tensions only when they are needed: in round 1 the only supporter is the sponsor, so a vote
 needs one row of the tensions, and most negotiations end there (``docs/performance.md``).
 
-The rules are documented, with their sources, in :mod:`cicasim.kernel`; this module only does
+The rules are documented, with their sources, in :mod:`cicasim.engine.kernel`; this module only does
 their arithmetic.  Every sum over actors runs in index order, never in an order that depends on
 the data or the machine; the tension matrix is symmetric, so sums over ``j`` of ``T_ij`` read
 row ``j`` and the loop over ``i`` inside them vectorises.
@@ -28,7 +28,7 @@ __all__ = [
     "run_rounds",
 ]
 
-# statuses, as in cicasim.kernel
+# statuses, as in cicasim.engine.kernel
 _RUNNING, _PASSED, _DEADLOCK, _WITHDRAWN = 0, 1, 2, 3
 
 
@@ -209,7 +209,7 @@ def _sponsor_utility(x, s, a, b, sp, z):  # pragma: no cover - compiled
 
 @njit(cache=True, error_model="numpy")
 def _passes(accept, objection, member, obj_max, crit_w, crit_q, floor):  # pragma: no cover
-    """The decision rule as numbers (:meth:`cicasim.rules.Rule.tally`): at most ``obj_max``
+    """The decision rule as numbers (:meth:`cicasim.spec.rules.Rule.tally`): at most ``obj_max``
     objecting members, every weighted sum of accepting members at its quota, unless fewer than
     ``floor`` members fail to accept."""
     N = accept.shape[0]
@@ -381,7 +381,7 @@ def run_rounds(
 ):  # pragma: no cover - compiled
     """Take every running replication through rounds ``first`` to ``first + k - 1`` (at most
     ``max_rounds``): evaluate, vote, decide, record, amend or withdraw, influence
-    (``MODEL.md``; :func:`cicasim.kernel.step` documents each rule and its source).
+    (``MODEL.md``; :func:`cicasim.engine.kernel.step` documents each rule and its source).
 
     ``paired[b]`` says whether ``T[b]`` is filled; a replication fills it the first time it
     needs more than the sponsor's row.  Every quantity is the same, bit for bit, whichever way

@@ -37,8 +37,8 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import MaxNLocator
 
+from cicasim.engine.model import TraceResult as Trace
 from cicasim.errors import InputError, os_reason
-from cicasim.model import TraceResult as Trace
 from cicasim.results import (
     Results,
     check_output_file,
@@ -46,7 +46,7 @@ from cicasim.results import (
     open_results,
     read_json,
 )
-from cicasim.scenario import Scenario
+from cicasim.spec.scenario import Scenario
 
 __all__ = [
     "CICA_MILESTONES",
@@ -382,7 +382,7 @@ def _scenario_name(scenario: Scenario | None) -> str:
 
 
 def _tension(scenario: Scenario) -> np.ndarray:
-    from cicasim.setup import tension_matrix
+    from cicasim.engine.arrays import tension_matrix
 
     return tension_matrix(scenario)[0]
 
@@ -619,8 +619,8 @@ def negotiation_trace(
 ) -> Trace:
     """Run replication ``replication`` of ``proposal`` through the Mesa model (the same numbers
     as ``cicasim run --seed seed``) and return its rounds as tidy tables
-    (:func:`cicasim.model.run_trace`)."""
-    from cicasim.model import run_trace
+    (:func:`cicasim.engine.model.run_trace`)."""
+    from cicasim.engine.model import run_trace
 
     return run_trace(scenario, proposal, seed=seed, replication=replication)
 
@@ -1281,7 +1281,7 @@ def _run_summary_table(results: Results, reps: pd.DataFrame) -> pd.DataFrame:
         rows = [{"proposal": p["id"], "p_consensus": p["p_consensus"], "ci_low": p["ci_low"],
                  "ci_high": p["ci_high"]} for p in data.get("proposals", [])]
         return pd.DataFrame(rows, columns=["proposal", "p_consensus", "ci_low", "ci_high"])
-    from cicasim.ensemble import wilson
+    from cicasim.engine.ensemble import wilson
 
     rows = []
     for pid in _proposals(reps):

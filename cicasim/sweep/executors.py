@@ -1,7 +1,8 @@
 """Executors: where a sweep's work units run, behind one small interface.
 
 A work unit is one replication block of one proposal at one design point
-(:func:`cicasim.ensemble.run_block`).  An :class:`Executor` runs units in this process, on a pool
+(:func:`cicasim.engine.ensemble.run_block`).  An :class:`Executor` runs units in this process, on a
+pool
 of local processes, or on a Dask distributed cluster (registry :data:`EXECUTORS`) and yields the
 results keyed by tag, never by completion order, so the tables a sweep writes do not depend on
 where the units ran (the EMA workbench's evaluator split).
@@ -14,9 +15,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from cicasim.ensemble import blocks_for, concat_outcomes, run_block
+from cicasim.engine.ensemble import blocks_for, concat_outcomes, run_block
+from cicasim.engine.kernel import Negotiation, Outcome
 from cicasim.errors import InputError, os_reason, read_text, shown
-from cicasim.kernel import Negotiation, Outcome
 
 __all__ = [
     "EXECUTORS",
@@ -96,7 +97,7 @@ class LocalProcessExecutor(Executor):
 
         self.workers = workers
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cicasim.executors"])
+        ctx.set_forkserver_preload(["cicasim.sweep.executors"])
         self._pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_ignore_interrupts
         )

@@ -1,10 +1,10 @@
 """A scenario's run: the ensembles of its proposals with the figures ``cicasim run`` prints.
 
-:func:`run_scenario` runs the Monte Carlo ensemble of each proposal (:mod:`cicasim.ensemble`)
+:func:`run_scenario` runs the Monte Carlo ensemble of each proposal (:mod:`cicasim.engine.ensemble`)
 and :class:`RunResult` holds it with what the tables add to the simulated figures: each rule's
 passage probability with coin-flip voters ("rule alone", Coleman's (1971) power of a
-collectivity to act, :mod:`cicasim.power`) and, when asked, each member's pivotality
-(:mod:`cicasim.pivotality`).  The command line prints :meth:`RunResult.to_dict`; a notebook
+collectivity to act, :mod:`cicasim.analysis.power`) and, when asked, each member's pivotality
+(:mod:`cicasim.analysis.pivotality`).  The command line prints :meth:`RunResult.to_dict`; a notebook
 reads :meth:`RunResult.summary`, the same numbers as a DataFrame.
 """
 
@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cicasim.display import Shown
-from cicasim.ensemble import EnsembleResult, ProposalSummary, run_ensemble
+from cicasim.engine.ensemble import EnsembleResult, ProposalSummary, run_ensemble
 from cicasim.errors import InputError
-from cicasim.scenario import Scenario
+from cicasim.spec.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-    from cicasim.pivotality import Pivot
+    from cicasim.analysis.pivotality import Pivot
 
 __all__ = ["SUMMARY_COLUMNS", "RunResult", "rule_alone", "run_scenario", "summary_frame"]
 
@@ -38,8 +38,8 @@ SUMMARY_COLUMNS = (
 def rule_alone(scenario: Scenario, proposals: Sequence[str]) -> dict[str, float | None]:
     """Coleman's power to act of each proposal's rule alone (coin-flip voters), or None when it
     cannot be computed (e.g. a population criterion without populations).  Closed forms or
-    coalition counts only, no power index (:func:`cicasim.power.passage_probability`)."""
-    from cicasim.power import passage_for_proposal
+    coalition counts only, no power index (:func:`cicasim.analysis.power.passage_probability`)."""
+    from cicasim.analysis.power import passage_for_proposal
 
     out: dict[str, float | None] = {}
     for pid in proposals:
@@ -232,7 +232,7 @@ def run_scenario(
     progress: Callable[[int, int], None] | None = None,
     source: tuple[str, str] | None = None,
 ) -> RunResult:
-    """The ensembles of a scenario (a file or a :class:`~cicasim.scenario.Scenario`): every
+    """The ensembles of a scenario (a file or a :class:`~cicasim.spec.scenario.Scenario`): every
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
     ΔP(consensus) when it is removed (one more ensemble per member), reporting
     ``progress(done, total)`` in ensembles.
@@ -240,7 +240,7 @@ def run_scenario(
     ``source`` is ``(path, text)`` of the file a Scenario object was read from, for the
     manifest; a file given as ``scenario`` is its own source.
     """
-    from cicasim.scenario import read_scenario
+    from cicasim.spec.scenario import read_scenario
 
     if isinstance(scenario, Scenario):
         scen = scenario
@@ -256,7 +256,7 @@ def run_scenario(
     result = run_ensemble(scen, proposals=proposals, replications=replications, seed=seed)
     pivots = None
     if pivotality:
-        from cicasim.pivotality import pivotality as member_pivotality
+        from cicasim.analysis.pivotality import pivotality as member_pivotality
 
         pivots = {}
         k = len(result.runs)

@@ -1,6 +1,6 @@
 """Exact voting power of a decision rule: the power to act, Banzhaf and Shapley–Shubik.
 
-Every rule of :mod:`cicasim.rules` is a *simple game* over the members: a coalition of "yes"
+Every rule of :mod:`cicasim.spec.rules` is a *simple game* over the members: a coalition of "yes"
 members wins or loses.  Before any bargaining the rule alone fixes
 
 * how easily the body can act: Coleman's (1971) *power of a collectivity to act*, the share of
@@ -21,7 +21,7 @@ monotone game the Banzhaf swing count of member ``i`` is ``2 |W_i| - |W|`` and i
 index is ``sum_s s!(n-1-s)!/n! (W_i(s+1) - W(s) + W_i(s))``; both are computed in Python integers
 and divided only at the end.
 
-The rule's :meth:`~cicasim.rules.Rule.criteria` are sorted into *size* thresholds (a criterion
+The rule's :meth:`~cicasim.spec.rules.Rule.criteria` are sorted into *size* thresholds (a criterion
 whose weights are all equal: a number or share of members), *weighted* thresholds (votes,
 population) and the blocking-minority floor (which also depends on size only).  Then:
 
@@ -47,7 +47,8 @@ population) and the blocking-minority floor (which also depends on size only).  
     criteria are monotone, so no winning coalition is missed).  The work is proportional to the
     number of winning coalitions, capped at :data:`ENUMERATION_LIMIT`; beyond it an error says so.
 
-Threshold tests use the same tolerance as :meth:`cicasim.rules.Rule.wins` (a sum within ``1e-9``
+Threshold tests use the same tolerance as :meth:`cicasim.spec.rules.Rule.wins` (a sum within
+``1e-9``
 below the quota counts as reaching it), so the analytics and the engine agree on every coalition.
 """
 
@@ -61,10 +62,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from cicasim._callable import make_callable
 from cicasim.display import Shown
 from cicasim.errors import InputError
-from cicasim.rules import Rule
+from cicasim.spec.rules import Rule
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -712,6 +712,3 @@ def _result(counts: _Counts, names: tuple[str, ...], method: str) -> PowerResult
         ),
         method=method,
     )
-
-
-make_callable(__name__)  # calling this module calls cicasim.api.power

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cicasim.errors import InputError, read_text
-from cicasim.scenario import Behaviour, Scenario
+from cicasim.spec.scenario import Behaviour, Scenario
 
 __all__ = ["SHIPPED", "behaviour_of", "with_params"]
 

@@ -1,8 +1,8 @@
 """Monte Carlo ensembles: many replications of each proposal's negotiation, and their summaries.
 
-Replications run in blocks of :data:`cicasim.draws.BLOCK` through the compiled kernel; memory
+Replications run in blocks of :data:`cicasim.engine.draws.BLOCK` through the compiled kernel; memory
 is bounded by one block whatever the replication count.  A block's numbers depend only on
-``(seed, point, block, proposal, actor)`` (:mod:`cicasim.draws`), so any split of blocks over
+``(seed, point, block, proposal, actor)`` (:mod:`cicasim.engine.draws`), so any split of blocks over
 workers gives the same result, bit for bit.
 """
 
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cicasim.draws import BLOCK, BlockDraws
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.draws import BLOCK, BlockDraws
+from cicasim.engine.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
 from cicasim.errors import InputError
 from cicasim.intervals import wilson
-from cicasim.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
-from cicasim.scenario import Scenario
-from cicasim.setup import negotiation
+from cicasim.spec.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cicasim.errors import InputError, parse_toml, read_text, shown
-from cicasim.rules import Consensus, RuleSpec
+from cicasim.spec.rules import Consensus, RuleSpec
 
 __all__ = [
     "Actor",
@@ -95,7 +95,7 @@ class Behaviour(_Strict):
     )
     amendment: Literal["compromise", "accommodate"] = Field(
         "compromise",
-        description="how a failed text is amended (cicasim.protocols): toward the compromise, "
+        description="how a failed text is amended (cicasim.spec.protocols): toward the compromise, "
         "or accommodating the most reluctant objector",
     )
     confidence_bound: float = Field(
@@ -215,7 +215,7 @@ class NewActor(_Strict):
 
 class Synthetic(_Strict):
     """Enlargement: ``count`` synthetic members drawn from a named prior (see
-    :mod:`cicasim.enlargement`)."""
+    :mod:`cicasim.spec.enlargement`)."""
 
     kind: Literal["synthetic"] = "synthetic"
     count: int = Field(ge=1, le=500)

@@ -7,13 +7,13 @@ A sweep has three layers (the EMA workbench and SALib split):
    or a scrambled Sobol sequence (Sobol' 1967; Owen 1998), both from :mod:`scipy.stats.qmc` and
    seeded.  :func:`plan_experiment` turns it into numbered design points.
 2. **Execution.**  The work unit is one replication block of one proposal at one design point;
-   units run through an executor of :mod:`cicasim.executors` (in-process, a local process pool
+   units run through an executor of :mod:`cicasim.sweep.executors` (in-process, a local process pool
    or a Dask distributed cluster), all behind the same small interface.
 3. **Results on disk.**  Each finished design point is written to ``parts/`` (Parquet, atomic
    rename), after a manifest written first; ``--resume`` skips the points already there; the
    merged tables are written last.  See ``docs/experiments.md`` for the layout.
 
-Seeds are pure functions of keys (:mod:`cicasim.draws`): the numbers of a design point come
+Seeds are pure functions of keys (:mod:`cicasim.engine.draws`): the numbers of a design point come
 from ``SeedSequence(seed, spawn_key=(k, block, proposal, actor))`` where ``k`` is the point's
 seed key, a stable hash of its factor values (:func:`point_key`; 0 when there are no factors, so
 such a sweep equals ``cicasim run``).  The tables therefore never depend on the executor, the
@@ -44,19 +44,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from cicasim._callable import make_callable
 from cicasim.display import Shown
-from cicasim.draws import key, seed_sequence
-from cicasim.enlargement import enlargement_path
-from cicasim.ensemble import (
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.draws import key, seed_sequence
+from cicasim.engine.ensemble import (
     EnsembleResult,
     ProposalRun,
     blocks_for,
     concat_outcomes,
     summarise,
 )
+from cicasim.engine.kernel import Negotiation, Outcome
 from cicasim.errors import InputError, os_reason, parse_toml, read_text, shown
-from cicasim.executors import Executor, InProcessExecutor, Task, run_unit
-from cicasim.kernel import Negotiation, Outcome
-from cicasim.paramsets import SHIPPED, with_params
 from cicasim.results import (
     MANIFEST,
     lock_directory,
@@ -66,8 +64,10 @@ from cicasim.results import (
     sha256,
     write_json,
 )
-from cicasim.rules import RuleSpec
-from cicasim.scenario import (
+from cicasim.spec.enlargement import enlargement_path
+from cicasim.spec.paramsets import SHIPPED, with_params
+from cicasim.spec.rules import RuleSpec
+from cicasim.spec.scenario import (
     Behaviour,
     EnlargementStep,
     Scenario,
@@ -77,7 +77,7 @@ from cicasim.scenario import (
     read_scenario,
     validation_message,
 )
-from cicasim.setup import negotiation
+from cicasim.sweep.executors import Executor, InProcessExecutor, Task, run_unit
 
 __all__ = [
     "DESIGNS",
@@ -1257,7 +1257,7 @@ def _passed(table: pa.Table) -> dict[str, np.ndarray]:
 def _deltas(passed: Callable[[int], dict[str, np.ndarray]], n: int) -> pd.DataFrame:
     """ΔP of every point against point 0, paired by replication (common random numbers);
     ``passed(p)`` gives point ``p``'s pass indicators per proposal."""
-    from cicasim.compare import paired_difference
+    from cicasim.analysis.compare import paired_difference
 
     base = passed(0)
     rows = []

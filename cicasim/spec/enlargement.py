@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from cicasim.draws import key, seed_sequence
-from cicasim.scenario import (
+from cicasim.engine.arrays import tension_matrix
+from cicasim.engine.draws import key, seed_sequence
+from cicasim.spec.scenario import (
     Actor,
     EnlargementStep,
     NewActor,
@@ -39,7 +40,6 @@ from cicasim.scenario import (
     Synthetic,
     parse_scenario,
 )
-from cicasim.setup import tension_matrix
 
 __all__ = [
     "PRIORS",

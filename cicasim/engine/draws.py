@@ -40,7 +40,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from cicasim.kernel import RoundDraws, StartDraws
+from cicasim.engine.kernel import RoundDraws, StartDraws
 
 __all__ = [
     "BLOCK",
@@ -108,7 +108,7 @@ class BlockDraws:
 
     @classmethod
     def of(cls, neg, *, seed: int, point: int, block: int, rows: slice) -> BlockDraws:
-        """The draws of negotiation ``neg`` (a :class:`~cicasim.kernel.Negotiation`) in block
+        """The draws of negotiation ``neg`` (a :class:`~cicasim.engine.kernel.Negotiation`) in block
         ``block`` of design point ``point``, restricted to ``rows`` of the block."""
         return cls(
             master=seed,

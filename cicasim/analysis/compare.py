@@ -2,7 +2,8 @@
 
 Both sides run the same replications with the same master seed and design-point key, so an
 actor present in both draws the same numbers in replication ``r`` on either side
-(:mod:`cicasim.draws`).  The per-replication pass indicators are then paired, and the difference
+(:mod:`cicasim.engine.draws`).  The per-replication pass indicators are then paired, and the
+difference
 of the two proportions gets the paired interval of Newcombe (1998, method 10): each side's
 Wilson score interval combined with the correlation of the pairs.  Positive correlation, which
 common random numbers create, narrows it well below the interval for independent samples (Law
@@ -22,14 +23,13 @@ import pandas as pd
 import pyarrow as pa
 from scipy.stats import norm
 
-from cicasim._callable import make_callable
 from cicasim.display import Shown
-from cicasim.enlargement import enlargement_path
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.kernel import PASSED, Negotiation
 from cicasim.errors import InputError
 from cicasim.intervals import wilson, wilson_bounds
-from cicasim.kernel import PASSED, Negotiation
-from cicasim.scenario import Scenario
-from cicasim.setup import negotiation
+from cicasim.spec.enlargement import enlargement_path
+from cicasim.spec.scenario import Scenario
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -208,7 +208,7 @@ def compare_scenarios(
     Both sides use the design-point key 0 and the same master seed, so shared actors draw the
     same numbers in every replication.
     """
-    from cicasim.executors import InProcessExecutor, run_units
+    from cicasim.sweep.executors import InProcessExecutor, run_units
 
     ids_a = [p.id for p in a.proposals]
     ids_b = {p.id for p in b.proposals}
@@ -224,7 +224,7 @@ def compare_scenarios(
     negs = {(side, pid): negotiation(s, pid) for pid in chosen for side, s in (("a", a), ("b", b))}
     jobs = [(key, neg, 0, None) for key, neg in negs.items()]
     if progress:
-        from cicasim.ensemble import blocks_for
+        from cicasim.engine.ensemble import blocks_for
 
         total = len(jobs) * len(blocks_for(replications))
         done = [0]
@@ -362,8 +362,8 @@ def sides(
     """Read the two sides of a comparison: A and B (files or scenario objects), or A and A
     after all its enlargement steps (``enlarge=True``) or its first K (``enlarge=K``), the
     steps seeded like a sweep with ``seed``."""
-    from cicasim.runs import scenario_text
-    from cicasim.scenario import read_scenario
+    from cicasim.analysis.runs import scenario_text
+    from cicasim.spec.scenario import read_scenario
 
     def side(s: str | Path | Scenario) -> tuple[Scenario, str, str, str]:
         if isinstance(s, Scenario):
@@ -428,6 +428,3 @@ def compare(
         sides(a, b, enlarge=enlarge, seed=seed), replications=replications, seed=seed,
         proposals=proposals, executor=executor, progress=progress,
     )
-
-
-make_callable(__name__)  # calling this module calls cicasim.api.compare

@@ -1,7 +1,7 @@
 """Decision rules: what a vote must look like for a proposal to pass.
 
 One registry serves the negotiation engine (through :meth:`Rule.tally`) and the exact
-voting-power analytics (:mod:`cicasim.power`).  Each rule is a small frozen pydantic model,
+voting-power analytics (:mod:`cicasim.analysis.power`).  Each rule is a small frozen pydantic model,
 selected in scenario files by its ``kind``; illegal combinations (a quota on a consensus rule,
 ``k`` on a majority rule) cannot be written.
 
@@ -12,7 +12,7 @@ Council of the EU's qualified-majority voting (Felsenthal & Machover 1998, ch. 2
 
 For voting-power analysis every rule is also a *simple game*: a coalition of "yes" members wins or
 loses; :meth:`Rule.criteria` describes it as thresholds on integer sums, which is what the
-generating-function algorithms of :mod:`cicasim.power` consume.
+generating-function algorithms of :mod:`cicasim.analysis.power` consume.
 """
 
 from __future__ import annotations
@@ -61,7 +61,8 @@ class VoteContext:
 
 @dataclass(frozen=True)
 class Tally:
-    """A rule as the numbers the compiled kernel counts with (:func:`cicasim.loops.run_rounds`).
+    """A rule as the numbers the compiled kernel counts with
+    (:func:`cicasim.engine.loops.run_rounds`).
 
     A vote passes when at most ``max_objections`` members object, every weighted sum of the
     accepting members reaches its quota (``weights`` (C, N), zero for observers; ``quotas``

@@ -2,8 +2,9 @@
 
 :class:`NegotiationModel` is a ``mesa.Model`` whose agents are thin views onto rows of the
 kernel's state, and whose :meth:`~NegotiationModel.step` runs one round through the very same
-compiled kernel (:func:`cicasim.kernel.step`) the ensemble uses, with replication ``r``'s own
-random numbers (:mod:`cicasim.draws`).  A traced run therefore equals replication ``r`` of the
+compiled kernel (:func:`cicasim.engine.kernel.step`) the ensemble uses, with replication ``r``'s own
+random numbers (:mod:`cicasim.engine.draws`).  A traced run therefore equals replication ``r`` of
+the
 ensemble, bit for bit.  A ``DataCollector`` records every round for inspection or Mesa's
 visualisation.
 
@@ -18,11 +19,11 @@ import mesa
 import numpy as np
 
 from cicasim.display import Shown
-from cicasim.draws import BLOCK, BlockDraws
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.draws import BLOCK, BlockDraws
+from cicasim.engine.kernel import REASONS, RUNNING, Outcome, State, initial_state, outcome, step
 from cicasim.errors import InputError
-from cicasim.kernel import REASONS, RUNNING, Outcome, State, initial_state, outcome, step
-from cicasim.scenario import Scenario
-from cicasim.setup import negotiation
+from cicasim.spec.scenario import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd

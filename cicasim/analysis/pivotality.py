@@ -2,7 +2,8 @@
 
 A member's pivotality is ΔP = P(pass without it) − P(pass with it), estimated on common random
 numbers: the remaining actors keep their random streams when one is removed
-(:mod:`cicasim.draws`), so the two ensembles are paired replication by replication and ΔP gets
+(:mod:`cicasim.engine.draws`), so the two ensembles are paired replication by replication and ΔP
+gets
 Newcombe's (1998) paired interval.  Under consensus a positive ΔP marks a veto player whose
 absence would let texts pass (the "pivotal player" of Tsebelis 2002 and of Shapley-Shubik power,
 here measured in the bargaining model rather than in the bare rule).  The sponsor cannot be
@@ -31,11 +32,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from cicasim.compare import paired_difference
-from cicasim.ensemble import ProposalRun, blocks_for, concat_outcomes, run_block, run_proposal
-from cicasim.kernel import PASSED, Negotiation
-from cicasim.scenario import Scenario, parse_scenario
-from cicasim.setup import negotiation
+from cicasim.analysis.compare import paired_difference
+from cicasim.engine.arrays import negotiation
+from cicasim.engine.ensemble import (
+    ProposalRun,
+    blocks_for,
+    concat_outcomes,
+    run_block,
+    run_proposal,
+)
+from cicasim.engine.kernel import PASSED, Negotiation
+from cicasim.spec.scenario import Scenario, parse_scenario
 
 __all__ = ["CHANNELS", "Pivot", "channel_negotiation", "pivotality", "without"]
 
