@@ -11,6 +11,7 @@ from cicasim.errors import shown
 __all__ = [
     "MAX_REPLICATIONS",
     "MAX_WORKERS",
+    "adopted_note",
     "actor_label",
     "bounded_int",
     "count",
@@ -112,6 +113,15 @@ def probability_name(rule_kinds: list[str] | tuple[str, ...]) -> str:
     """"P(consensus)" when every rule is consensus, else "P(adopted)": under a majority or
     qualified-majority rule a text passes without consensus."""
     return "P(consensus)" if all(k == "consensus" for k in rule_kinds) else "P(adopted)"
+
+
+def adopted_note(name: str) -> str | None:
+    """The footnote a table headed by :func:`probability_name` needs: what P(adopted) means
+    (None under P(consensus), which needs none)."""
+    if name == "P(consensus)":
+        return None
+    return ("P(adopted): the share of replications in which the proposal's rule was met "
+            "(consensus is not needed under a majority rule).")
 
 
 @contextmanager

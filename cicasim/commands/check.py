@@ -94,12 +94,15 @@ def run(args: argparse.Namespace) -> int:
         "all listed" if t["member_pairs_listed"] == t["member_pairs"]
         else f"{t['member_pairs_listed']:,} listed, the others at the default {t['default']:.2f}"
     )
-    print(
-        f"  tensions among members: mean {t['members_mean']:.2f}, median "
-        f"{t['members_median']:.2f}, max {t['members_max']:.2f} over the "
-        f"{count(t['member_pairs'], 'member pair')} ({listed})"
-    )
-    print(f"  highest among members: {_pairs(t['highest'])}")
+    if t["member_pairs"]:
+        print(
+            f"  tensions among members: mean {t['members_mean']:.2f}, median "
+            f"{t['members_median']:.2f}, max {t['members_max']:.2f} over the "
+            f"{count(t['member_pairs'], 'member pair')} ({listed})"
+        )
+        print(f"  highest among members: {_pairs(t['highest'])}")
+    else:
+        print("  tensions among members: none (one member, no pair)")
     if s["observers"]:
         print(
             f"  tensions with observers: {count(t['observer_pairs_listed'], 'pair')} listed; "

@@ -17,7 +17,10 @@ import sys
 from pathlib import Path
 
 from cicasim.commands._common import (
+    adopted_note,
+    count,
     positive_int,
+    probability_name,
     replications_int,
     resolve_seed,
     seed_int,
@@ -101,10 +104,14 @@ def run(args: argparse.Namespace) -> int:
     rows = result.rows
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     note = " (drawn; pass --seed to repeat)" if drawn else ""
+    compared = {r.proposal for r in rows}
+    pname = probability_name([p.rule.kind for side in (both.a, both.b) for p in side.proposals
+                              if p.id in compared])
     console.print(
-        f"A: {result.a} ({rows[0].n_members_a} members)\n"
-        f"B: {result.b} ({rows[0].n_members_b} members)"
-        f"\nseed {seed}{note} · {args.replications:,} paired replications per proposal"
+        f"A: {result.a} ({count(rows[0].n_members_a, 'member')})\n"
+        f"B: {result.b} ({count(rows[0].n_members_b, 'member')})"
+        f"\nseed {seed}{note} · {count(args.replications, 'paired replication')} per proposal"
+        f" · P = {pname}"
     )
     t = Table()
     for col in ("proposal", "P(A)", "95% CI", "P(B)", "95% CI", "ΔP = P(B) − P(A)",
@@ -117,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
             f"{r.delta_low:+.4f} to {r.delta_high:+.4f}",
         )
     console.print(t)
+    if note := adopted_note(pname):
+        console.print(f"[dim]{note}[/dim]")
     if args.out:
         console.print(f"results written to {args.out}")
     return 0

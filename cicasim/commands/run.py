@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cicasim.commands._common import (
     actor_label,
+    adopted_note,
     count,
     probability_name,
     progress_bar,
@@ -77,6 +78,7 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
     ``names``
     maps actor ids to names (shown where they fit, ids otherwise)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from cicasim.analysis.pivotality import CHANNEL_MEANING, CHANNELS
@@ -124,7 +126,7 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
     for s in summary["proposals"]:
         if s["title"]:
             rule = "" if pname == "P(consensus)" else f" [{s.get('rule', 'consensus')}]"
-            console.print(f"[dim]{s['id']}: {s['title']}{rule}[/dim]")
+            console.print(f"[dim]{escape(s['id'])}: {escape(s['title'] + rule)}[/dim]")
     for p in summary["proposals"]:
         if "pivotality" not in p:
             continue
@@ -159,9 +161,8 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
         + ("; drift: how far off that line, same scale" if drift else "")
         + ".[/dim]"
     )
-    if pname == "P(adopted)":
-        console.print("[dim]P(adopted): the share of replications in which the proposal's "
-                      "rule was met (consensus is not needed under a majority rule).[/dim]")
+    if note := adopted_note(pname):
+        console.print(f"[dim]{note}[/dim]")
     if drawn:
         console.print(f"[dim]to repeat this run: --seed {summary['seed']}[/dim]")
 

@@ -16,7 +16,7 @@ import math
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import count, replications_int
+from cicasim.commands._common import adopted_note, count, probability_name, replications_int
 from cicasim.commands.sweep import add_executor_arguments, executor_from_args, progress_bar
 
 HELP = "first-order and total Sobol indices of P(consensus) over an experiment's factors"
@@ -76,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    pname = probability_name(plan.rule_kinds())
     console.print(
-        f"[bold]{plan.name}[/bold]  ({plan.path})\nSobol indices of P(consensus): "
+        f"[bold]{plan.name}[/bold]  ({plan.path})\nSobol indices of {pname}: "
         f"{count(len(plan.points), 'point')} (N = {s.samples}) × "
         f"{count(plan.replications, 'replication')} · "
         f"seed {plan.seed} · ± = {s.confidence:.0%} bootstrap half-width"
@@ -89,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         t.add_row(r["proposal"], r["factor"], _fmt(r["S1"]), _fmt(r["S1_conf"]), _fmt(r["ST"]),
                   _fmt(r["ST_conf"]))
     console.print(t)
+    if note := adopted_note(pname):
+        console.print(f"[dim]{note}[/dim]")
     if args.out:
         console.print(f"results written to {args.out}")
     return 0

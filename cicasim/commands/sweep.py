@@ -14,7 +14,14 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import count, progress_bar, replications_int, workers_int
+from cicasim.commands._common import (
+    adopted_note,
+    count,
+    probability_name,
+    progress_bar,
+    replications_int,
+    workers_int,
+)
 from cicasim.errors import InputError
 
 HELP = "run an experiment's design points (sweep) on local processes or a Dask cluster"
@@ -89,9 +96,10 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
     )
     labels = {dp.point: dp.label for dp in plan.points}
     dmap = {(d["point"], d["proposal"]): d for d in deltas or []}
+    pname = probability_name(plan.rule_kinds())
     table = Table()
     for col, just in (("point", "right"), ("design point", "left"), ("proposal", "left"),
-                      ("P(consensus)", "right"), ("95% CI", "right"),
+                      (pname, "right"), ("95% CI", "right"),
                       ("ΔP vs point 0", "right"), ("paired 95% CI", "right"),
                       ("median rounds", "right")):
         if col in ("ΔP vs point 0", "paired 95% CI") and not deltas:
@@ -108,7 +116,9 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
         table.add_row(*cells)
     console.print(table)
     if len(records) > len(shown):
-        console.print(f"... {len(records) - len(shown)} more rows in summary.parquet")
+        console.print(f"... {count(len(records) - len(shown), 'more row')} in summary.parquet")
+    if note := adopted_note(pname):
+        console.print(f"[dim]{note}[/dim]")
     console.print(f"results written to {result.directory}")
 
 

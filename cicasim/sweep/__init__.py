@@ -437,6 +437,15 @@ class Plan:
         # the values were validated against the same fields when the plan was made
         return s.model_copy(update=update) if update else s
 
+    def rule_kinds(self) -> list[str]:
+        """The kinds of the decision rules the proposals run under, over every design point: a
+        rule factor's values where there is one, else the rules of the scenarios' proposals."""
+        rules = [v.kind for f in self.factors if isinstance(f, RuleFactor) for v in f.values]
+        if rules:
+            return rules
+        scenarios = [self.scenario, *(s for s, _ in self._factor_scenarios.values())]
+        return [p.rule.kind for s in scenarios for p in s.proposals if p.id in self.proposals]
+
     def fingerprint(self) -> dict[str, Any]:
         """What a resumed sweep must share with the original one."""
         return {
