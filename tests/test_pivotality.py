@@ -3,12 +3,15 @@ alone (docs/model.md)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
-from conftest import DATA, make_scenario
+from cli_contract import assert_contract, run_cli, snapshot
+from conftest import DATA, ROOT, make_scenario
 from numpy.testing import assert_allclose
 
-from cicasim.analysis.pivotality import CHANNELS, channel_negotiation, pivotality
+from cicasim.analysis.pivotality import CHANNELS, channel_negotiation, pivotality, without
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.draws import BlockDraws
 from cicasim.engine.ensemble import blocks_for, concat_outcomes, run_block
@@ -77,3 +80,53 @@ def test_progress_reaches_its_total():
                progress=lambda done, total: seen.append((done, total)))
     done, total = seen[-1]
     assert done == total and [d for d, _ in seen] == list(range(1, total + 1))
+
+
+def test_a_member_that_sponsors_another_proposal_is_removed_like_any_other():
+    """scenarios/tiny.toml: Alpha sponsors "deal"; on "step" (Beta's) it is removable, and its
+    counterfactual keeps "step" alone.  Beta, the sponsor of "step", is not removable there."""
+    s = load_scenario(ROOT / "scenarios" / "tiny.toml")
+    pivots = {p.actor: p for p in pivotality(s, "step", replications=300, seed=1, channels=0)}
+    assert set(pivots) == {"AAA", "CCC"}
+    assert pivots["AAA"].delta > 0 and pivots["CCC"].delta > 0
+    alone = without(s, "AAA", proposal="step")
+    assert [p.id for p in alone.proposals] == ["step"] and "AAA" not in [a.id for a in alone.actors]
+    with pytest.raises(ValueError, match="BBB sponsors step: a sponsor is not removable"):
+        without(s, "BBB", proposal="step")
+
+
+def test_the_cli_reports_the_sponsor_as_not_removable(tmp_path):
+    rc, out, err = run_cli(["run", ROOT / "scenarios" / "tiny.toml", "-n", "200", "--seed", "1",
+                            "--pivotality"], tmp_path)
+    assert rc == 0, err
+    assert "pivotal members for step" in out and "pivotal members for deal" in out
+    rows = [line for line in out.splitlines() if "not removable (sponsor)" in line]
+    assert len(rows) == 2 and "Beta (BBB)" in rows[0] and "Alpha (AAA)" in rows[1]
+
+
+def test_pivotality_top_breaks_down_as_many_members_as_asked(tmp_path):
+    def members_shown(*top: str) -> list[str]:
+        rc, out, err = run_cli(["run", DATA / "tiny.toml", "-n", "200", "--seed", "2",
+                                "--pivotality", *top], tmp_path)
+        assert rc == 0, err
+        return [line.split("│")[1].strip() for line in out.splitlines()
+                if line.startswith("│") and "(sponsor)" not in line and "+" in line]
+
+    assert members_shown() == ["Gamma (CCC)"]  # Beta's removal changes nothing significantly
+    assert members_shown("--pivotality-top", "1") == ["Gamma (CCC)"]
+    assert members_shown("--pivotality-top", "all") == ["Gamma (CCC)", "Beta (BBB)"]
+    assert members_shown("--pivotality-top", "0") == ["Gamma (CCC)", "Beta (BBB)"]
+    rc, out, err = run_cli(["run", DATA / "tiny.toml", "-n", "200", "--seed", "2", "--json",
+                            "--pivotality", "--pivotality-top", "all"], tmp_path)
+    assert rc == 0, err
+    (p,) = json.loads(out)["proposals"]
+    assert p["sponsor"] == "AAA" and all(v["channels"] for v in p["pivotality"])
+
+
+@pytest.mark.parametrize("top", ["x", "-1", "1.5", ""])
+def test_a_bad_pivotality_top_is_one_line(tmp_path, top):
+    before = snapshot(tmp_path)
+    rc, _, err = run_cli(["run", DATA / "tiny.toml", "--pivotality", "--pivotality-top", top],
+                         tmp_path)
+    assert_contract(rc, err, before, snapshot(tmp_path))
+    assert rc == 2 and "--pivotality-top: expected 'all' or a whole number >= 0" in err

@@ -6,8 +6,13 @@ numbers: the remaining actors keep their random streams when one is removed
 gets
 Newcombe's (1998) paired interval.  Under consensus a positive ΔP marks a veto player whose
 absence would let texts pass (the "pivotal player" of Tsebelis 2002 and of Shapley-Shubik power,
-here measured in the bargaining model rather than in the bare rule).  The sponsor cannot be
-removed and is skipped.
+here measured in the bargaining model rather than in the bare rule).
+
+The counterfactual for member i on proposal p needs proposal p alone: the scenario without i
+keeps p and drops the other proposals, so a member that sponsors another proposal is removed
+like any other (its own proposal is simply not part of p's counterfactual).  p's own sponsor is
+not removable: without it there is no text to decide.  It is skipped, and :func:`pivotality`'s
+callers report it as such (``cicasim run --pivotality``: "not removable (sponsor)").
 
 A member acts on the outcome through three channels of the model (``docs/model.md``), and
 removing it from one channel at a time, everything else kept, says which of them carries its
@@ -77,9 +82,20 @@ class Pivot:
         }
 
 
-def without(scenario: Scenario, actor_id: str) -> Scenario:
-    """The scenario with one actor (and its tensions) removed; enlargement steps are dropped."""
+def without(scenario: Scenario, actor_id: str, *, proposal: str | None = None) -> Scenario:
+    """The scenario with one actor (and its tensions) removed; enlargement steps are dropped.
+
+    With ``proposal`` only that proposal is kept (the counterfactual of one proposal needs no
+    other, and another proposal may be the removed actor's own).  Raises ValueError when the
+    actor sponsors a proposal kept: a proposal without its sponsor has no text.
+    """
     data = scenario.model_dump()
+    if proposal is not None:
+        data["proposals"] = [p for p in data["proposals"] if p["id"] == proposal]
+    sponsored = [p["id"] for p in data["proposals"] if p["sponsor"] == actor_id]
+    if sponsored:
+        raise ValueError(f"{actor_id} sponsors {', '.join(sponsored)}: a sponsor is not "
+                         "removable from its own proposal")
     data["actors"] = [a for a in data["actors"] if a["id"] != actor_id]
     data["tensions"] = [t for t in data["tensions"] if actor_id not in t["pair"]]
     data["enlargement"] = []
@@ -119,15 +135,19 @@ def pivotality(
     channels: int | None = 5,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Pivot]:
-    """ΔP(pass) from removing each member in turn (sponsor excepted), largest first.
+    """ΔP(pass) from removing each member in turn (the proposal's sponsor is not removable
+    and is left out), largest first.
 
     ``channels``: how many members get the decomposition by channel, taken among those whose
     removal changes P significantly (the interval excludes 0), largest |ΔP| first (None: every
-    member; 0: none).  ``base`` is the full scenario's run with the same seed and replications,
-    when the caller has it already.  ``progress(done, total)`` is called after each ensemble.
+    member, significant or not; 0: none).  ``base`` is the full scenario's run with the same
+    seed and replications, when the caller has it already.  ``progress(done, total)`` is
+    called after each ensemble.
     """
     sponsor = scenario.proposal(proposal_id).sponsor
     others = [a.id for a in scenario.members if a.id != sponsor]
+    if channels is not None and channels < 0:
+        raise ValueError(f"channels must be None or at least 0 (got {channels})")
     n_channels = len(others) if channels is None else min(channels, len(others))
     total = 1 + len(others) + len(CHANNELS) * n_channels
     done = 0
@@ -145,17 +165,18 @@ def pivotality(
     out = []
     for a in others:
         other = run_proposal(
-            without(scenario, a), proposal_id, replications=replications, seed=seed
+            without(scenario, a, proposal=proposal_id), proposal_id, replications=replications,
+            seed=seed,
         )
         delta, lo, hi = paired_difference(ref, other.outcome.status == PASSED)
         out.append(Pivot(a, delta, lo, hi))
         tick()
-    significant = sorted((p for p in out if p.low > 0 or p.high < 0),
-                         key=lambda p: (-abs(p.delta), p.actor))[:n_channels]
-    total = done + len(CHANNELS) * len(significant)
+    chosen = out if channels is None else (p for p in out if p.low > 0 or p.high < 0)
+    decompose = sorted(chosen, key=lambda p: (-abs(p.delta), p.actor))[:n_channels]
+    total = done + len(CHANNELS) * len(decompose)
     neg = negotiation(scenario, proposal_id)
     decomposed = {}
-    for p in significant:
+    for p in decompose:
         ch = {}
         for c in CHANNELS:
             alt = _passed(channel_negotiation(neg, p.actor, c), replications=replications,

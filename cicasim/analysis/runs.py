@@ -127,11 +127,14 @@ class RunResult(Shown):
         the rule's a-priori figure and, when computed, the pivotality."""
         proposals = []
         rules = {p.id: p.rule.kind for p in self.scenario.proposals}
+        sponsors = {p.id: p.sponsor for p in self.scenario.proposals}
         for s in self._summaries:
             d = s.to_dict()
             d["rule"] = rules[s.id]
+            d["sponsor"] = sponsors[s.id]
             d["a_priori_passage"] = self.rule_alone[s.id]
             if self.pivotality is not None:
+                # the sponsor is not removable from its own proposal: it has no entry
                 d["pivotality"] = [p.to_dict() for p in self.pivotality[s.id]]
             proposals.append(d)
         return {
@@ -229,13 +232,15 @@ def run_scenario(
     seed: int,
     proposals: Sequence[str] | None = None,
     pivotality: bool = False,
+    pivotality_channels: int | None = 5,
     progress: Callable[[int, int], None] | None = None,
     source: tuple[str, str] | None = None,
 ) -> RunResult:
     """The ensembles of a scenario (a file or a :class:`~cicasim.spec.scenario.Scenario`): every
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
-    ΔP(consensus) when it is removed (one more ensemble per member), reporting
-    ``progress(done, total)`` in ensembles.
+    ΔP(consensus) when it is removed (one more ensemble per member), and for
+    ``pivotality_channels`` of them (None: every member) the ΔP by channel
+    (:func:`cicasim.pivotality.pivotality`), reporting ``progress(done, total)`` in ensembles.
 
     ``source`` is ``(path, text)`` of the file a Scenario object was read from, for the
     manifest; a file given as ``scenario`` is its own source.
@@ -266,6 +271,7 @@ def run_scenario(
                     progress(j * total + done, k * total)  # proposals take about as long each
 
             pivots[r.proposal] = member_pivotality(
-                scen, r.proposal, replications=replications, seed=seed, base=r, progress=tick
+                scen, r.proposal, replications=replications, seed=seed, base=r,
+                channels=pivotality_channels, progress=tick,
             )
     return RunResult(result, source=label, text=text, pivotality=pivots)

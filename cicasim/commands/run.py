@@ -25,7 +25,7 @@ from cicasim.commands._common import (
     resolve_seed,
     seed_int,
 )
-from cicasim.errors import InputError
+from cicasim.errors import InputError, shown
 from cicasim.spec.scenario import read_scenario
 
 HELP = "run the Monte Carlo ensemble of a scenario"
@@ -64,9 +64,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pivotality",
         action="store_true",
         help="also estimate each member's pivotality: the paired change in P(consensus) when it "
-        "is removed (one more ensemble per member), and for the five most pivotal, the change "
-        "when it is removed from the vote, from influence or from the compromise alone",
+        "is removed (one more ensemble per member), and for the most pivotal (--pivotality-top), "
+        "the change when it is removed from the vote, from influence or from the compromise "
+        "alone",
     )
+    parser.add_argument(
+        "--pivotality-top", type=_top, default=5, metavar="K",
+        help="with --pivotality: break down and show the K members whose removal changes P the "
+        "most (default 5; 'all' or 0: every member, three more ensembles each)",
+    )
+
+
+def _top(text: str) -> int | None:
+    """argparse type of --pivotality-top: a whole number, or "all" (None: every member)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        k = int(text)
+    except ValueError:
+        k = -1
+    if k < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected 'all' or a whole number >= 0 (0 = all), got {shown(text)}")
+    return None if k == 0 else k
 
 
 def _delta(d: float, lo: float, hi: float) -> str:
@@ -130,24 +150,32 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
     for p in summary["proposals"]:
         if "pivotality" not in p:
             continue
-        top = [v for v in p["pivotality"] if v["low"] > 0][:5]
+        sponsor = f"{names.get(p['sponsor'], p['sponsor'])} ({p['sponsor']})"
+        pivots = p["pivotality"]
+        # the members broken down by channel (--pivotality-top): all, or the significant ones
+        top = [v for v in pivots if v.get("channels")]
         if not top:
-            console.print(f"pivotal members for {p['id']}: no member's removal significantly "
-                          f"raises {pname}")
+            console.print(f"pivotal members for {escape(p['id'])}: no member's removal "
+                          f"significantly changes {pname}; {escape(sponsor)}, the sponsor: "
+                          "not removable")
             continue
-        piv = Table(title=f"pivotal members for {p['id']}: Δ{pname} if removed "
+        piv = Table(title=f"pivotal members for {escape(p['id'])}: Δ{pname} if removed "
                     "(paired 95% CI)", title_justify="left")
         piv.add_column("member")
         for col in ("removed", *(f"{c} only" for c in CHANNELS)):
             piv.add_column(col, justify="right")
         for v in top:
-            ch = v.get("channels") or {}
+            ch = v["channels"]
             cells = [_delta(v["delta"], v["low"], v["high"])] + [
-                _delta(ch[c]["delta"], ch[c]["low"], ch[c]["high"]) if c in ch else "-"
-                for c in CHANNELS
+                _delta(ch[c]["delta"], ch[c]["low"], ch[c]["high"]) for c in CHANNELS
             ]
-            piv.add_row(f"{names.get(v['actor'], v['actor'])} ({v['actor']})", *cells)
+            piv.add_row(escape(f"{names.get(v['actor'], v['actor'])} ({v['actor']})"), *cells)
+        piv.add_row(escape(sponsor), "not removable (sponsor)", *("n/a" for _ in CHANNELS))
         console.print(piv)
+        if len(top) < len(pivots):
+            console.print(f"[dim]{len(top)} of {count(len(pivots), 'removable member')} "
+                          "shown: those whose removal changes P the most, significantly "
+                          "(--pivotality-top K; all shows every member).[/dim]")
     if any("pivotality" in p for p in summary["proposals"]):
         console.print("[dim]removed: the member taken out of the scenario. Each channel takes "
                       "it out of one part of the model only (docs/model.md): "
@@ -193,7 +221,8 @@ def run(args: argparse.Namespace) -> int:
         with bar as update:
             result = run_scenario(
                 scenario, proposals=args.proposal, replications=args.replications, seed=seed,
-                pivotality=args.pivotality, progress=update,
+                pivotality=args.pivotality, pivotality_channels=args.pivotality_top,
+                progress=update,
                 source=(str(args.scenario), text),
             )
         summary = result.to_dict()
