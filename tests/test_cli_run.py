@@ -127,6 +127,21 @@ def test_the_smallest_example_has_a_proposal_that_passes(capsys):
     assert 0.4 < got["step"] < 0.9 and got["deal"] == 0.0
 
 
+def test_the_tests_copy_is_the_smallest_example_with_deal_alone():
+    """tests/data/tiny.toml is no second example: it is scenarios/tiny.toml without "step"
+    (the tests need a proposal that never passes), and may not drift from it."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    example = tomllib.loads((root / "scenarios" / "tiny.toml").read_text(encoding="utf-8"))
+    copy = tomllib.loads((DATA / "tiny.toml").read_text(encoding="utf-8"))
+    example["proposals"] = [p for p in example["proposals"] if p["id"] != "step"]
+    for data in (example, copy):
+        for t in data["tensions"]:
+            t.pop("source")
+    assert copy == example
+
+
 def test_the_scenario_format_example_is_valid_and_can_pass(tmp_path, capsys):
     import re
 
