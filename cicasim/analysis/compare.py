@@ -234,8 +234,17 @@ def compare_scenarios(
             progress(done[0], total)
     else:
         tick = None
-    executor = executor or InProcessExecutor()
-    outcomes = run_units(executor, jobs, seed=seed, replications=replications, on_block=tick)
+    if executor is None or isinstance(executor, InProcessExecutor):
+        # in this process: each side's blocks on the engine's threads (the same numbers)
+        from cicasim.engine.ensemble import run_negotiation
+
+        outcomes = {
+            key: run_negotiation(neg, replications=replications, seed=seed, point=sp,
+                                 on_block=tick)
+            for key, neg, sp, _ in jobs
+        }
+    else:
+        outcomes = run_units(executor, jobs, seed=seed, replications=replications, on_block=tick)
     out = []
     for pid in chosen:
         pa_ = outcomes[("a", pid)].status == PASSED

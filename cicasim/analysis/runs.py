@@ -90,8 +90,10 @@ class RunResult(Shown):
         source: str,
         text: str,
         pivotality: dict[str, list[Pivot]] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.ensemble = ensemble
+        self.threads = threads  # recorded in the manifest; it never changes a number
         self.source = source  # the scenario file as given, or "<name>" for a Scenario object
         self.text = text
         self.pivotality = pivotality
@@ -181,6 +183,7 @@ class RunResult(Shown):
             scenario=self.source,
             replications=self.n_replications,
             proposals=self.proposals,
+            threads=self.threads,
         )
 
     def write(self, directory: Path, *, plots: bool = False) -> None:
@@ -235,6 +238,7 @@ def run_scenario(
     pivotality_channels: int | None = 5,
     progress: Callable[[int, int], None] | None = None,
     source: tuple[str, str] | None = None,
+    threads: int | None = None,
 ) -> RunResult:
     """The ensembles of a scenario (a file or a :class:`~cicasim.spec.scenario.Scenario`): every
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
@@ -243,8 +247,11 @@ def run_scenario(
     (:func:`cicasim.pivotality.pivotality`), reporting ``progress(done, total)`` in ensembles.
 
     ``source`` is ``(path, text)`` of the file a Scenario object was read from, for the
-    manifest; a file given as ``scenario`` is its own source.
+    manifest; a file given as ``scenario`` is its own source.  The ensembles' blocks run on
+    ``threads`` threads (None: every core, :mod:`cicasim.engine.threads`); the numbers are the
+    same on any count.
     """
+    from cicasim.engine.threads import resolve_threads
     from cicasim.spec.scenario import read_scenario
 
     if isinstance(scenario, Scenario):
@@ -258,7 +265,10 @@ def run_scenario(
             f"{label}: proposals: the scenario defines no proposals; add a "
             "[[proposals]] table to run it"
         )
-    result = run_ensemble(scen, proposals=proposals, replications=replications, seed=seed)
+    threads = resolve_threads(threads)
+    result = run_ensemble(
+        scen, proposals=proposals, replications=replications, seed=seed, threads=threads
+    )
     pivots = None
     if pivotality:
         from cicasim.analysis.pivotality import pivotality as member_pivotality
@@ -274,4 +284,4 @@ def run_scenario(
                 scen, r.proposal, replications=replications, seed=seed, base=r,
                 channels=pivotality_channels, progress=tick,
             )
-    return RunResult(result, source=label, text=text, pivotality=pivots)
+    return RunResult(result, source=label, text=text, pivotality=pivots, threads=threads)

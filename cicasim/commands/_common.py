@@ -22,6 +22,7 @@ __all__ = [
     "replications_int",
     "resolve_seed",
     "seed_int",
+    "threads_argument",
     "workers_int",
 ]
 
@@ -66,6 +67,15 @@ MAX_WORKERS = 256
 def workers_int(text: str) -> int:
     """argparse type: a number of local worker processes, 1 to :data:`MAX_WORKERS`."""
     return _whole_number(text, 1, MAX_WORKERS)
+
+
+def threads_argument(parser: argparse.ArgumentParser, what: str = "the replication blocks") -> None:
+    """``--threads N``: threads of this process that run ``what`` (default: all cores; the
+    numbers are the same on any count, :mod:`cicasim.engine.threads`)."""
+    parser.add_argument(
+        "--threads", type=workers_int, metavar="N",
+        help=f"threads running {what} (default: all cores; the numbers do not depend on it)",
+    )
 
 
 def replication_index(text: str) -> int:

@@ -24,6 +24,7 @@ from cicasim.commands._common import (
     replications_int,
     resolve_seed,
     seed_int,
+    threads_argument,
     workers_int,
 )
 from cicasim.commands.sweep import progress_bar
@@ -53,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", "-j", type=workers_int,
         help="local worker processes (default: all cores; 1 runs in this process)",
     )
+    threads_argument(parser, "the replication blocks with --workers 1")
     parser.add_argument("--out", "-o", type=Path, help="write comparison.parquet and a manifest")
     parser.add_argument(
         "--force", action="store_true",
@@ -66,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cicasim.analysis.compare import compare_sides, sides
+    from cicasim.engine.threads import set_threads
     from cicasim.results import atomic_directory
     from cicasim.sweep.executors import make_executor
 
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--plots: needs --out DIR to write the figures into")
     if args.force and not args.out:
         raise InputError("--force: needs --out DIR (it replaces the compare results there)")
+    set_threads(args.threads)
     seed, drawn = resolve_seed(args.seed)
     enlarge = True if args.enlarge else (args.steps if args.steps is not None else False)
     both = sides(args.a, args.b, enlarge=enlarge, seed=seed)

@@ -24,6 +24,7 @@ from cicasim.commands._common import (
     replications_int,
     resolve_seed,
     seed_int,
+    threads_argument,
 )
 from cicasim.errors import InputError, shown
 from cicasim.spec.scenario import read_scenario
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --out: replace the run results already there (nothing else is ever replaced)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    threads_argument(parser)
     parser.add_argument(
         "--params", metavar="SET", default=None,
         help="replace the scenario's [behaviour] by a parameter set: consensus-organisations, "
@@ -198,8 +200,10 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
 def run(args: argparse.Namespace) -> int:
     # imported here, so that building the command line compiles nothing and loads no pandas
     from cicasim.analysis.runs import run_scenario
+    from cicasim.engine.threads import set_threads
     from cicasim.results import atomic_directory
 
+    set_threads(args.threads)  # also for the pivotality's ensembles
     scenario, text = read_scenario(args.scenario)
     if args.params:
         from cicasim.spec.paramsets import with_params
@@ -223,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
                 scenario, proposals=args.proposal, replications=args.replications, seed=seed,
                 pivotality=args.pivotality, pivotality_channels=args.pivotality_top,
                 progress=update,
-                source=(str(args.scenario), text),
+                source=(str(args.scenario), text), threads=args.threads,
             )
         summary = result.to_dict()
         if tmp is not None:

@@ -20,6 +20,7 @@ from cicasim.commands._common import (
     probability_name,
     progress_bar,
     replications_int,
+    threads_argument,
     workers_int,
 )
 from cicasim.errors import InputError
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plots", action="store_true", help="also write the standard figures")
+    threads_argument(parser, "the replication blocks with --workers 1")
 
 
 def _require_plotting() -> None:
@@ -125,6 +127,12 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
 def run(args: argparse.Namespace) -> int:
     from cicasim.sweep import check_directory, plan_experiment, records, run_sweep
 
+    if args.threads is not None and (args.workers != 1 or args.scheduler):
+        raise InputError("--threads: applies with --workers 1 (ensembles in this process); "
+                         "with more workers each runs its own units")
+    from cicasim.engine.threads import set_threads
+
+    set_threads(args.threads)
     plan = plan_experiment(args.experiment, replications=args.replications)
     if args.plots:
         _require_plotting()

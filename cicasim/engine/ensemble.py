@@ -1,14 +1,15 @@
 """Monte Carlo ensembles: many replications of each proposal's negotiation, and their summaries.
 
-Replications run in blocks of :data:`cicasim.engine.draws.BLOCK` through the compiled kernel; memory
-is bounded by one block whatever the replication count.  A block's numbers depend only on
-``(seed, point, block, proposal, actor)`` (:mod:`cicasim.engine.draws`), so any split of blocks over
-workers gives the same result, bit for bit.
+Replications run in blocks of :data:`cicasim.engine.draws.BLOCK` through the compiled kernel, on
+``threads`` threads at once (:mod:`cicasim.engine.threads`; default: every core).  A block's numbers
+depend only on ``(seed, point, block, proposal, actor)`` (:mod:`cicasim.engine.draws`), and blocks
+are combined in block order, so any thread count and any split of blocks over workers gives the
+same result, bit for bit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import numpy as np
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.draws import BLOCK, BlockDraws
 from cicasim.engine.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
+from cicasim.engine.threads import ordered_map, resolve_threads
 from cicasim.errors import InputError
 from cicasim.intervals import wilson
 from cicasim.spec.scenario import Scenario
@@ -30,7 +32,9 @@ __all__ = [
     "ProposalSummary",
     "blocks_for",
     "concat_outcomes",
+    "iter_blocks",
     "run_block",
+    "run_negotiation",
     "run_ensemble",
     "run_proposal",
     "summarise",
@@ -61,6 +65,47 @@ def run_block(neg: Negotiation, *, seed: int, point: int, block: int, rows: int)
     return negotiate(neg, draws.start(), draws.rounds())
 
 
+def iter_blocks(
+    neg: Negotiation,
+    *,
+    replications: int,
+    seed: int,
+    point: int = 0,
+    threads: int | None = None,
+) -> Iterator[Outcome]:
+    """The outcomes of the blocks covering ``replications`` replications, in block order,
+    computed on ``threads`` threads (None: :func:`cicasim.engine.threads.default_threads`) with a
+    few blocks at most waiting to be consumed, so a caller that summarises or writes each block
+    as it comes holds memory for a handful of blocks whatever the replication count."""
+    n = resolve_threads(threads)
+    blocks = blocks_for(replications)
+
+    def one(block: tuple[int, int]) -> Outcome:
+        return run_block(neg, seed=seed, point=point, block=block[0], rows=block[1])
+
+    return ordered_map(one, blocks, threads=min(n, len(blocks)))
+
+
+def run_negotiation(
+    neg: Negotiation,
+    *,
+    replications: int,
+    seed: int,
+    point: int = 0,
+    threads: int | None = None,
+    on_block: Callable[[], None] | None = None,
+) -> Outcome:
+    """All ``replications`` replications of one negotiation as one outcome (replications in
+    order), blocks on ``threads`` threads; ``on_block()`` is called after each block."""
+    parts = []
+    for out in iter_blocks(neg, replications=replications, seed=seed, point=point,
+                           threads=threads):
+        parts.append(out)
+        if on_block:
+            on_block()
+    return concat_outcomes(parts)
+
+
 @dataclass(frozen=True)
 class ProposalRun:
     """All replications of one proposal."""
@@ -78,15 +123,22 @@ class ProposalRun:
 
 
 def run_proposal(
-    scenario: Scenario, proposal_id: str, *, replications: int, seed: int, point: int = 0
+    scenario: Scenario,
+    proposal_id: str,
+    *,
+    replications: int,
+    seed: int,
+    point: int = 0,
+    threads: int | None = None,
 ) -> ProposalRun:
-    """Monte Carlo over ``replications`` replications of one proposal, serially by block."""
+    """Monte Carlo over ``replications`` replications of one proposal, blocks on ``threads``
+    threads (None: every core, or what :func:`cicasim.engine.threads.set_threads` set; pass 1
+    in a worker process of a pool that already uses the cores).  The numbers do not depend on
+    ``threads``."""
     neg = negotiation(scenario, proposal_id)
-    parts = [
-        run_block(neg, seed=seed, point=point, block=b, rows=rows)
-        for b, rows in blocks_for(replications)
-    ]
-    return ProposalRun(negotiation=neg, replications=replications, outcome=concat_outcomes(parts))
+    outcome = run_negotiation(neg, replications=replications, seed=seed, point=point,
+                              threads=threads)
+    return ProposalRun(negotiation=neg, replications=replications, outcome=outcome)
 
 
 @dataclass(frozen=True)
@@ -247,8 +299,10 @@ def run_ensemble(
     replications: int = 10_000,
     seed: int,
     point: int = 0,
+    threads: int | None = None,
 ) -> EnsembleResult:
-    """Monte Carlo ensembles of the given proposals (default: all) of a scenario."""
+    """Monte Carlo ensembles of the given proposals (default: all) of a scenario, blocks on
+    ``threads`` threads (:func:`run_proposal`)."""
     if replications < 1:
         raise InputError(f"replications: must be at least 1 (got {replications})")
     known = [p.id for p in scenario.proposals]
@@ -259,7 +313,8 @@ def run_ensemble(
         if pid not in known:
             raise InputError(f"proposal: unknown id {pid!r}; allowed: {', '.join(known)}")
     runs = tuple(
-        run_proposal(scenario, pid, replications=replications, seed=seed, point=point)
+        run_proposal(scenario, pid, replications=replications, seed=seed, point=point,
+                     threads=threads)
         for pid in chosen
     )
     return EnsembleResult(

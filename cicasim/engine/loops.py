@@ -32,7 +32,7 @@ __all__ = [
 _RUNNING, _PASSED, _DEADLOCK, _WITHDRAWN = 0, 1, 2, 3
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def normal_quantile(u):  # pragma: no cover - compiled
     """Φ⁻¹(u), the standard normal quantile, by Wichura's (1988) algorithm AS 241 (PPND16,
     relative error about 1e-16); ``u`` in (0, 1).  Inlined here because the kernel needs one per
@@ -75,7 +75,7 @@ def normal_quantile(u):  # pragma: no cover - compiled
     return -z if q < 0.0 else z
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def factors_by_row(factors):  # pragma: no cover - compiled
     """The tension factors (B, N, M) as (B, M, N), C-contiguous: row ``b``'s factor ``m`` of
     every actor side by side, as :func:`_tension_row` reads them (a copy ordered for the cache,
@@ -89,7 +89,7 @@ def factors_by_row(factors):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _tension_row(base, sd, factors, use_noise, b, i, out):  # pragma: no cover - compiled
     """Row ``i`` of replication ``b``'s tensions into ``out`` (N,):
     T_ij = clip(base_ij + sd_ij (a_i·a_j) / sqrt(M), 0, 1), T_ii = 0, from the actors' float32
@@ -114,21 +114,21 @@ def _tension_row(base, sd, factors, use_noise, b, i, out):  # pragma: no cover -
     out[i] = 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _fill_tensions(base, sd, factors, use_noise, b, T):  # pragma: no cover - compiled
     """All of replication ``b``'s tensions ``T[b]`` (N, N), row by row."""
     for i in range(T.shape[1]):
         _tension_row(base, sd, factors, use_noise, b, i, T[b, i])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def fill_all_tensions(base, sd, factors, use_noise, T):  # pragma: no cover - compiled
     """Fill the tensions ``T`` (B, N, N) of every replication (``factors`` (B, M, N))."""
     for b in range(T.shape[0]):
         _fill_tensions(base, sd, factors, use_noise, b, T)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _influence_row(T, c, x, x0, lam, mu, eps, bounded, source, b, out, work):  # pragma: no cover
     """Replication ``b``'s synchronous Friedkin-Johnsen step with bounded confidence, from
     ``x[b]`` into ``out`` (N, D):
@@ -189,7 +189,7 @@ def _influence_row(T, c, x, x0, lam, mu, eps, bounded, source, b, out, work):  #
             )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def influence_rows(T, c, x, x0, lam, mu, eps, bounded, source, out):  # pragma: no cover
     """:func:`_influence_row` for every replication: ``out`` (B, N, D)."""
     work = np.empty((2 * x.shape[2] + 3, x.shape[1]))
@@ -197,7 +197,7 @@ def influence_rows(T, c, x, x0, lam, mu, eps, bounded, source, out):  # pragma: 
         _influence_row(T, c, x, x0, lam, mu, eps, bounded, source, b, out[b], work)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _sponsor_utility(x, s, a, b, sp, z):  # pragma: no cover - compiled
     """U_s(z) = -Σ_k s_sk (|x_sk - z_k| / 100)^a_s for the sponsor ``sp`` of replication ``b``."""
     tot = 0.0
@@ -207,7 +207,7 @@ def _sponsor_utility(x, s, a, b, sp, z):  # pragma: no cover - compiled
     return -tot
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _passes(accept, objection, member, obj_max, crit_w, crit_q, floor):  # pragma: no cover
     """The decision rule as numbers (:meth:`cicasim.spec.rules.Rule.tally`): at most ``obj_max``
     objecting members, every weighted sum of accepting members at its quota, unless fewer than
@@ -230,7 +230,7 @@ def _passes(accept, objection, member, obj_max, crit_w, crit_q, floor):  # pragm
     return ok or n_out < floor
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _pull(
     base, sd, factors, use_noise, sponsor, member, holdups, c, T, paired, supporters, b, trow,
     rival, tmax,
@@ -269,7 +269,7 @@ def _pull(
     return wsum
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _most_opposed(objection, margin):  # pragma: no cover - compiled
     """The objector with the lowest margin (the first of equals), or -1 if nobody objects."""
     worst = -1
@@ -281,7 +281,7 @@ def _most_opposed(objection, margin):  # pragma: no cover - compiled
     return worst
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _amended(c, weighed, objection, s, x, p, alpha, gamma, b, tot, z, out):  # pragma: no cover
     """Replication ``b``'s next text into ``out``: p + α (z - p), z the compromise, the
     capability × salience weighted mean of the positions of the actors marked in ``weighed``
@@ -304,7 +304,7 @@ def _amended(c, weighed, objection, s, x, p, alpha, gamma, b, tot, z, out):  # p
         out[k] = p[b, k] + alpha * (zk - p[b, k])
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _gain_along(x, s, a, q, p, b, i, lam):  # pragma: no cover - compiled
     """Actor ``i``'s gain U_i(z) - U_i(q) of replication ``b`` at z = p + λ (q - p)."""
     g = 0.0
@@ -319,7 +319,7 @@ def _gain_along(x, s, a, q, p, b, i, lam):  # pragma: no cover - compiled
     return g
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _accommodation(x, s, a, q, p, b, i, need):  # pragma: no cover - compiled
     """The smallest λ in [0, 1] at which actor ``i``'s gain of the text p + λ (q - p) over the
     status quo reaches ``need``, or -1 when no point of that segment does.  The gain is concave
@@ -348,7 +348,7 @@ def _accommodation(x, s, a, q, p, b, i, need):  # pragma: no cover - compiled
     return hi
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _accommodated(x, s, a, q, p, member, objection, rho, theta, b, out):  # pragma: no cover
     """Replication ``b``'s next text under the accommodating protocol: the text moves toward
     the status quo just far enough for the most reluctant objector who can be satisfied to
@@ -365,7 +365,7 @@ def _accommodated(x, s, a, q, p, member, objection, rho, theta, b, out):  # prag
         out[k] = p[b, k] + lam * (q[k] - p[b, k])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def run_rounds(
     # the negotiation (fixed inputs); ``member`` votes, ``weighed`` counts in the compromise,
     # ``source`` is listened to in the influence step
