@@ -113,6 +113,25 @@ def expect(rc, snippet: str, timeout: float = 60) -> None:
     raise AssertionError(f"the page never showed {snippet!r}")
 
 
+def alerts(rc) -> list[str]:
+    """The texts of the page's alerts (errors, notes, why a negotiation ended)."""
+    import ipyvuetify as v
+
+    return [c for w in rc.find(v.Alert).widgets for c in w.children if isinstance(c, str)]
+
+
+def expect_alert(rc, snippet: str, timeout: float = 60) -> None:
+    """Wait until an alert contains ``snippet``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(snippet in a for a in alerts(rc)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the page never showed an alert with {snippet!r}")
+
+
 def test_pages_render_and_respond(cica):
     """The Overview shows P(consensus), a slider re-runs it, a tick shows the member count and
     ΔP, Step advances the negotiation (solara.render, no browser)."""
@@ -121,7 +140,9 @@ def test_pages_render_and_respond(cica):
     from cicasim.explore.app import Explorer
 
     scenario, source = cica
-    box, rc = solara.render(Explorer(scenario, source, replications=REPS), handle_error=False)
+    # in an AppLayout, as the server shows it: SolaraViz puts its controls in the sidebar
+    page = Explorer(scenario, source, replications=REPS)
+    box, rc = solara.render(solara.AppLayout(children=[page]), handle_error=False)
     base = initial_settings(scenario, replications=REPS, seed=1)
     for p in overview(scenario, base).to_dict()["proposals"]:
         expect(rc, f"data-proposal='{p['id']}'>{p['p_consensus']:.3f}<")
@@ -135,10 +156,43 @@ def test_pages_render_and_respond(cica):
     rc.find(v.Checkbox, label="Turkmenistan (TKM)").widget.v_model = True
     expect(rc, "class='delta-p'")
     expect(rc, "members: 28 → 29")
-    tabs.v_model = 2  # One negotiation
+    tabs.v_model = 2  # One negotiation: Mesa's SolaraViz on the project's model
     expect(rc, "cicasim-round'>0<")
+    rc.find(v.Btn, children=["Step"]).wait_for(timeout=10)
     rc.find(v.Btn, children=["Step"]).widget.click()
     expect(rc, "cicasim-round'>1<")
+    rc.close()
+
+
+def test_negotiation_page_is_solaraviz(cica):
+    """One negotiation: SolaraViz's Reset re-creates the model with the proposal chosen under
+    Model Parameters (Mesa 3.3 and 3.5 alike), Play runs it to its end, and the page says why
+    it ended; the traced run is the ensemble's replication."""
+    import ipyvuetify as v
+
+    from cicasim.engine.model import TraceResult, run_trace
+    from cicasim.explore.negotiation import NegotiationPage, build, why_it_ended
+
+    scenario, _ = cica
+    s = initial_settings(scenario, replications=REPS, seed=4).with_behaviour("vote_noise", 0.2)
+    ids = [p.id for p in scenario.proposals]
+    model = solara.reactive(build(scenario, s, ids[-1], 3))
+
+    @solara.component
+    def Page():
+        NegotiationPage(model, s)
+
+    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    expect(rc, f"<b>{ids[-1]}</b>")
+    rc.find(v.Select, label="proposal").widget.v_model = ids[0]
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    expect(rc, f"<b>{ids[0]}</b>")
+    assert model.value.negotiation.proposal == ids[0] and model.value.replication == 3
+    rc.find(v.Btn, children=["▶"]).widget.click()
+    expect_alert(rc, "Ended after")
+    assert why_it_ended(model.value) in alerts(rc)
+    trace = run_trace(effective_scenario(scenario, s), ids[0], seed=4, replication=3)
+    assert TraceResult(model.value.spec, model.value).end() == trace.end()
     rc.close()
 
 

@@ -24,6 +24,7 @@ import solara
 import solara.lab
 
 from cicasim.errors import one_line
+from cicasim.explore.negotiation import ExploredNegotiation, NegotiationPage, build
 from cicasim.explore.settings import (
     BEHAVIOUR_SLIDERS,
     PARAMETER_SETS,
@@ -253,83 +254,6 @@ def _curve(m: Any) -> Any:
 
 
 @solara.component
-def Negotiation(scenario: Scenario, settings: Settings) -> None:
-    """One replication of one proposal through the Mesa model, round by round."""
-    from cicasim.engine.model import NegotiationModel, TraceResult
-
-    ids = [p.id for p in scenario.proposals]
-    proposal, set_proposal = solara.use_state(ids[-1])
-    replication, set_replication = solara.use_state(0)
-    version, set_version = solara.use_state(0)
-    playing, set_playing = solara.use_state(False)
-    lock = solara.use_memo(threading.Lock, [])
-
-    def build() -> Any:
-        try:
-            return NegotiationModel(effective_scenario(scenario, settings), proposal,
-                                    seed=settings.seed, replication=replication)
-        except Exception as exc:  # shown in the panel below
-            return exc
-
-    model = solara.use_memo(build, [settings, proposal, replication, version])
-    tick, set_tick = solara.use_state(0)
-
-    def step() -> None:
-        with lock:
-            if not isinstance(model, Exception):
-                model.step()
-        set_tick(lambda t: t + 1)
-
-    def play() -> None:
-        while playing and not isinstance(model, Exception) and model.running:
-            time.sleep(0.6)
-            step()
-        set_playing(False)
-
-    solara.use_thread(play, dependencies=[playing, model])
-
-    with solara.Row():
-        solara.Select("proposal", values=ids, value=proposal, on_value=set_proposal)
-        solara.InputInt("replication", value=replication,
-                        on_value=lambda v: set_replication(max(0, int(v))))
-    if isinstance(model, Exception):
-        solara.Error(_message(model), classes=["cicasim-error"])
-        return
-    with solara.Row():
-        solara.Button("Reset", on_click=lambda: (set_playing(False), set_version(version + 1)),
-                      classes=["cicasim-reset"])
-        solara.Button("Pause" if playing else "Play", on_click=lambda: set_playing(not playing),
-                      disabled=not model.running, classes=["cicasim-play"])
-        solara.Button("Step", on_click=step, disabled=playing or not model.running,
-                      classes=["cicasim-step"])
-    t = int(model.state.t)
-    status = model.reason
-    solara.HTML(tag="div", unsafe_innerHTML=(
-        f"round <b class='cicasim-round'>{t}</b> of at most {model.negotiation.max_rounds} · "
-        f"status: <b>{status}</b> · seed {settings.seed}, replication {replication} (the same "
-        f"numbers as replication {replication} of the Overview's run)"))
-    trace = TraceResult(model.spec, model)
-    if not model.running:
-        end = trace.end()
-        why = {"passed": "every member accepted or abstained, and the rule was met",
-               "deadlock": "the round limit was reached without agreement",
-               "withdrawn": "the sponsor withdrew the text"}.get(end["reason"], end["reason"])
-        solara.Success(f"Ended after {end['rounds']} round(s): {end['reason']} ({why}); final "
-                       f"text {', '.join(f'{v:.1f}' for v in end['final_text'])}, dilution "
-                       f"{end['dilution']:.2f}.", classes=["cicasim-ended"])
-    from cicasim.plotting import negotiation_network
-
-    votes = {a.actor_id: a.vote for a in model.agents}
-    caps = {a.actor_id: a.capability for a in model.agents}
-    with solara.Row():
-        solara.FigureMatplotlib(negotiation_network(
-            model.spec, votes, caps, title=f"{proposal}: votes in round {t}"), format="png")
-        if t >= 1:
-            solara.FigureMatplotlib(trace.plot(), format="png")
-    _ = tick
-
-
-@solara.component
 def Blocking(result: Any, names: dict[str, str]) -> None:
     """Blocking and first-blocker frequencies of every member, per proposal."""
     table = result.blocking()
@@ -420,6 +344,26 @@ def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any) ->
                                 label="Enlargement curve (PNG)")
 
 
+def _negotiation_model(scenario: Scenario, settings: Settings) -> solara.Reactive[Any]:
+    """The One negotiation page's model, kept across tabs: re-built under every new setting
+    with the proposal and replication it had (an exception when the settings are invalid)."""
+    model = solara.use_reactive(None)
+
+    def rebuild() -> None:
+        old = model.value
+        keep = isinstance(old, ExploredNegotiation)
+        ids = [p.id for p in scenario.proposals]
+        proposal = old.negotiation.proposal if keep else ids[-1]
+        replication = old.replication if keep else 0
+        try:
+            model.value = build(scenario, settings, proposal, replication)
+        except Exception as exc:  # shown on the page as one line
+            model.value = exc
+
+    solara.use_effect(rebuild, [settings])
+    return model
+
+
 @solara.component
 def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> None:
     """The whole explorer for one scenario, starting from its own parameters."""
@@ -429,6 +373,7 @@ def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> 
     solara.Style(_STYLE)
     solara.Title(f"cicasim explore: {scenario.scenario.name}")
     task = _overview_task(scenario, s)
+    negotiation = _negotiation_model(scenario, s)
     with solara.Row(style={"align-items": "flex-start"}):
         Controls(scenario, settings)
         with solara.Column(style={"flex": "1"}):
@@ -444,7 +389,7 @@ def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> 
                         elif title == "Membership":
                             Membership(scenario, settings)
                         elif title == "One negotiation":
-                            Negotiation(scenario, s)
+                            NegotiationPage(negotiation, s)
                         elif title == "Who blocks":
                             _error_panel(task)
                             if task.finished and _ok(task):
