@@ -126,10 +126,11 @@ def test_explorer_in_chromium(server, tmp_path):
         assert page.locator(".cicasim-members").first.inner_text() == "members: 28 → 29"
         page.screenshot(path=str(shots / "membership.png"), full_page=True)
 
-        # one negotiation: step it
+        # one negotiation: Mesa's SolaraViz, stepped with its own Step button (in the sidebar)
         page.get_by_role("tab", name="One negotiation").click()
+        page.locator(".cicasim-round").first.wait_for(timeout=TIMEOUT)
         assert page.locator(".cicasim-round").first.inner_text() == "0"
-        page.locator(".cicasim-step").first.click()
+        page.get_by_role("button", name="Step").click()
         page.wait_for_function(
             "document.querySelector('.cicasim-round') && "
             "document.querySelector('.cicasim-round').innerText === '1'", timeout=TIMEOUT)
