@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from cicasim.errors import shown
+from cicasim.spec.rules import probability_name
 
 __all__ = [
     "MAX_REPLICATIONS",
@@ -117,12 +118,6 @@ def actor_label(names: dict[str, str], actor_id: str, *, width: int = 14) -> str
     is short: "Israel", but "KOR" for the Republic of Korea)."""
     name = names.get(actor_id) or actor_id
     return name if len(name) <= width else actor_id
-
-
-def probability_name(rule_kinds: list[str] | tuple[str, ...]) -> str:
-    """"P(consensus)" when every rule is consensus, else "P(adopted)": under a majority or
-    qualified-majority rule a text passes without consensus."""
-    return "P(consensus)" if all(k == "consensus" for k in rule_kinds) else "P(adopted)"
 
 
 def adopted_note(name: str) -> str | None:

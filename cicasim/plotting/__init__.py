@@ -46,6 +46,7 @@ from cicasim.results import (
     open_results,
     read_json,
 )
+from cicasim.spec.rules import probability_name
 from cicasim.spec.scenario import Scenario
 
 __all__ = [
@@ -200,8 +201,7 @@ def _probability_name(scenario: Scenario | None, pids: Sequence[str]) -> str:
     if scenario is None:
         return "P(consensus)"
     kinds = {p.id: p.rule.kind for p in scenario.proposals}
-    ok = all(kinds.get(pid, "consensus") == "consensus" for pid in pids)
-    return "P(consensus)" if ok else "P(adopted)"
+    return probability_name(kinds.get(pid, "consensus") for pid in pids)
 
 
 def _proposals(table: pd.DataFrame) -> list[str]:

@@ -17,6 +17,7 @@ generating-function algorithms of :mod:`cicasim.analysis.power` consume.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, ClassVar, Literal
 
@@ -36,7 +37,15 @@ __all__ = [
     "SimpleMajority",
     "Tally",
     "VoteContext",
+    "probability_name",
 ]
+
+
+def probability_name(rule_kinds: Iterable[str]) -> str:
+    """What the probability of passing is called under these rules: "P(consensus)" when every
+    rule is consensus, else "P(adopted)" (under a majority rule a text passes without
+    consensus).  Every table, report and figure names it by this one function."""
+    return "P(consensus)" if all(k == "consensus" for k in rule_kinds) else "P(adopted)"
 
 
 #: Largest member count a rule may name (k, min_members, blocking_min): far more members than
