@@ -87,3 +87,13 @@ def test_counts_of_one_are_singular(tmp_path):
     assert rc == 0, err
     assert "1 member: AAA" in out and "3 observers" in out and "1 pair listed" in out
     assert "tensions among members: none" in out and "0 member pairs" not in out
+
+
+def test_import_counts_one_proposal_in_the_singular(tmp_path):
+    (tmp_path / "toy.csv").write_text(
+        'Toy, "A toy", 2, 1,\nActor,Description,Power,Trade Position,Trade Salience,\n'
+        "AA, Alpha, 100, 80, 40,\nBB, Beta, 50, 40, 50,\n", encoding="utf-8")
+    rc, out, err = run_cli(["import", "ktab", "toy.csv", "--status-quo", "0", "--out",
+                            "toy.toml"], tmp_path)
+    assert rc == 0, err
+    assert out.strip() == "wrote toy.toml: 2 actors, 1 proposal"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cicasim.commands._common import progress_bar
+from cicasim.commands._common import count, progress_bar
 from cicasim.errors import InputError, read_text
 
 HELP = "calibrate a scenario (CICA, or any list of states) of a given year from public data"
@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_atomic(args.out, text)
         members = sum(1 for a in cal.actors if a.role == "member")
-        print(f"wrote {args.out}: {members} members, {len(cal.actors) - members} observers, "
-              f"{len(cal.tensions)} tensions, {len(cal.proposals)} proposals")
+        print(f"wrote {args.out}: {count(members, 'member')}, "
+              f"{count(len(cal.actors) - members, 'observer')}, "
+              f"{count(len(cal.tensions), 'tension')}, {count(len(cal.proposals), 'proposal')}")
     return 0

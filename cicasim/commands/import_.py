@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from cicasim.commands._common import count
+
 NAME = "import"
 HELP = "import a scenario from KTAB (SMP CSV) or one DEU issue"
 
@@ -64,6 +66,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         write_atomic(args.out, text)
-        print(f"wrote {args.out}: {len(data['actors'])} actors, "
-              f"{len(data.get('proposals', []))} proposals")
+        print(f"wrote {args.out}: {count(len(data['actors']), 'actor')}, "
+              f"{count(len(data.get('proposals', [])), 'proposal')}")
     return 0
