@@ -622,3 +622,41 @@ def test_a_proposal_under_a_majority_rule_is_headed_p_adopted(run_dir):
                             "ci_high": [0.6]})
     fig = plotting.run_summary_figure(summary, res.table("replications"), scenario=scen)
     assert fig.axes[0].get_xlabel().startswith("P(adopted)")
+
+
+def test_under_a_majority_rule_every_figure_and_the_report_say_p_adopted(tmp_path):
+    """The sweep's, the comparison's and the run's figures and reports name the probability
+    by the rules of the proposals they hold (P(consensus) appears in none of them)."""
+    from cicasim.plotting.report import render_report
+
+    text = (DATA / "tiny.toml").read_text(encoding="utf-8")
+    majority = tmp_path / "majority.toml"
+    majority.write_text(text.replace('rule = { kind = "consensus" }',
+                                     'rule = { kind = "simple-majority" }'), encoding="utf-8")
+    exp = tmp_path / "e.toml"
+    exp.write_text('[experiment]\nname = "m"\nscenario = "majority.toml"\nseed = 1\n'
+                   'replications = 60\n[[factors]]\nkind = "enlargement"\n', encoding="utf-8")
+    outs = {k: tmp_path / k for k in ("sweep", "compare", "run")}
+    assert main(["sweep", str(exp), "--out", str(outs["sweep"]), "-j", "1"]) == 0
+    assert main(["compare", str(majority), "--enlarge", "-n", "60", "--seed", "1", "-j", "1",
+                 "--out", str(outs["compare"])]) == 0
+    assert main(["run", str(majority), "-n", "60", "--seed", "1", "--out",
+                 str(outs["run"])]) == 0
+    for kind, out in outs.items():
+        res = _results(out)
+        assert plotting.results_probability_name(res) == "P(adopted)"
+        labels = []
+        for _stem, caption, fig in plotting.standard_figures(res):
+            labels.append(caption)
+            if fig._suptitle is not None:
+                labels.append(fig.get_suptitle())
+            for ax in fig.axes:
+                labels += [ax.get_xlabel(), ax.get_ylabel(), _title(ax)]
+        shown = " ".join(labels)
+        assert "P(adopted)" in shown and "P(consensus)" not in shown, (kind, shown)
+        html = render_report(out)
+        head = html[html.index("Headline numbers"):html.index("<h2>Figures")]
+        method = html[html.index("<h2>Method"):html.index("<h2>Provenance")]
+        if kind != "compare":
+            assert "P(adopted)" in head, kind
+        assert "P(consensus)" not in head + method, kind

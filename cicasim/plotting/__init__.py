@@ -46,7 +46,7 @@ from cicasim.results import (
     open_results,
     read_json,
 )
-from cicasim.spec.rules import probability_name
+from cicasim.spec.rules import RULES, probability_name
 from cicasim.spec.scenario import Scenario
 
 __all__ = [
@@ -131,9 +131,6 @@ STYLE: dict[str, Any] = {
     "svg.hashsalt": "cicasim",
 }
 
-PROBABILITY = "P(consensus)\nprobability, 95% interval"
-
-
 def _styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
     """Build the figure inside the house style, without touching global settings."""
 
@@ -202,6 +199,32 @@ def _probability_name(scenario: Scenario | None, pids: Sequence[str]) -> str:
         return "P(consensus)"
     kinds = {p.id: p.rule.kind for p in scenario.proposals}
     return probability_name(kinds.get(pid, "consensus") for pid in pids)
+
+
+def _frame_probability_name(frame: pd.DataFrame, scenario: Scenario | None) -> str:
+    """The probability's name for a table of results: by the values of its rule factor where
+    it has one (a column of rule labels, "qualified-majority(quota=12)"), else by the rules of
+    its proposals in the scenario."""
+    for c in _factor_columns(frame):
+        kinds = [str(v).split("(")[0] for v in frame[c].dropna().unique()]
+        if kinds and all(k in RULES for k in kinds):
+            return probability_name(kinds)
+    return _probability_name(scenario, _proposals(frame))
+
+
+def results_probability_name(results: Results) -> str:
+    """The probability's name for a results directory (its figures and its report): the
+    rules of the proposals it holds, or its rule factor's values."""
+    table = {"run": "replications", "sweep": "summary", "compare": "comparison",
+             "sensitivity": "sobol"}.get(results.kind)
+    if table is None or not results.has(table):
+        return _probability_name(results.scenario, [])
+    return _frame_probability_name(results.table(table), results.scenario)
+
+
+def _probability_label(pname: str) -> str:
+    """The y- or x-label of a probability axis."""
+    return f"{pname}\nprobability, 95% interval"
 
 
 def _proposals(table: pd.DataFrame) -> list[str]:
@@ -921,9 +944,12 @@ def enlargement_curve(
     # the full 0-1 scale unless every interval stays low: then zoom in, so the curve can be read
     peak = float(np.nanmax(summary["ci_high"].to_numpy(float), initial=0.0))
     top = 1.02 if peak > 0.6 else max(0.05, round(1.25 * peak, 2))
+    pname = _frame_probability_name(summary, scenario)
+    what = "consensus" if pname == "P(consensus)" else "adoption"
     return _curve_figure(
-        summary, value="p_consensus", low="ci_low", high="ci_high", ylabel=PROBABILITY,
-        title=f"{name}: probability of consensus as the organisation enlarges",
+        summary, value="p_consensus", low="ci_low", high="ci_high",
+        ylabel=_probability_label(pname),
+        title=f"{name}: probability of {what} as the organisation enlarges",
         milestones=milestones, scenario=scenario, ylim=(-0.02 * top, top), joined=joined,
     )
 
@@ -974,10 +1000,11 @@ def delta_curve(
     pad = max(0.005, 0.12 * (hi - lo))
     first = deltas.loc[deltas["point"] == deltas["point"].min(), "n_members"]
     start = f"the {int(first.iloc[0])}-member start" if len(first) else "the first point"
+    pname = _frame_probability_name(deltas, scenario)
     return _curve_figure(
         deltas, value="delta", low="delta_low", high="delta_high",
-        ylabel=f"ΔP(consensus) against {start}\n(probability, paired 95% interval)",
-        title=f"{name}: change in P(consensus) as members join",
+        ylabel=f"Δ{pname} against {start}\n(probability, paired 95% interval)",
+        title=f"{name}: change in {pname} as members join",
         milestones=milestones, scenario=scenario, ylim=(lo - pad, hi + pad), zero_line=True,
         joined=joined,
     )
@@ -1028,7 +1055,8 @@ def factor_curve(
                 ax.errorbar(xs + off, ys, yerr=[ys - lo, hi - ys], fmt=markers[i % len(markers)],
                             color=colours[pid], capsize=3, ms=5, label=label)
             narrow = narrow and bool(np.nanmax(hi - lo, initial=0.0) < 0.01)
-    axes[0].set_ylabel("P(consensus)\n(probability, 95% interval)")
+    pname = _frame_probability_name(summary, scenario)
+    axes[0].set_ylabel(_probability_label(pname))
     peak = float(np.nanmax(summary["ci_high"].to_numpy(float), initial=0.0))
     axes[0].set_ylim(-0.02, 1.02 if peak > 0.6 else max(0.05, round(1.25 * peak, 2)))
     if panels == 2:
@@ -1041,7 +1069,7 @@ def factor_curve(
     handles, labels = axes[0].get_legend_handles_labels()
     wide = max((len(t) for t in labels), default=0) > 30
     fig.legend(handles, labels, loc="outside lower center", ncols=1 if wide else 3)
-    fig.suptitle(f"{_scenario_name(scenario)}: P(consensus) by {_factor_label(x).lower()}"
+    fig.suptitle(f"{_scenario_name(scenario)}: {pname} by {_factor_label(x).lower()}"
                  f"{note}")
     return fig
 
@@ -1068,7 +1096,8 @@ def sweep_heatmap(
     others = [c for c in _varying(summary, [c for c in _factor_columns(summary)
                                             if c not in (x, y)])
               if summary.groupby([x, y])[c].nunique().max() > 1]  # averaged within a cell
-    label = {"p_consensus": "P(consensus): probability",
+    pname = _frame_probability_name(summary, scenario)
+    label = {"p_consensus": f"{pname}: probability",
              "mean_dilution": "Mean dilution: 0 = as tabled, 1 = status quo"}.get(value, value)
     if others:
         label += "\nmean over " + ", ".join(others)
@@ -1136,6 +1165,7 @@ def comparison_figure(
     and B in the legend (with their member counts when the table has them)."""
     c = comparison.reset_index(drop=True)
     k = len(c)
+    pname = _probability_name(scenario, list(c["proposal"]))
     y = np.arange(k)[::-1]
     fig = _figure(8.4, max(3.0, 1.9 + 0.6 * k))
     ax_p, ax_d = fig.subplots(1, 2, sharey=True, width_ratios=[1.1, 1])
@@ -1150,7 +1180,7 @@ def comparison_figure(
     ax_p.set_xlim(-0.03, 1.03)
     ax_p.set_yticks(y, [_wrapped_title(scenario, pid) for pid in c["proposal"]])
     ax_p.set_ylim(-0.7, k - 0.3)
-    ax_p.set_xlabel(PROBABILITY)
+    ax_p.set_xlabel(_probability_label(pname))
     ax_p.set_title("Each side", loc="left")
     d = c["delta"].to_numpy(float)
     dlo, dhi = c["delta_low"].to_numpy(float), c["delta_high"].to_numpy(float)
@@ -1164,7 +1194,7 @@ def comparison_figure(
                       ha="center", fontsize=8)
     span = max(0.05, float(np.nanmax(np.abs(np.r_[dlo, dhi]))) * 1.15) if k else 0.05
     ax_d.set_xlim(-span, span)
-    ax_d.set_xlabel("ΔP(consensus) = P(B) - P(A)\n(probability, paired 95% interval)")
+    ax_d.set_xlabel(f"Δ{pname} = P(B) - P(A)\n(probability, paired 95% interval)")
     ax_d.set_title("Difference (common random numbers)", loc="left")
     ax_d.tick_params(axis="y", left=False)
     handles, labels = ax_p.get_legend_handles_labels()
@@ -1173,7 +1203,7 @@ def comparison_figure(
         handles.append(Line2D([], [], color=col, marker="D", ls="", ms=5))
         labels.append(f"ΔP: {text}")
     fig.legend(handles, labels, loc="outside lower center", ncols=3)
-    fig.suptitle(f"{_scenario_name(scenario)}: how P(consensus) changes from A to B")
+    fig.suptitle(f"{_scenario_name(scenario)}: how {pname} changes from A to B")
     return fig
 
 
@@ -1187,6 +1217,7 @@ def sobol_figure(sobol: pd.DataFrame, *, scenario: Scenario | None = None) -> Fi
     per proposal, with their 95% confidence intervals (Saltelli et al. 2010, as SALib reports
     them).  ST much larger than S1 means the factor acts through interactions."""
     pids = _proposals(sobol)
+    pname = _probability_name(scenario, pids)
     factors = list(dict.fromkeys(sobol["factor"]))
     k, f = len(pids), len(factors)
     cols = min(3, k)
@@ -1208,10 +1239,10 @@ def sobol_figure(sobol: pd.DataFrame, *, scenario: Scenario | None = None) -> Fi
     for ax in axes.flat[k:]:
         ax.set_visible(False)
     for ax in axes[-1]:
-        ax.set_xlabel("Sobol index\n(share of the variance of P(consensus))")
+        ax.set_xlabel(f"Sobol index\n(share of the variance of {pname})")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    fig.suptitle(f"{_scenario_name(scenario)}: which assumptions drive P(consensus)")
+    fig.suptitle(f"{_scenario_name(scenario)}: which assumptions drive {pname}")
     return fig
 
 
@@ -1261,15 +1292,19 @@ def _makers(results: Results, trace_replication: int) -> Iterator[Maker]:
 def _compare_figures(results: Results) -> Iterator[Maker]:
     m = results.manifest
     names = (str(m.get("a") or "A"), str(m.get("b") or "B"))
-    yield ("comparison", f"ΔP(consensus) per proposal, B - A with paired 95% intervals "
+    table = results.table("comparison")
+    pname = _probability_name(results.scenario, list(table["proposal"]))
+    yield ("comparison", f"Δ{pname} per proposal, B - A with paired 95% intervals "
            f"(A: {names[0]}; B: {names[1]})",
-           lambda: comparison_figure(results.table("comparison"), names=names,
+           lambda: comparison_figure(table, names=names,
                                      scenario=results.scenario))
 
 
 def _sensitivity_figures(results: Results) -> Iterator[Maker]:
-    yield ("sobol", "First-order and total Sobol indices of P(consensus)",
-           lambda: sobol_figure(results.table("sobol"), scenario=results.scenario))
+    table = results.table("sobol")
+    pname = _probability_name(results.scenario, _proposals(table))
+    yield ("sobol", f"First-order and total Sobol indices of {pname}",
+           lambda: sobol_figure(table, scenario=results.scenario))
 
 
 def _run_summary_table(results: Results, reps: pd.DataFrame) -> pd.DataFrame:
@@ -1295,7 +1330,8 @@ def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
     scen = results.scenario
     reps = results.table("replications")
     pids = _proposals(reps)
-    yield ("summary", "P(consensus) per proposal and dilution of the agreed texts",
+    yield ("summary", f"{_probability_name(scen, pids)} per proposal and dilution of the "
+           "agreed texts",
            lambda: run_summary_figure(_run_summary_table(results, reps), reps, scenario=scen))
     if scen is not None:
         members = [a.id for a in scen.members]
@@ -1332,8 +1368,9 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
     summary = _with_members(results.table("summary"), points)
     miles = milestones_for(scen)
     joined = _joined(points) if points is not None else None
+    pname = _frame_probability_name(summary, scen)
     if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
-        yield ("enlargement", "P(consensus) against the number of members",
+        yield ("enlargement", f"{pname} against the number of members",
                lambda: enlargement_curve(summary, scenario=scen, milestones=miles,
                                          joined=joined))
         if results.has("replications"):
@@ -1355,12 +1392,12 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
 
         if summary["n_members"].nunique() > 1:
             yield ("delta",
-                   "ΔP(consensus) against the first design point, paired 95% intervals",
+                   f"Δ{pname} against the first design point, paired 95% intervals",
                    deltas)
     axes_ = _heatmap_axes(summary)
     if axes_ is not None:
         x, y = axes_
-        yield ("heatmap", f"P(consensus) over {_factor_label(x)} and {_factor_label(y)}",
+        yield ("heatmap", f"{pname} over {_factor_label(x)} and {_factor_label(y)}",
                lambda: sweep_heatmap(summary, x=x, y=y, scenario=scen))
         return
     varying = [c for c in _varying(summary, _factor_columns(summary))
@@ -1368,7 +1405,7 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
     members_vary = "n_members" in summary.columns and summary["n_members"].nunique() > 1
     if len(varying) == 1 and not members_vary:
         (x,) = varying
-        yield ("factor", f"P(consensus) against {_factor_label(x)}, 95% intervals",
+        yield ("factor", f"{pname} against {_factor_label(x)}, 95% intervals",
                lambda: factor_curve(
                    summary, x=x, scenario=scen,
                    deltas=results.table("deltas") if results.has("deltas") else None))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cicasim.errors import InputError
-from cicasim.plotting import Results, load_results, standard_figures
+from cicasim.plotting import Results, load_results, results_probability_name, standard_figures
 from cicasim.results import make_directory, read_json, write_text_atomic
 from cicasim.spec.scenario import Scenario
 
@@ -48,15 +48,15 @@ METHOD = {
         "the text against the status quo with a salience-weighted loss, vote to accept, abstain "
         "or object (with a rival penalty, possible hold-up and vote noise), the decision rule "
         "decides, the sponsor amends the text toward the capability- and salience-weighted "
-        "compromise (Achen 2006), and positions move by anchored social influence "
-        "(Friedkin &amp; Johnsen 1999). Uncertain inputs (positions, capabilities, tensions) are "
-        "drawn afresh in every replication from a seeded random stream, so the same seed gives "
-        "the same numbers on any machine. P(consensus) is the share of replications that "
-        "passed, with a 95% Wilson interval (Brown, Cai &amp; DasGupta 2001). Dilution is the "
-        "signed share of the way the agreed text moved from the tabled text toward the status "
-        "quo: its projection on the line from the tabled text to the status quo, 0 = as tabled, "
-        "1 = at the status quo, negative = more ambitious than tabled; drift is its distance "
-        "off that line on the same scale. The model is specified in <code>docs/model.md</code>."
+        "compromise (Achen 2006), and positions move by anchored social influence (Friedkin &amp;"
+        " Johnsen 1999). Uncertain inputs (positions, capabilities, tensions) are drawn afresh in"
+        " every replication from a seeded random stream, so the same seed gives the same numbers "
+        "on any machine. {pname} is the share of replications that passed{rule}, with a 95% "
+        "Wilson interval (Brown, Cai &amp; DasGupta 2001). Dilution is the signed share of the "
+        "way the agreed text moved from the tabled text toward the status quo: its projection on "
+        "the line from the tabled text to the status quo, 0 = as tabled, 1 = at the status quo, "
+        "negative = more ambitious than tabled; drift is its distance off that line on the same "
+        "scale. The model is specified in <code>docs/model.md</code>."
     ),
     "run": (
         "This run is a Monte Carlo ensemble of one scenario. A member's blocking frequency is "
@@ -78,11 +78,17 @@ METHOD = {
     ),
     "sensitivity": (
         "This sensitivity analysis runs the ensemble over a Saltelli sample of the factors and "
-        "estimates first-order (S1) and total (ST) Sobol indices of P(consensus) with bootstrap "
+        "estimates first-order (S1) and total (ST) Sobol indices of {pname} with bootstrap "
         "confidence intervals (Saltelli et al. 2010, as implemented in SALib). S1 is the share "
         "of the variance a factor explains alone; ST adds its interactions."
     ),
 }
+
+
+def _method(kind: str, pname: str) -> str:
+    """The method text of ``kind``, naming the probability as the results' rules do."""
+    rule = "" if pname == "P(consensus)" else " (met the proposal's decision rule)"
+    return METHOD[kind].replace("{pname}", pname).replace("{rule}", rule)
 
 
 # -- small HTML helpers -------------------------------------------------------------------------
@@ -191,7 +197,7 @@ def _run_headline(results: Results) -> str:
             row.append(f"{float(p['a_priori_passage']):.3g}")
         row += [_num(p.get("median_rounds"), 1), _num(p.get("mean_dilution"), 2), blockers]
         rows.append(row)
-    header = ["proposal", "P(consensus) (95% interval)"]
+    header = ["proposal", f"{results_probability_name(results)} (95% interval)"]
     if prior:
         header.append("rule alone (coin-flip voters)")
     header += ["median rounds", "mean dilution", "top blockers (frequency)"]
@@ -251,7 +257,7 @@ def _sweep_headline(results: Results) -> str:
             f"{escape(str(m.get('design', '')))} design, {m.get('points', '?')} points, "
             f"{int(m.get('replications') or 0):,} replications per point and proposal; "
             f"factors: {escape(', '.join(m.get('factors') or []) or 'none')}.</p>"
-            "<p>P(consensus) with its 95% Wilson interval"
+            f"<p>{results_probability_name(results)} with its 95% Wilson interval"
             + ("; below it ΔP against the first design point with its paired 95% interval "
                "(common random numbers)" if deltas else "") + ".</p>")
     numeric = set(range(3, 3 + len(pids))) | {0, 2}
@@ -353,6 +359,7 @@ def render_report(results_dir: str | Path, *, dpi: int = 110) -> str:
     results = load_results(results_dir)
     m, scen = results.manifest, results.scenario
     kind = results.kind
+    pname = results_probability_name(results)
     title = f"cicasim {kind}: {results.title}"
     if kind in ("sweep", "sensitivity") and m.get("experiment"):
         title = f"cicasim {kind}: {m['experiment']} (scenario {results.title})"
@@ -365,7 +372,7 @@ def render_report(results_dir: str | Path, *, dpi: int = 110) -> str:
         HEADLINES[kind](results),
         _figures_section(results, dpi=dpi),
         "<h2>Method</h2>",
-        f"<p>{METHOD['common']}</p><p>{METHOD[kind]}</p>",
+        f"<p>{_method('common', pname)}</p><p>{_method(kind, pname)}</p>",
         _provenance_section(m),
     ]
     return (
