@@ -660,3 +660,21 @@ def test_under_a_majority_rule_every_figure_and_the_report_say_p_adopted(tmp_pat
         if kind != "compare":
             assert "P(adopted)" in head, kind
         assert "P(consensus)" not in head + method, kind
+
+
+def test_long_proposal_titles_are_wrapped_never_cut():
+    """Panel titles of the heatmap and the Sobol figure hold the whole title (CICA's
+    transformation has 79 characters)."""
+    scen = load_scenario(ROOT / "scenarios" / "cica-2022.toml")
+    pid = "transformation"
+    full = scen.proposal(pid).title
+    assert len(full) > 64
+    rows = [{"point": i, "proposal": pid, "a": a, "b": b, "p_consensus": 0.5, "ci_low": 0.4,
+             "ci_high": 0.6} for i, (a, b) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)])]
+    heat = plotting.sweep_heatmap(pd.DataFrame(rows), x="a", y="b", scenario=scen)
+    sobol = plotting.sobol_figure(pd.DataFrame({
+        "proposal": [pid], "factor": ["a"], "S1": [0.2], "S1_conf": [0.1], "ST": [0.3],
+        "ST_conf": [0.1]}), scenario=scen)
+    for fig in (heat, sobol):
+        titles = [" ".join(_title(ax).split()) for ax in fig.axes]
+        assert full in titles and not any("…" in t for t in titles)

@@ -126,7 +126,7 @@ def adopted_note(name: str) -> str | None:
     if name == "P(consensus)":
         return None
     return ("P(adopted): the share of replications in which the proposal's rule was met "
-            "(consensus is not needed under a majority rule).")
+            "(under a rule other than consensus a text can pass over objections).")
 
 
 @contextmanager

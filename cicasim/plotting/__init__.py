@@ -722,7 +722,7 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
            "deadlock": f"deadlock after {trace.rounds} rounds",
            "withdrawn": f"withdrawn after round {trace.rounds}"}.get(trace.status, trace.status)
     axes[0].set_title(
-        f"{_proposal_title(scenario, trace.proposal, width=64)}\n{end} "
+        f"{_legend_title(scenario, trace.proposal, width=64)}\n{end} "
         f"(replication {trace.replication}, seed {trace.seed})", loc="left",
     )
     present = set(pos["actor"])
@@ -1045,7 +1045,7 @@ def factor_curve(
             sub = frame[frame["proposal"] == pid].sort_values(x if numeric else "point")
             xs, ys = where(sub[x]), sub[value].to_numpy(float)
             lo, hi = sub[low].to_numpy(float), sub[high].to_numpy(float)
-            label = _proposal_title(scenario, pid, width=60)
+            label = _legend_title(scenario, pid)
             if numeric:
                 ax.fill_between(xs, lo, hi, color=colours[pid], alpha=0.22, lw=0)
                 ax.plot(xs, ys, color=colours[pid], marker=markers[i % len(markers)], ms=4,
@@ -1125,7 +1125,7 @@ def sweep_heatmap(
         else:
             mappable = ax.scatter(sub[x], sub[y], c=sub[value], cmap="viridis", norm=norm,
                                   s=28, edgecolors="none")
-        ax.set_title(_proposal_title(scenario, pid, width=34), fontsize=9, loc="left")
+        ax.set_title(_legend_title(scenario, pid, width=34), fontsize=9, loc="left")
         ax.set_xlabel(_factor_label(x))
         ax.set_ylabel(_factor_label(y))
     for ax in axes.flat[k:]:
@@ -1234,7 +1234,7 @@ def sobol_figure(sobol: pd.DataFrame, *, scenario: Scenario | None = None) -> Fi
                     xerr=sub[conf].to_numpy(float), error_kw={"elinewidth": 0.9, "capsize": 2})
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y, [_factor_label(x) for x in factors])
-        ax.set_title(_proposal_title(scenario, pid, width=34), fontsize=9, loc="left")
+        ax.set_title(_legend_title(scenario, pid, width=34), fontsize=9, loc="left")
         ax.grid(axis="y", visible=False)
     for ax in axes.flat[k:]:
         ax.set_visible(False)
