@@ -678,3 +678,18 @@ def test_long_proposal_titles_are_wrapped_never_cut():
     for fig in (heat, sobol):
         titles = [" ".join(_title(ax).split()) for ax in fig.axes]
         assert full in titles and not any("…" in t for t in titles)
+
+
+def test_plot_and_report_report_progress_per_figure(run_dir, tmp_path):
+    from cicasim.plotting.report import write_report
+
+    for write in (
+        lambda seen: plotting.write_standard_figures(run_dir, out=tmp_path / "f", dpi=20,
+                                                     progress=lambda *a: seen.append(a)),
+        lambda seen: write_report(run_dir, out=tmp_path / "r.html",
+                                  progress=lambda *a: seen.append(a)),
+    ):
+        seen: list[tuple[int, int]] = []
+        write(seen)
+        total = len(plotting.figure_names(_results(run_dir)))
+        assert seen == [(k, total) for k in range(1, total + 1)]

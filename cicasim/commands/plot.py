@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cicasim.commands._common import bounded_int, replication_index
+from cicasim.commands._common import bounded_int, progress_bar, replication_index
 
 HELP = "draw the standard figures of a results directory"
 
@@ -57,10 +57,10 @@ def run(args: argparse.Namespace) -> int:
     read_manifest(args.results)  # a one-line error for a missing or foreign directory, early
     from cicasim.plotting import write_standard_figures
 
-    with reading_results(args.results):
+    with reading_results(args.results), progress_bar("plot", unit="figures") as update:
         paths = write_standard_figures(
             args.results, formats=(args.format,), kind=args.kind, out=args.out,
-            trace_replication=args.replication, dpi=args.dpi,
+            trace_replication=args.replication, dpi=args.dpi, progress=update,
         )
     for p in paths:
         print(p)

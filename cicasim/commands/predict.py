@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from cicasim.commands._common import bounded_int, replications_int, resolve_seed, seed_int
+from cicasim.commands._common import (
+    bounded_int,
+    progress_bar,
+    replications_int,
+    resolve_seed,
+    seed_int,
+)
 from cicasim.errors import InputError
 
 HELP = "predict each proposal's outcome with the field's bargaining models beside cicasim"
@@ -118,15 +124,18 @@ def run(args: argparse.Namespace) -> int:
         if pid not in known:
             raise InputError(f"--proposal: unknown id {pid!r}; allowed: {', '.join(known)}")
     seed, drawn = resolve_seed(args.seed)
+    predictions = []
+    with progress_bar("predict", unit="proposals") as update:
+        for done, pid in enumerate(chosen, start=1):
+            predictions.append(predict_proposal(
+                scenario, pid, models, seed=seed, replications=args.replications,
+                smp_runs=args.smp_runs))
+            update(done, len(chosen))
     out = {
         "scenario": scenario.scenario.name,
         "seed": seed,
         "replications": args.replications,
-        "proposals": [
-            predict_proposal(scenario, pid, models, seed=seed, replications=args.replications,
-                             smp_runs=args.smp_runs)
-            for pid in chosen
-        ],
+        "proposals": predictions,
     }
     if args.json:
         print(json.dumps(out, indent=2))

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cicasim.commands._common import progress_bar
+
 HELP = "self-contained HTML report of a results directory"
 
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.out, folder_must_exist=False)
     from cicasim.plotting.report import write_report
 
-    with reading_results(args.results):
-        path = write_report(args.results, out=args.out)
+    with reading_results(args.results), progress_bar("report", unit="figures") as update:
+        path = write_report(args.results, out=args.out, progress=update)
     print(f"report written to {path}")
     return 0

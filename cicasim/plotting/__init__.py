@@ -1468,11 +1468,13 @@ def save_figure(fig: Figure, target: Any, *, fmt: str, dpi: int = 150) -> Any:
 def write_standard_figures(
     results_dir: str | Path, *, formats: Sequence[str] = ("png",), kind: str | None = None,
     out: str | Path | None = None, trace_replication: int = 0, dpi: int = 150,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Write every figure that applies to a results directory into ``results_dir/figures/``
     (or ``out``), one file per figure and format; returns the paths written.
 
     ``kind`` keeps only the figures of that kind (:func:`figure_kinds`; e.g. ``blocking``).
+    ``progress(done, total)`` is called after each figure.
     """
     for f in formats:
         if f not in FORMATS:
@@ -1494,9 +1496,9 @@ def write_standard_figures(
         )
     target = Path(out) if out is not None else results.directory / "figures"
     written: list[Path] = []
-    for stem, _caption, fig in standard_figures(
+    for done, (stem, _caption, fig) in enumerate(standard_figures(
         results, only=kind, trace_replication=trace_replication
-    ):
+    ), start=1):
         make_directory(target)  # once a figure is drawn: damaged results leave nothing behind
         for f in formats:
             path = check_output_file(target / f"{stem}.{f}")
@@ -1509,6 +1511,8 @@ def write_standard_figures(
             finally:
                 tmp.unlink(missing_ok=True)
             written.append(path)
+        if progress:
+            progress(done, len(applies))
     return written
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -317,11 +317,14 @@ HEADLINES = {
 }
 
 
-def _figures_section(results: Results, *, dpi: int) -> str:
-    from cicasim.plotting import save_figure
+def _figures_section(
+    results: Results, *, dpi: int, progress: Callable[[int, int], None] | None = None
+) -> str:
+    from cicasim.plotting import figure_names, save_figure
 
     parts = ["<h2>Figures</h2>"]
-    for stem, caption, fig in standard_figures(results):
+    total = len(figure_names(results)) if progress else 0
+    for done, (stem, caption, fig) in enumerate(standard_figures(results), start=1):
         buf = io.BytesIO()
         save_figure(fig, buf, fmt="png", dpi=dpi)
         data = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -330,6 +333,8 @@ def _figures_section(results: Results, *, dpi: int) -> str:
             f'src="data:image/png;base64,{data}"><figcaption>{escape(caption)} '
             f"(<code>{escape(stem)}</code>)</figcaption></figure>"
         )
+        if progress:
+            progress(done, total)
     if len(parts) == 1:
         parts.append("<p>No figures apply to these results.</p>")
     return "".join(parts)
@@ -354,8 +359,12 @@ def _provenance_section(manifest: dict) -> str:
     return "<h2>Provenance</h2>" + _table(["item", "value"], rows)
 
 
-def render_report(results_dir: str | Path, *, dpi: int = 110) -> str:
-    """The HTML text of the report of a results directory."""
+def render_report(
+    results_dir: str | Path, *, dpi: int = 110,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
+    """The HTML text of the report of a results directory; ``progress(done, total)`` is
+    called after each figure drawn."""
     results = load_results(results_dir)
     m, scen = results.manifest, results.scenario
     kind = results.kind
@@ -370,7 +379,7 @@ def render_report(results_dir: str | Path, *, dpi: int = 110) -> str:
         _scenario_section(scen, m),
         "<h2>Headline numbers</h2>",
         HEADLINES[kind](results),
-        _figures_section(results, dpi=dpi),
+        _figures_section(results, dpi=dpi, progress=progress),
         "<h2>Method</h2>",
         f"<p>{_method('common', pname)}</p><p>{_method(kind, pname)}</p>",
         _provenance_section(m),
@@ -384,9 +393,13 @@ def render_report(results_dir: str | Path, *, dpi: int = 110) -> str:
     )
 
 
-def write_report(results_dir: str | Path, *, out: str | Path | None = None) -> Path:
-    """Write the report (default ``results_dir/report.html``) atomically; returns its path."""
-    html = render_report(results_dir)
+def write_report(
+    results_dir: str | Path, *, out: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write the report (default ``results_dir/report.html``) atomically; returns its path
+    (``progress`` as in :func:`render_report`)."""
+    html = render_report(results_dir, progress=progress)
     target = Path(out) if out is not None else Path(results_dir) / "report.html"
     if target.is_dir():
         raise InputError(f"--out: {target} is a directory; give a file name ending in .html")
