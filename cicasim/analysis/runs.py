@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cicasim.display import Shown
-from cicasim.engine.ensemble import EnsembleResult, ProposalSummary, run_ensemble
+from cicasim.engine.ensemble import (
+    BLOCK,
+    EnsembleResult,
+    EnsembleSummary,
+    ProposalSummary,
+    block_columns,
+    run_ensemble,
+    summarise_ensemble,
+    table_columns,
+)
 from cicasim.errors import InputError
 from cicasim.spec.scenario import Scenario
 
@@ -25,8 +34,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from cicasim.analysis.pivotality import Pivot
+    from cicasim.engine.kernel import Negotiation, Outcome
 
-__all__ = ["SUMMARY_COLUMNS", "RunResult", "rule_alone", "run_scenario", "summary_frame"]
+__all__ = [
+    "SUMMARY_COLUMNS", "ReplicationsWriter", "RunResult", "rule_alone", "run_scenario",
+    "summary_frame",
+]
 
 #: The columns of :meth:`RunResult.summary`, in order.
 SUMMARY_COLUMNS = (
@@ -79,21 +92,86 @@ def summary_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+class ReplicationsWriter:
+    """The per-replication table (:func:`cicasim.engine.ensemble.table_columns`) written to a
+    Parquet file as the blocks come, in row groups of :attr:`ROW_GROUP` rows, so writing it
+    holds one row group in memory whatever the replication count.  The file reads back as the
+    table :meth:`cicasim.engine.ensemble.EnsembleResult.table` builds in memory."""
+
+    #: Rows per row group: large enough for a small footer, small enough to stay a few MB.
+    ROW_GROUP = 64 * BLOCK
+
+    def __init__(self, path: Path, negotiations: Sequence[Negotiation], *, point: int = 0):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        types = {"point": pa.int64(), "replication": pa.int64(), "rounds": pa.int64(),
+                 "passed": pa.bool_()} | {
+            c: pa.large_string()
+            for c in ("proposal", "reason", "first_blocker", "objectors", "abstainers")}
+        self.schema = pa.schema([(c, types.get(c, pa.float64()))
+                                 for c in table_columns(negotiations)])
+        self.point = point
+        self._writer = pq.ParquetWriter(path, self.schema, compression="snappy")
+        self._batches: list[Any] = []
+        self._rows = 0
+
+    def write(self, neg: Negotiation, first: int, o: Outcome) -> None:
+        """Add the rows of one block: replications ``first``, ``first + 1``, ... of ``neg``."""
+        import numpy as np
+        import pyarrow as pa
+
+        cols = block_columns(neg, o, point=self.point, first=first)
+        n = len(o.status)
+        self._batches.append(pa.record_batch(
+            [pa.array(cols[f.name] if f.name in cols else np.full(n, np.nan), type=f.type)
+             for f in self.schema],
+            schema=self.schema,
+        ))
+        self._rows += n
+        if self._rows >= self.ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._batches:
+            self._writer.write_table(pa.Table.from_batches(self._batches),
+                                     row_group_size=self._rows)
+        self._batches, self._rows = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+    def __enter__(self) -> ReplicationsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class RunResult(Shown):
     """The ensembles of a scenario's proposals, with the seed, the scenario's text (for the
-    manifest of :meth:`save`) and, when computed, each member's pivotality."""
+    manifest of :meth:`save`) and, when computed, each member's pivotality.
+
+    ``ensemble`` holds every replication's outcome (:class:`EnsembleResult`), or only the
+    summaries (:class:`EnsembleSummary`, ``run_scenario(keep=False)``); then the
+    per-replication table is the file ``table`` it was streamed to, if any."""
 
     def __init__(
         self,
-        ensemble: EnsembleResult,
+        ensemble: EnsembleResult | EnsembleSummary,
         *,
         source: str,
         text: str,
         pivotality: dict[str, list[Pivot]] | None = None,
         threads: int | None = None,
+        table: Path | None = None,
     ) -> None:
         self.ensemble = ensemble
         self.threads = threads  # recorded in the manifest; it never changes a number
+        self.table = table  # where the per-replication table was written as it was computed
         self.source = source  # the scenario file as given, or "<name>" for a Scenario object
         self.text = text
         self.pivotality = pivotality
@@ -113,7 +191,7 @@ class RunResult(Shown):
 
     @property
     def proposals(self) -> list[str]:
-        return [r.proposal for r in self.ensemble.runs]
+        return self.ensemble.proposals
 
     @functools.cached_property
     def _summaries(self) -> list[ProposalSummary]:
@@ -153,8 +231,18 @@ class RunResult(Shown):
         return summary_frame(self.to_dict()["proposals"])
 
     def replications(self) -> pd.DataFrame:
-        """The tidy per-replication table: one row per proposal × replication."""
-        return self.ensemble.table()
+        """The tidy per-replication table: one row per proposal × replication (read back from
+        the file it was streamed to when the outcomes were not kept)."""
+        if isinstance(self.ensemble, EnsembleResult):
+            return self.ensemble.table()
+        if self.table is not None and self.table.is_file():
+            from cicasim.results import read_parquet
+
+            return read_parquet(self.table)
+        raise InputError(
+            "replications: this run kept no per-replication outcomes (run_scenario(keep=False));"
+            " run it with keep=True, or read replications.parquet from its results directory"
+        )
 
     def blocking(self) -> pd.DataFrame:
         """Every member's blocking frequency and first-blocker share, one row per proposal ×
@@ -189,9 +277,17 @@ class RunResult(Shown):
     def write(self, directory: Path, *, plots: bool = False) -> None:
         """Write the per-replication table, ``summary.json`` and the manifest (and with
         ``plots`` the standard figures) into the existing directory ``directory``."""
-        from cicasim.results import MANIFEST, TABLE, write_json, write_table
+        from cicasim.results import MANIFEST, TABLE
 
-        write_table(directory / TABLE, self.replications())
+        if self.table != directory / TABLE:
+            if not isinstance(self.ensemble, EnsembleResult):
+                raise InputError(
+                    f"{directory}: this run kept no per-replication outcomes to write; run it "
+                    "with keep=True, or with table= in the directory"
+                )
+            write_replications(directory / TABLE, self.ensemble)
+        from cicasim.results import write_json
+
         write_json(directory / "summary.json", self.to_dict())
         write_json(directory / MANIFEST, self.manifest())
         if plots:
@@ -213,6 +309,19 @@ class RunResult(Shown):
         from cicasim.plotting import run_summary_figure
 
         return run_summary_figure(self.summary(), self.replications(), scenario=self.scenario)
+
+
+def write_replications(path: Path, ensemble: EnsembleResult) -> None:
+    """An ensemble kept in memory written as :class:`ReplicationsWriter` streams one, block by
+    block (the same file, whether a run was kept or streamed)."""
+    with ReplicationsWriter(path, [r.negotiation for r in ensemble.runs],
+                            point=ensemble.point) as writer:
+        for r in ensemble.runs:
+            o = r.outcome
+            for lo in range(0, r.replications, BLOCK):
+                rows = slice(lo, lo + BLOCK)
+                writer.write(r.negotiation, lo, type(o)(
+                    **{f: getattr(o, f)[rows] for f in o.__dataclass_fields__}))
 
 
 def _input_name(source: str, scenario: Scenario) -> str:
@@ -239,6 +348,8 @@ def run_scenario(
     progress: Callable[[int, int], None] | None = None,
     source: tuple[str, str] | None = None,
     threads: int | None = None,
+    keep: bool = True,
+    table: str | Path | None = None,
 ) -> RunResult:
     """The ensembles of a scenario (a file or a :class:`~cicasim.spec.scenario.Scenario`): every
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
@@ -250,6 +361,12 @@ def run_scenario(
     manifest; a file given as ``scenario`` is its own source.  The ensembles' blocks run on
     ``threads`` threads (None: every core, :mod:`cicasim.engine.threads`); the numbers are the
     same on any count.
+
+    With ``keep=False`` (``cicasim run``) each block is summarised as it is computed and then
+    dropped (:func:`cicasim.engine.ensemble.summarise_ensemble`), so memory does not grow with
+    ``replications``; the numbers are those of ``keep=True``, bit for bit.  ``table`` is a
+    Parquet file to stream the per-replication table to (:class:`ReplicationsWriter`).  The
+    pivotality pairs every replication with the run's, so it keeps the outcomes.
     """
     from cicasim.engine.threads import resolve_threads
     from cicasim.spec.scenario import read_scenario
@@ -266,13 +383,34 @@ def run_scenario(
             "[[proposals]] table to run it"
         )
     threads = resolve_threads(threads)
-    result = run_ensemble(
-        scen, proposals=proposals, replications=replications, seed=seed, threads=threads
-    )
+    table = None if table is None else Path(table)
+    result: EnsembleResult | EnsembleSummary
+    if keep or pivotality:
+        result = run_ensemble(
+            scen, proposals=proposals, replications=replications, seed=seed, threads=threads
+        )
+        if table is not None:
+            write_replications(table, result)
+    elif table is None:
+        result = summarise_ensemble(
+            scen, proposals=proposals, replications=replications, seed=seed, threads=threads
+        )
+    else:
+        from cicasim.engine.arrays import negotiation
+        from cicasim.engine.ensemble import chosen_proposals
+
+        negs = [negotiation(scen, pid)
+                for pid in chosen_proposals(scen, proposals, replications)]
+        with ReplicationsWriter(table, negs) as writer:
+            result = summarise_ensemble(
+                scen, proposals=proposals, replications=replications, seed=seed,
+                threads=threads, each_block=writer.write,
+            )
     pivots = None
     if pivotality:
         from cicasim.analysis.pivotality import pivotality as member_pivotality
 
+        assert isinstance(result, EnsembleResult)
         pivots = {}
         k = len(result.runs)
         for j, r in enumerate(result.runs):
@@ -284,4 +422,5 @@ def run_scenario(
                 scen, r.proposal, replications=replications, seed=seed, base=r,
                 channels=pivotality_channels, progress=tick,
             )
-    return RunResult(result, source=label, text=text, pivotality=pivots, threads=threads)
+    return RunResult(result, source=label, text=text, pivotality=pivots, threads=threads,
+                     table=table)

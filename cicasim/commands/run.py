@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     # imported here, so that building the command line compiles nothing and loads no pandas
     from cicasim.analysis.runs import run_scenario
     from cicasim.engine.threads import set_threads
-    from cicasim.results import atomic_directory
+    from cicasim.results import TABLE, atomic_directory
 
     set_threads(args.threads)  # also for the pivotality's ensembles
     scenario, text = read_scenario(args.scenario)
@@ -228,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
                 pivotality=args.pivotality, pivotality_channels=args.pivotality_top,
                 progress=update,
                 source=(str(args.scenario), text), threads=args.threads,
+                keep=False, table=None if tmp is None else tmp / TABLE,  # memory bounded
             )
         summary = result.to_dict()
         if tmp is not None:

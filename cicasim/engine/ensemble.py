@@ -9,6 +9,7 @@ same result, bit for bit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,9 +29,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EnsembleResult",
+    "EnsembleSummary",
     "ProposalRun",
     "ProposalSummary",
+    "RunningSummary",
+    "ROW_COLUMNS",
+    "block_columns",
     "blocks_for",
+    "chosen_proposals",
     "concat_outcomes",
     "iter_blocks",
     "run_block",
@@ -38,6 +44,8 @@ __all__ = [
     "run_ensemble",
     "run_proposal",
     "summarise",
+    "summarise_ensemble",
+    "table_columns",
     "wilson",
 ]
 
@@ -189,38 +197,97 @@ class ProposalSummary:
         }
 
 
+class RunningSummary:
+    """A proposal's :class:`ProposalSummary`, accumulated one block of outcomes at a time, so an
+    ensemble is summarised in memory that does not grow with its replications.
+
+    Everything counted is exact: passes and endings, each member's objections to failed texts,
+    first blockers, and the rounds as a histogram (they are small whole numbers), from which
+    the median is read as :func:`numpy.median` would compute it.  The means over the agreed
+    texts (dilution, drift, text per dimension) are numpy's sums within each block, added over
+    the blocks with :func:`math.fsum` (exactly rounded, so the block order cannot matter) and
+    divided by the number agreed.  Up to one block this is numpy's ``mean`` exactly; over many
+    blocks the two differ by rounding only (a few units in the last place,
+    ``docs/performance.md``).
+    """
+
+    def __init__(self, neg: Negotiation) -> None:
+        self.negotiation = neg
+        self.replications = 0
+        self.status = np.zeros(len(REASONS), dtype=np.int64)
+        self.objected = np.zeros(neg.n, dtype=np.int64)
+        self.first = np.zeros(neg.n, dtype=np.int64)
+        self.rounds = np.zeros(neg.max_rounds + 1, dtype=np.int64)
+        self._sums: list[np.ndarray] = []  # per block: dilution, drift, text per dimension
+
+    def add(self, o: Outcome) -> None:
+        """Count one block's outcomes (blocks in order)."""
+        passed = o.status == PASSED
+        self.replications += len(o.status)
+        self.status += np.bincount(o.status, minlength=len(REASONS))
+        self.objected += np.count_nonzero(o.objectors & ~passed[:, None], axis=0)
+        self.first += np.bincount(o.first_blocker[o.first_blocker >= 0],
+                                  minlength=self.negotiation.n)
+        self.rounds += np.bincount(o.rounds, minlength=len(self.rounds))
+        if passed.any():
+            self._sums.append(np.array(
+                [o.dilution[passed].sum(), o.drift[passed].sum()]
+                + [o.outcome[passed, j].sum() for j in range(o.outcome.shape[1])]
+            ))
+
+    def _mean(self, i: int, k: int) -> float:
+        return math.fsum(float(s[i]) for s in self._sums) / k
+
+    def median_rounds(self) -> float:
+        """The median of the rounds, from their histogram: the middle value, or the mean of
+        the two middle values, as :func:`numpy.median` takes them."""
+        n = self.replications
+        cum = np.cumsum(self.rounds)
+        lo = int(np.searchsorted(cum, (n - 1) // 2, side="right"))
+        hi = int(np.searchsorted(cum, n // 2, side="right"))
+        return float(lo) if lo == hi else (lo + hi) / 2
+
+    def summary(self, title: str = "") -> ProposalSummary:
+        """The figures of :func:`summarise` for the blocks added so far."""
+        neg, n = self.negotiation, self.replications
+        k = int(self.status[PASSED])
+        lo, hi = wilson(k, n)
+        block = self.objected / n
+        first = self.first / n
+        ids = neg.actor_ids
+        return ProposalSummary(
+            id=neg.proposal,
+            title=title,
+            replications=n,
+            passed=k,
+            p_consensus=k / n,
+            ci_low=lo,
+            ci_high=hi,
+            median_rounds=self.median_rounds(),
+            mean_dilution=self._mean(0, k) if k else None,
+            mean_drift=self._mean(1, k) if k else None,
+            reasons={REASONS[c]: int(self.status[c]) for c in sorted(REASONS) if c},
+            blocking={ids[i]: float(block[i]) for i in range(neg.n) if neg.member[i]},
+            first_blocker={ids[i]: float(first[i]) for i in range(neg.n) if first[i] > 0},
+            mean_outcome={
+                d: self._mean(2 + j, k) if k else float("nan")
+                for j, d in enumerate(neg.dimensions)
+            },
+        )
+
+
 def summarise(run: ProposalRun, title: str = "") -> ProposalSummary:
     """P(consensus) with its Wilson interval, median rounds over all replications, mean
     dilution of the agreed texts (signed: negative when they ended more ambitious than tabled)
     and their mean drift off the tabled-text-to-status-quo line, and each member's blocking
-    frequency."""
-    o, neg, n = run.outcome, run.negotiation, run.replications
-    passed = o.status == PASSED
-    k = int(passed.sum())
-    lo, hi = wilson(k, n)
-    failed = ~passed
-    block = (o.objectors & failed[:, None]).mean(axis=0)
-    first = np.bincount(o.first_blocker[o.first_blocker >= 0], minlength=neg.n) / n
-    ids = neg.actor_ids
-    return ProposalSummary(
-        id=neg.proposal,
-        title=title,
-        replications=n,
-        passed=k,
-        p_consensus=k / n,
-        ci_low=lo,
-        ci_high=hi,
-        median_rounds=float(np.median(o.rounds)),
-        mean_dilution=float(o.dilution[passed].mean()) if k else None,
-        mean_drift=float(o.drift[passed].mean()) if k else None,
-        reasons={REASONS[c]: int((o.status == c).sum()) for c in sorted(REASONS) if c},
-        blocking={ids[i]: float(block[i]) for i in range(neg.n) if neg.member[i]},
-        first_blocker={ids[i]: float(first[i]) for i in range(neg.n) if first[i] > 0},
-        mean_outcome={
-            d: float(o.outcome[passed, j].mean()) if k else float("nan")
-            for j, d in enumerate(neg.dimensions)
-        },
-    )
+    frequency: :class:`RunningSummary` over the run's blocks, so a run summarised on the fly
+    and one kept whole give the same numbers, bit for bit."""
+    acc = RunningSummary(run.negotiation)
+    o = run.outcome
+    for lo in range(0, run.replications, BLOCK):
+        rows = slice(lo, lo + BLOCK)
+        acc.add(Outcome(**{f: getattr(o, f)[rows] for f in Outcome.__dataclass_fields__}))
+    return acc.summary(title)
 
 
 @dataclass(frozen=True)
@@ -238,6 +305,10 @@ class EnsembleResult:
         return (f"<EnsembleResult {self.scenario.scenario.name!r}: seed {self.seed}, "
                 f"{self.replications:,} replications of {ids}>")
 
+    @property
+    def proposals(self) -> list[str]:
+        return [r.proposal for r in self.runs]
+
     def summaries(self) -> list[ProposalSummary]:
         titles = {p.id: p.title for p in self.scenario.proposals}
         return [summarise(r, titles[r.proposal]) for r in self.runs]
@@ -245,29 +316,8 @@ class EnsembleResult:
     def columns(self) -> dict[str, np.ndarray]:
         """The per-replication table as columns (one row per proposal × replication): what
         :meth:`table` shows and what sweeps write to Parquet directly."""
-        reasons = np.array([REASONS[k] for k in sorted(REASONS)], dtype=object)
-        parts = []
-        for r in self.runs:
-            o, neg = r.outcome, r.negotiation
-            ids = np.asarray(neg.actor_ids, dtype=object)
-            cols = {
-                "point": np.full(r.replications, self.point, dtype=np.int64),
-                "proposal": np.full(r.replications, neg.proposal, dtype=object),
-                "replication": np.arange(r.replications, dtype=np.int64),
-                "passed": o.status == PASSED,
-                "reason": reasons[o.status],
-                "rounds": o.rounds.astype(np.int64),
-                "dilution": o.dilution,
-                "drift": o.drift,
-                "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
-                "objectors": _joined_names(o.objectors, ids),
-                "abstainers": _joined_names(o.abstainers, ids),
-            }
-            for j, d in enumerate(neg.dimensions):
-                cols[f"outcome_{d}"] = o.outcome[:, j]
-                cols[f"policy_{d}"] = o.policy[:, j]
-            parts.append(cols)
-        names = list(dict.fromkeys(k for cols in parts for k in cols))
+        parts = [block_columns(r.negotiation, r.outcome, point=self.point) for r in self.runs]
+        names = table_columns([r.negotiation for r in self.runs])
         # proposals touching other dimensions leave those columns empty (NaN)
         return {
             k: np.concatenate([
@@ -283,6 +333,51 @@ class EnsembleResult:
         return pd.DataFrame(self.columns())
 
 
+#: The per-replication table's leading columns; per touched dimension ``outcome_<dim>`` and
+#: ``policy_<dim>`` follow (:func:`table_columns`).
+ROW_COLUMNS = ("point", "proposal", "replication", "passed", "reason", "rounds", "dilution",
+               "drift", "first_blocker", "objectors", "abstainers")
+_REASON_NAMES = np.array([REASONS[k] for k in sorted(REASONS)], dtype=object)
+
+
+def table_columns(negotiations: Sequence[Negotiation]) -> list[str]:
+    """The columns of the per-replication table of these proposals' negotiations, in order:
+    :data:`ROW_COLUMNS`, then each dimension's outcome and policy, in order of first touch."""
+    names = list(ROW_COLUMNS)
+    for neg in negotiations:
+        for d in neg.dimensions:
+            for col in (f"outcome_{d}", f"policy_{d}"):
+                if col not in names:
+                    names.append(col)
+    return names
+
+
+def block_columns(
+    neg: Negotiation, o: Outcome, *, point: int, first: int = 0
+) -> dict[str, np.ndarray]:
+    """The per-replication table's rows of outcomes ``o`` of one proposal, replications
+    ``first``, ``first + 1``, ...: the columns of :func:`table_columns` this proposal has."""
+    n = len(o.status)
+    ids = np.asarray(neg.actor_ids, dtype=object)
+    cols = {
+        "point": np.full(n, point, dtype=np.int64),
+        "proposal": np.full(n, neg.proposal, dtype=object),
+        "replication": np.arange(first, first + n, dtype=np.int64),
+        "passed": o.status == PASSED,
+        "reason": _REASON_NAMES[o.status],
+        "rounds": o.rounds.astype(np.int64),
+        "dilution": o.dilution,
+        "drift": o.drift,
+        "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
+        "objectors": _joined_names(o.objectors, ids),
+        "abstainers": _joined_names(o.abstainers, ids),
+    }
+    for j, d in enumerate(neg.dimensions):
+        cols[f"outcome_{d}"] = o.outcome[:, j]
+        cols[f"policy_{d}"] = o.policy[:, j]
+    return cols
+
+
 def _joined_names(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Per row of the boolean ``mask`` (R, N), the ids it marks joined by ";" ("" for none),
     built a column at a time (numpy adds the strings of an object array in one pass)."""
@@ -290,6 +385,21 @@ def _joined_names(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
     for j in np.flatnonzero(mask.any(axis=0)):
         acc[mask[:, j]] += ids[j] + ";"
     return np.array([s[:-1] for s in acc], dtype=object)
+
+
+def chosen_proposals(scenario: Scenario, proposals: Sequence[str] | None,
+                     replications: int) -> list[str]:
+    """The proposal ids to run (default: all), checked; a one-line error otherwise."""
+    if replications < 1:
+        raise InputError(f"replications: must be at least 1 (got {replications})")
+    known = [p.id for p in scenario.proposals]
+    chosen = list(proposals) if proposals else known
+    if not chosen:
+        raise InputError("proposals: the scenario defines no proposals to run")
+    for pid in chosen:
+        if pid not in known:
+            raise InputError(f"proposal: unknown id {pid!r}; allowed: {', '.join(known)}")
+    return chosen
 
 
 def run_ensemble(
@@ -303,15 +413,7 @@ def run_ensemble(
 ) -> EnsembleResult:
     """Monte Carlo ensembles of the given proposals (default: all) of a scenario, blocks on
     ``threads`` threads (:func:`run_proposal`)."""
-    if replications < 1:
-        raise InputError(f"replications: must be at least 1 (got {replications})")
-    known = [p.id for p in scenario.proposals]
-    chosen = list(proposals) if proposals else known
-    if not chosen:
-        raise InputError("proposals: the scenario defines no proposals to run")
-    for pid in chosen:
-        if pid not in known:
-            raise InputError(f"proposal: unknown id {pid!r}; allowed: {', '.join(known)}")
+    chosen = chosen_proposals(scenario, proposals, replications)
     runs = tuple(
         run_proposal(scenario, pid, replications=replications, seed=seed, point=point,
                      threads=threads)
@@ -320,3 +422,58 @@ def run_ensemble(
     return EnsembleResult(
         scenario=scenario, seed=seed, point=point, replications=replications, runs=runs
     )
+
+
+@dataclass(frozen=True)
+class EnsembleSummary:
+    """The summaries of several proposals' ensembles of one scenario, with their seed, and
+    nothing per replication (:func:`summarise_ensemble`)."""
+
+    scenario: Scenario
+    seed: int
+    point: int
+    replications: int
+    proposal_summaries: tuple[ProposalSummary, ...]
+
+    def __repr__(self) -> str:
+        return (f"<EnsembleSummary {self.scenario.scenario.name!r}: seed {self.seed}, "
+                f"{self.replications:,} replications of {', '.join(self.proposals)}>")
+
+    @property
+    def proposals(self) -> list[str]:
+        return [s.id for s in self.proposal_summaries]
+
+    def summaries(self) -> list[ProposalSummary]:
+        return list(self.proposal_summaries)
+
+
+def summarise_ensemble(
+    scenario: Scenario,
+    *,
+    proposals: Sequence[str] | None = None,
+    replications: int = 10_000,
+    seed: int,
+    point: int = 0,
+    threads: int | None = None,
+    each_block: Callable[[Negotiation, int, Outcome], None] | None = None,
+) -> EnsembleSummary:
+    """The summaries of :func:`run_ensemble`, the same numbers bit for bit, accumulated block
+    by block (:class:`RunningSummary`) with nothing per replication kept, so memory does not
+    grow with ``replications``.  ``each_block(negotiation, first replication, outcomes)`` sees
+    every block, in order (to write the per-replication table as it is computed)."""
+    chosen = chosen_proposals(scenario, proposals, replications)
+    titles = {p.id: p.title for p in scenario.proposals}
+    done = []
+    for pid in chosen:
+        neg = negotiation(scenario, pid)
+        acc = RunningSummary(neg)
+        first = 0
+        for out in iter_blocks(neg, replications=replications, seed=seed, point=point,
+                               threads=threads):
+            acc.add(out)
+            if each_block:
+                each_block(neg, first, out)
+            first += len(out.status)
+        done.append(acc.summary(titles[pid]))
+    return EnsembleSummary(scenario=scenario, seed=seed, point=point,
+                           replications=replications, proposal_summaries=tuple(done))

@@ -41,7 +41,9 @@ __all__ = [
     "State",
     "initial_state",
     "negotiate",
+    "rows_per_pass",
     "step",
+    "TENSION_CAP",
 ]
 
 RUNNING, PASSED, DEADLOCK, WITHDRAWN = 0, 1, 2, 3
@@ -179,10 +181,10 @@ def _tension_buffer(b: int, n: int) -> np.ndarray:
     pages of a fresh array this large cost more to map than the arithmetic that fills it.  A
     state keeps it only while its block runs (:func:`negotiate` returns none of it)."""
     cache = getattr(_scratch, "tensions", None)
-    if cache is None or cache.shape != (b, n, n):
+    if cache is None or cache.shape[1] != n or cache.shape[0] < b:
         cache = np.empty((b, n, n))
         _scratch.tensions = cache
-    return cache
+    return cache[:b]
 
 
 def _bounded(neg: Negotiation) -> bool:
@@ -326,32 +328,93 @@ def dilution_and_drift(
 
 def outcome(neg: Negotiation, st: State) -> Outcome:
     """The record of a finished block."""
-    passed = st.status == PASSED
-    policy = np.where(passed[:, None], st.final_text, neg.q[None])
-    dilution, drift = dilution_and_drift(st.final_text, neg.p0, neg.q)
+    return _record(neg, st.status, st.rounds, st.final_text, st.objectors, st.abstainers,
+                   st.first_blocker)
+
+
+def _record(
+    neg: Negotiation,
+    status: np.ndarray,
+    rounds: np.ndarray,
+    final_text: np.ndarray,
+    objectors: np.ndarray,
+    abstainers: np.ndarray,
+    first_blocker: np.ndarray,
+) -> Outcome:
+    passed = status == PASSED
+    policy = np.where(passed[:, None], final_text, neg.q[None])
+    dilution, drift = dilution_and_drift(final_text, neg.p0, neg.q)
     return Outcome(
-        status=st.status,
-        rounds=st.rounds,
-        outcome=st.final_text,
+        status=status,
+        rounds=rounds,
+        outcome=final_text,
         policy=policy,
         dilution=dilution,
         drift=drift,
-        objectors=st.objectors,
-        abstainers=st.abstainers,
-        first_blocker=st.first_blocker,
+        objectors=objectors,
+        abstainers=abstainers,
+        first_blocker=first_blocker,
     )
 
 
-def negotiate(neg: Negotiation, start: StartDraws, rounds: Iterable[RoundDraws]) -> Outcome:
+#: Most bytes of the reusable tension buffer of one thread (:func:`_tension_buffer`): a block
+#: whose (rows × N × N) float64 tensions would exceed it runs in passes of fewer rows
+#: (:func:`rows_per_pass`), so memory does not grow with the square of the actors beyond it.
+TENSION_CAP = 64 * 2**20
+
+
+def rows_per_pass(n: int, cap: int | None = None) -> int:
+    """Replications of a block taken through the rounds together for ``n`` actors: as many as
+    keep the tension buffer under ``cap`` bytes (default :data:`TENSION_CAP`), at least one."""
+    cap = TENSION_CAP if cap is None else cap
+    return max(1, cap // (8 * n * n))
+
+
+def negotiate(
+    neg: Negotiation,
+    start: StartDraws,
+    rounds: Iterable[RoundDraws],
+    *,
+    pass_rows: int | None = None,
+) -> Outcome:
     """Run a block of negotiations to the end.
 
     ``rounds`` yields :class:`RoundDraws` for consecutive rounds, consumed lazily (a chunk is
     asked for only while some negotiation runs), so memory does not grow with ``max_rounds``.
     Each negotiation is taken through a chunk's rounds on its own and stops as soon as it is
     decided; the tensions are filled only for negotiations that go past round 1.
+
+    A block of more than ``pass_rows`` replications (default :func:`rows_per_pass` of the
+    actors, which is the whole block up to 89 actors) runs in passes of that many rows, each
+    to the end, sharing the round draws (drawn once, in the same order, as any pass first needs
+    them): a replication's arithmetic never looks at another's, so the outcome is the same,
+    bit for bit, as in one pass (``tests/test_ensemble.py``); only the tension buffer shrinks.
     """
-    st = initial_state(neg, start, lazy=True)
+    b = start.capability.shape[0]
+    per_pass = rows_per_pass(neg.n) if pass_rows is None else pass_rows
+    if b <= per_pass:
+        st = initial_state(neg, start, lazy=True)
+        chunks = iter(rounds)
+        while st.t < neg.max_rounds and (st.status == RUNNING).any():
+            st = step(neg, st, next(chunks))
+        return outcome(neg, st)
     chunks = iter(rounds)
-    while st.t < neg.max_rounds and (st.status == RUNNING).any():
-        st = step(neg, st, next(chunks))
-    return outcome(neg, st)
+    drawn: list[RoundDraws] = []
+    states = []
+    for lo in range(0, b, per_pass):
+        rows = slice(lo, min(lo + per_pass, b))
+        st = initial_state(neg, StartDraws(position=start.position[rows],
+                                           capability=start.capability[rows],
+                                           factors=start.factors[rows]), lazy=True)
+        c = 0
+        while st.t < neg.max_rounds and (st.status == RUNNING).any():
+            if c == len(drawn):
+                drawn.append(next(chunks))
+            chunk = drawn[c]
+            st = step(neg, st, RoundDraws(noise=chunk.noise[:, rows],
+                                          holdup=chunk.holdup[:, rows], first=chunk.first))
+            c += 1
+        states.append(st)
+    return _record(neg, *(np.concatenate([getattr(st, f) for st in states]) for f in (
+        "status", "rounds", "final_text", "objectors", "abstainers", "first_blocker")))
+
