@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from cli_contract import assert_contract, run_cli, snapshot
 from hypothesis import given
@@ -259,7 +260,8 @@ def test_a_full_disk_leaves_nothing_half_written(folder, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cicasim.results.pd.DataFrame, "to_parquet", full)
+    # run --out streams its table through pyarrow's ParquetWriter as the blocks come
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
     fail(["run", "tiny.toml", "-n", "10", "--out", "o"], folder, "o: cannot write the results",
           "No space left on device")
     monkeypatch.undo()

@@ -10,6 +10,7 @@ reads :meth:`RunResult.summary`, the same numbers as a DataFrame.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -147,8 +148,13 @@ class ReplicationsWriter:
     def __enter__(self) -> ReplicationsWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        self._batches, self._rows = [], 0  # failed: release the file, keep the first error
+        with contextlib.suppress(Exception):
+            self._writer.close()
 
 
 class RunResult(Shown):
