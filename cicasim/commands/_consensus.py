@@ -15,7 +15,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cicasim.commands._common import positive_int, progress_bar, replications_int, seed_int
+from cicasim.commands._common import (
+    count,
+    positive_int,
+    progress_bar,
+    replications_int,
+    seed_int,
+)
 from cicasim.errors import InputError
 
 DEFAULT_SEED = 20241013
@@ -122,9 +128,9 @@ def _write(rep, summary: dict, args: argparse.Namespace) -> None:
 
 
 def _print(s: dict) -> None:
-    print(f"consensus validation ({s['mode']}): {s['n_events']} meetings of "
-          f"{s['n_organisations']} organisations, {s['n_failed']} failed; "
-          f"{s['replications']} replications per event, seed {s['seed']}")
+    print(f"consensus validation ({s['mode']}): {count(s['n_events'], 'meeting')} of "
+          f"{count(s['n_organisations'], 'organisation')}, {s['n_failed']} failed; "
+          f"{count(s['replications'], 'replication')} per event, seed {s['seed']}")
     print(f"  {'forecast':<30} {'Brier':>7} {'log loss':>9} {'AUC':>6}")
     rows = [("cicasim", s)] + [(f"baseline: {k.replace('_', ' ')}", v)
                                for k, v in s["baselines"].items()]

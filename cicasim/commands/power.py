@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cicasim.analysis.power import MAX_MEMBERS, PowerResult, power_for_proposal, power_indices
-from cicasim.commands._common import progress_bar, seed_int
+from cicasim.commands._common import count, progress_bar, seed_int
 from cicasim.errors import InputError, read_text
 from cicasim.spec.rules import Consensus, QualifiedMajority, Rule, SimpleMajority
 
@@ -315,7 +315,7 @@ def _emit(
 
     console = _console(Console)
     where = f"{source}, proposal {proposal}" if proposal else source
-    console.print(f"[bold]{where}[/bold] · rule: {_describe(rule)} · {result.n} members")
+    console.print(f"[bold]{where}[/bold] · rule: {_describe(rule)} · {count(result.n, 'member')}")
     table = Table(show_lines=False)
     table.add_column("actor")
     table.add_column("weight", justify="right")

@@ -15,7 +15,13 @@ import json
 import sys
 from pathlib import Path
 
-from cicasim.commands._common import bounded_int, progress_bar, replications_int, seed_int
+from cicasim.commands._common import (
+    bounded_int,
+    count,
+    progress_bar,
+    replications_int,
+    seed_int,
+)
 from cicasim.commands._consensus import add_consensus_parser, run_consensus
 from cicasim.errors import InputError
 
@@ -241,9 +247,10 @@ def _write(report, out: Path, inputs: list[Path | None]) -> None:
 
 def _print(report, out: Path | None) -> None:
     s = report.summary
-    print(f"DEU validation: {s['n_issues']} issues with an outcome, {s['n_proposals']} proposals"
-          f"  ({s['source']})")
-    print(f"parameter set {s['params']!r}; seed {s['seed']}; {s['replications']} replications; "
+    print(f"DEU validation: {count(s['n_issues'], 'issue')} with an outcome, "
+          f"{count(s['n_proposals'], 'proposal')}  ({s['source']})")
+    print(f"parameter set {s['params']!r}; seed {s['seed']}; "
+          f"{count(s['replications'], 'replication')}; "
           f"prediction = {s['statistic']}")
     print("mean absolute error (0-100), 95% cluster-bootstrap interval over proposals:")
     rows = [("cicasim (parameter set, in-sample)", s["mae"], s["mae_ci_low"], s["mae_ci_high"])]
