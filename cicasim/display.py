@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["REPR_LIMIT", "Shown"]
+__all__ = ["REPR_LIMIT", "Shown", "count"]
 
 #: The longest ``repr`` a result may have, in characters.
 REPR_LIMIT = 2_000
@@ -23,6 +23,12 @@ REPR_LIMIT = 2_000
 _ROWS = 12  # rows of the summary shown in a repr
 _HTML_ROWS = 30
 _CELL = 28  # characters of a text cell in a repr
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with its noun, singular for one: "1 proposal", "3 proposals" (every count a table,
+    report, label or message shows)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _clip(text: str, limit: int) -> str:

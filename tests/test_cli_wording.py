@@ -82,7 +82,7 @@ def test_counts_of_one_are_singular(tmp_path):
     assert "(1 member)" in out and "1 paired replication per" in out
     rc, out, err = run_cli(["sweep", "e.toml", "--out", "o", "-j", "1", "-n", "1"], tmp_path)
     assert rc == 0, err
-    assert "× 1 proposal ×" in out and "1 replication ·" in out
+    assert "× 1 proposal ×" in out and "1 replication ·" in out and "base (1 member)" in out
     rc, out, err = run_cli(["check", "s.toml"], tmp_path)
     assert rc == 0, err
     assert "1 member: AAA" in out and "3 observers" in out and "1 pair listed" in out

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy.stats import norm
 
-from cicasim.display import Shown
+from cicasim.display import Shown, count
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.kernel import PASSED, Negotiation
 from cicasim.errors import InputError
@@ -160,20 +160,17 @@ def what_changed(before: Scenario, after: Scenario, *, shown: int = 8) -> str:
     def ids(xs: list[str]) -> str:
         return ", ".join(xs[:shown]) + (f" and {len(xs) - shown} more" if len(xs) > shown else "")
 
-    def n(k: int, noun: str) -> str:
-        return f"{k} {noun}" + ("" if k == 1 else "s")
-
     parts = []
     if observers:
         role = "a member" if len(observers) == 1 else "members"
-        parts.append(f"+ {n(len(observers), 'observer')} as {role}: {ids(observers)}")
+        parts.append(f"+ {count(len(observers), 'observer')} as {role}: {ids(observers)}")
     if named:
-        parts.append(f"+ {n(len(named), 'new member')}: {ids(named)}")
+        parts.append(f"+ {count(len(named), 'new member')}: {ids(named)}")
     if synthetic:
-        parts.append(f"+ {n(len(synthetic), 'synthetic member')}")
+        parts.append(f"+ {count(len(synthetic), 'synthetic member')}")
     left = [a.id for a in before.members if a.id not in {m.id for m in after.members}]
     if left:
-        parts.append(f"− {n(len(left), 'member')}: {ids(left)}")
+        parts.append(f"− {count(len(left), 'member')}: {ids(left)}")
     return "; ".join(parts) or "no change in membership"
 
 

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from cicasim.display import count
 from cicasim.errors import shown
 from cicasim.spec.rules import probability_name
 
@@ -106,11 +107,6 @@ def resolve_seed(seed: int | None) -> tuple[int, bool]:
     from cicasim.engine.draws import fresh_seed
 
     return fresh_seed(), True
-
-
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` with its noun, singular for one: "1 proposal", "3 proposals"."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def actor_label(names: dict[str, str], actor_id: str, *, width: int = 14) -> str:

@@ -17,6 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from cicasim.display import count
 from cicasim.errors import InputError
 from cicasim.plotting import Results, load_results, results_probability_name, standard_figures
 from cicasim.results import make_directory, read_json, write_text_atomic
@@ -128,10 +129,6 @@ def _name(scenario: Scenario | None, actor: str) -> str:
     return escape(actor)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
 def _interval(p: Any, lo: Any, hi: Any) -> str:
     return f"{_num(p)} ({_num(lo)}–{_num(hi)})"
 
@@ -152,8 +149,8 @@ def _scenario_section(scenario: Scenario | None, manifest: dict) -> str:
     parts.append(f"<p>{lead}</p>")
     members, observers = scenario.members, scenario.observers
     parts.append(
-        f"<p>{_count(len(members), 'member')}, {_count(len(observers), 'observer')}; "
-        f"{_count(len(scenario.dimensions), 'policy dimension')}: "
+        f"<p>{count(len(members), 'member')}, {count(len(observers), 'observer')}; "
+        f"{count(len(scenario.dimensions), 'policy dimension')}: "
         + ", ".join(escape(d.name or d.id) for d in scenario.dimensions) + ".</p>"
     )
     parts.append(

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cicasim._callable import make_callable
-from cicasim.display import Shown
+from cicasim.display import Shown, count
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.draws import key, seed_sequence
 from cicasim.engine.ensemble import (
@@ -753,10 +753,10 @@ def plan_experiment(
             v = values[f.label]
             if isinstance(f, EnlargementFactor):
                 n_members = len(path_scenarios[v].members)
-                parts.append(f"{path_labels[v]} ({n_members} members)")
+                parts.append(f"{path_labels[v]} ({count(n_members, 'member')})")
             elif isinstance(f, ScenarioFactor):
                 n_members = len(factor_scenarios[v][0].members)
-                parts.append(f"{Path(v).stem} ({n_members} members)")
+                parts.append(f"{Path(v).stem} ({count(n_members, 'member')})")
             elif isinstance(f, RuleFactor):
                 parts.append(f"{f.label}={rule_label(v)}")
             else:
