@@ -190,3 +190,16 @@ def test_results_respect_the_umask(tmp_path, capsys):
     for f in out.iterdir():
         if f.is_file():
             assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
+
+
+def test_run_reports_progress_per_block(tmp_path):
+    """cicasim run's progress bar: one tick per replication block of every proposal, with or
+    without the per-replication table."""
+    from cicasim.analysis.runs import run_scenario
+
+    for table in (None, tmp_path / "replications.parquet"):
+        seen: list[tuple[int, int]] = []
+        run_scenario(DATA / "tiny.toml", replications=2500, seed=1, keep=False, table=table,
+                     progress=lambda *tick, seen=seen: seen.append(tick))
+        assert seen == [(k, 3) for k in (1, 2, 3)]  # 2,500 replications: 3 blocks of 1,024
+    assert pd.read_parquet(tmp_path / "replications.parquet").shape[0] == 2500

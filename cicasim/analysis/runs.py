@@ -361,7 +361,8 @@ def run_scenario(
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
     ΔP(consensus) when it is removed (one more ensemble per member), and for
     ``pivotality_channels`` of them (None: every member) the ΔP by channel
-    (:func:`cicasim.pivotality.pivotality`), reporting ``progress(done, total)`` in ensembles.
+    (:func:`cicasim.pivotality.pivotality`), reporting ``progress(done, total)`` in ensembles;
+    without ``pivotality`` and with ``keep=False``, ``progress`` counts the replication blocks.
 
     ``source`` is ``(path, text)`` of the file a Scenario object was read from, for the
     manifest; a file given as ``scenario`` is its own source.  The ensembles' blocks run on
@@ -397,20 +398,26 @@ def run_scenario(
         )
         if table is not None:
             write_replications(table, result)
-    elif table is None:
-        result = summarise_ensemble(
-            scen, proposals=proposals, replications=replications, seed=seed, threads=threads
-        )
     else:
         from cicasim.engine.arrays import negotiation
-        from cicasim.engine.ensemble import chosen_proposals
+        from cicasim.engine.ensemble import blocks_for, chosen_proposals
 
-        negs = [negotiation(scen, pid)
-                for pid in chosen_proposals(scen, proposals, replications)]
-        with ReplicationsWriter(table, negs) as writer:
+        chosen = chosen_proposals(scen, proposals, replications)
+        total, done = len(chosen) * len(blocks_for(replications)), 0
+
+        def each_block(neg, first: int, out) -> None:
+            nonlocal done
+            if writer is not None:
+                writer.write(neg, first, out)
+            done += 1
+            if progress:
+                progress(done, total)
+
+        with (ReplicationsWriter(table, [negotiation(scen, pid) for pid in chosen])
+              if table is not None else contextlib.nullcontext()) as writer:
             result = summarise_ensemble(
                 scen, proposals=proposals, replications=replications, seed=seed,
-                threads=threads, each_block=writer.write,
+                threads=threads, each_block=each_block,
             )
     pivots = None
     if pivotality:

@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 from cicasim.commands._common import (
@@ -221,7 +220,8 @@ def run(args: argparse.Namespace) -> int:
             if args.out
             else None
         )
-        bar = progress_bar("pivotality", unit="ensembles") if args.pivotality else nullcontext()
+        bar = (progress_bar("pivotality", unit="ensembles") if args.pivotality
+               else progress_bar("run", unit="blocks"))
         with bar as update:
             result = run_scenario(
                 scenario, proposals=args.proposal, replications=args.replications, seed=seed,
