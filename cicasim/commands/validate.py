@@ -221,7 +221,7 @@ def _write(report, out: Path, inputs: list[Path | None]) -> None:
     fig = predicted_vs_actual(report.table, report.summary)
     league_fig = None
     if "models" in report.summary:
-        from cicasim.validate.league import league_figure
+        from cicasim.validate.plotting import league_figure
 
         league_fig = league_figure(report.summary["models"], n_issues=len(report.table))
     with atomic_directory(out, kind="validation", force=True) as tmp:

@@ -1,4 +1,9 @@
-"""Figures of the event validation (matplotlib is imported here only, lazily, headless)."""
+"""Figures of the event validation: the reliability diagram.
+
+matplotlib is imported lazily inside the function and drawn headless (Agg); like
+:mod:`cicasim.plotting` and :mod:`cicasim.validate.plotting`, this is one of the figure modules
+allowed to import it (the rule is stated in :mod:`cicasim.plotting`).
+"""
 
 from __future__ import annotations
 
