@@ -132,6 +132,20 @@ def expect_alert(rc, snippet: str, timeout: float = 60) -> None:
     raise AssertionError(f"the page never showed an alert with {snippet!r}")
 
 
+def expect_button(rc, label: str, timeout: float = 60) -> None:
+    """Wait until a button (a download's, say) shows ``label``."""
+    import time
+
+    import ipyvuetify as v
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(label in b.children for b in rc.find(v.Btn).widgets):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the page never showed a button {label!r}")
+
+
 def test_pages_render_and_respond(cica):
     """The Overview shows P(consensus), a slider re-runs it, a tick shows the member count and
     ΔP, Step advances the negotiation (solara.render, no browser)."""
@@ -216,9 +230,13 @@ def test_an_error_is_one_line_in_a_panel(cica):
 
 
 def test_pivotality_on_request():
-    """Who blocks: pivotality runs only when asked for, and its table then shows."""
+    """Who blocks: pivotality runs only when asked for; its table then shows each member's ΔP
+    and, for the most pivotal, the ΔP through each channel, the numbers of
+    ``cicasim run --pivotality`` (not recomputed)."""
     import ipyvuetify as v
 
+    from cicasim.analysis.pivotality import CHANNELS
+    from cicasim.analysis.runs import run_scenario
     from cicasim.explore.app import Explorer
 
     scenario, source = load(None)
@@ -228,7 +246,126 @@ def test_pivotality_on_request():
     expect(rc, "<th>first blocker</th>")
     rc.find(v.Btn, children=[label]).wait_for(timeout=30)
     rc.find(v.Btn, children=[label]).widget.click()
-    expect(rc, "<th>ΔP if removed</th>", timeout=120)
+    expect(rc, "<th>ΔP if removed</th>", timeout=180)
+    cli = run_scenario(scenario, replications=100, seed=1, pivotality=True).to_dict()
+    decomposed = [(p["id"], v) for p in cli["proposals"] for v in p["pivotality"]
+                  if v["channels"]]
+    assert decomposed, "no member's pivotality was decomposed by channel"
+    for c in CHANNELS:
+        expect(rc, f"<th>ΔP {c} channel</th>")
+    for _, piv in decomposed:
+        for c in CHANNELS:
+            expect(rc, f"{piv['channels'][c]['delta']:+.3f}<br>")
+    rc.close()
+
+
+def test_two_quick_settings_only_the_last_runs_to_the_end(cica, monkeypatch):
+    """A newer setting supersedes a running one: of three settings in quick succession the
+    two earlier runs stop at their next block and only the last runs to completion; the page
+    shows its numbers (no queue of stale runs)."""
+    import threading
+    import time
+
+    from cicasim.explore import app
+
+    scenario, _ = cica
+    first = initial_settings(scenario, replications=3000, seed=1)
+    second = first.with_behaviour("rival_penalty", 1.0)
+    last = first.with_behaviour("rival_penalty", 1.5)
+    ran: list[tuple[Settings, str]] = []
+    started = {first: threading.Event(), second: threading.Event()}
+    newer = threading.Event()
+    real = app.overview
+
+    def spy(scenario, settings, *, cancelled):
+        if settings in started:  # held until the newest setting has arrived
+            started[settings].set()
+            assert newer.wait(30)
+        out = real(scenario, settings, cancelled=cancelled)
+        ran.append((settings, "cancelled" if out is None else "completed"))
+        return out
+
+    monkeypatch.setattr(app, "overview", spy)
+    current = solara.reactive(first)
+
+    @solara.component
+    def Page():
+        app.Overview(scenario, app._overview_task(scenario, current.value))
+
+    box, rc = solara.render(Page(), handle_error=False)
+    assert started[first].wait(30)
+    current.set(second)
+    assert started[second].wait(30)
+    current.set(last)
+    newer.set()
+    for p in real(scenario, last).to_dict()["proposals"]:
+        expect(rc, f"data-proposal='{p['id']}'>{p['p_consensus']:.3f}<")
+    deadline = time.monotonic() + 30
+    while len(ran) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    order = [first, second, last]
+    assert sorted(ran, key=lambda r: order.index(r[0])) == [
+        (first, "cancelled"), (second, "cancelled"), (last, "completed")]
+    rc.close()
+
+
+def test_a_stance_answers_the_mission_question(cica, tmp_path):
+    """What if Turkmenistan joins and India cares more about corridors?  India's salience on
+    connectivity set on the page reaches the scenario, the Overview and the downloaded
+    scenario file, which `cicasim run` and `cicasim compare --enlarge` reproduce."""
+    import tomllib
+
+    from cicasim.analysis.compare import compare
+    from cicasim.analysis.runs import run_scenario
+    from cicasim.explore.settings import stance
+
+    scenario, source = cica
+    base = initial_settings(scenario, replications=REPS, seed=6).with_join("TKM", True)
+    position, salience = stance(scenario, base, "IND", "connectivity")
+    s = base.with_stance("IND", "connectivity", position, 0.95)
+    assert stance(scenario, s, "IND", "connectivity") == (position, 0.95)
+    e = effective_scenario(scenario, s)
+    ind = next(a for a in e.actors if a.id == "IND")
+    assert ind.salience["connectivity"] == 0.95 and salience != 0.95
+    assert overview(scenario, s).summary()["p_consensus"].tolist() != overview(
+        scenario, base).summary()["p_consensus"].tolist()
+    again = parse_scenario(tomllib.loads(scenario_toml(scenario, s, source)), "explored.toml")
+    assert (run_scenario(again, replications=REPS, seed=6).summary()["p_consensus"].tolist()
+            == overview(scenario, s).summary()["p_consensus"].tolist())
+    m = membership(scenario, s)
+    for row in compare(again, enlarge=True, replications=REPS, seed=6).rows:
+        assert m.delta[row.proposal] == pytest.approx((row.delta, row.delta_low,
+                                                       row.delta_high))
+    with pytest.raises(InputError, match="salience 1.5 is outside 0 to 1"):
+        effective_scenario(scenario, s.with_stance("IND", "connectivity", 50, 1.5))
+    with pytest.raises(InputError, match="unknown actor 'XXX'"):
+        effective_scenario(scenario, s.with_stance("XXX", "connectivity", 50, 0.5))
+
+
+def test_every_figure_downloads_as_png(cica):
+    """Downloads: the Overview, who blocks each proposal and the negotiation's figures are
+    offered as PNG, and each makes a PNG file."""
+    import ipyvuetify as v
+
+    from cicasim.explore.app import Explorer, blocking_figure
+    from cicasim.explore.negotiation import build, network_figure, png, positions_figure
+
+    scenario, source = cica
+    s = initial_settings(scenario, replications=REPS, seed=1)
+    result = overview(scenario, s)
+    model = build(scenario, s, result.proposals[0], 1)
+    assert positions_figure(model) is None
+    model.step()
+    figures = [result.plot(), network_figure(model), positions_figure(model)] + [
+        blocking_figure(result, pid) for pid in result.proposals]
+    for fig in figures:
+        assert png(fig).startswith(b"\x89PNG\r\n")
+    box, rc = solara.render(Explorer(scenario, source, replications=REPS), handle_error=False)
+    rc.find(v.Tabs).widget.v_model = 4  # Downloads
+    labels = [f"Who blocks {pid} (PNG)" for pid in result.proposals] + [
+        "Overview figure (PNG)", "Summary (CSV)", "Negotiation network, round 0 (PNG)"]
+    for label in labels:
+        expect_button(rc, label)
     rc.close()
 
 

@@ -356,6 +356,7 @@ def run_scenario(
     threads: int | None = None,
     keep: bool = True,
     table: str | Path | None = None,
+    on_block: Callable[[], None] | None = None,
 ) -> RunResult:
     """The ensembles of a scenario (a file or a :class:`~cicasim.spec.scenario.Scenario`): every
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
@@ -374,6 +375,8 @@ def run_scenario(
     ``replications``; the numbers are those of ``keep=True``, bit for bit.  ``table`` is a
     Parquet file to stream the per-replication table to (:class:`ReplicationsWriter`).  The
     pivotality pairs every replication with the run's, so it keeps the outcomes.
+    ``on_block()`` is called after each block of the ensembles (an exception it raises stops
+    the run).
     """
     from cicasim.engine.threads import resolve_threads
     from cicasim.spec.scenario import read_scenario
@@ -394,7 +397,8 @@ def run_scenario(
     result: EnsembleResult | EnsembleSummary
     if keep or pivotality:
         result = run_ensemble(
-            scen, proposals=proposals, replications=replications, seed=seed, threads=threads
+            scen, proposals=proposals, replications=replications, seed=seed, threads=threads,
+            on_block=on_block,
         )
         if table is not None:
             write_replications(table, result)
@@ -412,6 +416,8 @@ def run_scenario(
             done += 1
             if progress:
                 progress(done, total)
+            if on_block:
+                on_block()
 
         with (ReplicationsWriter(table, [negotiation(scen, pid) for pid in chosen])
               if table is not None else contextlib.nullcontext()) as writer:

@@ -138,14 +138,16 @@ def run_proposal(
     seed: int,
     point: int = 0,
     threads: int | None = None,
+    on_block: Callable[[], None] | None = None,
 ) -> ProposalRun:
     """Monte Carlo over ``replications`` replications of one proposal, blocks on ``threads``
     threads (None: every core, or what :func:`cicasim.engine.threads.set_threads` set; pass 1
     in a worker process of a pool that already uses the cores).  The numbers do not depend on
-    ``threads``."""
+    ``threads``.  ``on_block()`` is called after each block (an exception it raises stops the
+    run, as the explorer stops a run a newer setting has superseded)."""
     neg = negotiation(scenario, proposal_id)
     outcome = run_negotiation(neg, replications=replications, seed=seed, point=point,
-                              threads=threads)
+                              threads=threads, on_block=on_block)
     return ProposalRun(negotiation=neg, replications=replications, outcome=outcome)
 
 
@@ -410,13 +412,14 @@ def run_ensemble(
     seed: int,
     point: int = 0,
     threads: int | None = None,
+    on_block: Callable[[], None] | None = None,
 ) -> EnsembleResult:
     """Monte Carlo ensembles of the given proposals (default: all) of a scenario, blocks on
-    ``threads`` threads (:func:`run_proposal`)."""
+    ``threads`` threads, ``on_block()`` called after each block (:func:`run_proposal`)."""
     chosen = chosen_proposals(scenario, proposals, replications)
     runs = tuple(
         run_proposal(scenario, pid, replications=replications, seed=seed, point=point,
-                     threads=threads)
+                     threads=threads, on_block=on_block)
         for pid in chosen
     )
     return EnsembleResult(

@@ -14,29 +14,36 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import os
-import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import solara
 import solara.lab
 
 from cicasim.errors import one_line
-from cicasim.explore.negotiation import ExploredNegotiation, NegotiationPage, build
+from cicasim.explore.negotiation import (
+    ExploredNegotiation,
+    NegotiationPage,
+    build,
+    network_figure,
+    png,
+    positions_figure,
+)
 from cicasim.explore.settings import (
     BEHAVIOUR_SLIDERS,
     PARAMETER_SETS,
     SCALE_RANGE,
     SCALES,
     Settings,
-    effective_scenario,
     initial_settings,
     load,
     membership,
     overview,
+    pivotality,
     scenario_toml,
+    stance,
 )
 from cicasim.spec.scenario import Scenario
 
@@ -51,12 +58,6 @@ def _message(exc: BaseException | None) -> str:
     if exc is None:
         return ""
     return one_line(str(exc) or type(exc).__name__)
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    return buf.getvalue()
 
 
 def _cell(value: float | None, fmt: str) -> str:
@@ -97,7 +98,7 @@ def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
     def choose_set(name: str) -> None:
         settings.set(initial_settings(scenario, name, replications=s.replications, seed=s.seed,
                                       scales=s.scales, joins=s.joins, synthetic=s.synthetic,
-                                      synthetic_prior=s.synthetic_prior))
+                                      synthetic_prior=s.synthetic_prior, stances=s.stances))
 
     with solara.Column(style={"min-width": "300px", "max-width": "340px", "padding": "8px"}):
         solara.InputInt("replications", value=s.replications,
@@ -124,6 +125,41 @@ def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
                 on_value=lambda v, key=key: settings.set(
                     settings.value.with_scale(key, round(float(v), 6))),
             )
+        Stance(scenario, settings)
+
+
+@solara.component
+def Stance(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
+    """One actor's position and salience on one dimension (say, India caring more about
+    corridors), carried into the downloaded scenario file."""
+    s = settings.value
+    actors = {f"{a.name or a.id} ({a.id})": a.id for a in scenario.actors}
+    dims = {d.name or d.id: d.id for d in scenario.dimensions}
+    who, set_who = solara.use_state(next(iter(actors)))
+    dim, set_dim = solara.use_state(next(iter(dims)))
+    actor, dimension = actors[who], dims[dim]
+    position, salience = stance(scenario, s, actor, dimension)
+
+    def put(position: float, salience: float) -> None:
+        settings.set(settings.value.with_stance(actor, dimension, round(float(position), 6),
+                                                round(float(salience), 6)))
+
+    solara.Markdown("**An actor's stance**")
+    with solara.Div(classes=["cicasim-stance"]):
+        solara.Select("actor", values=list(actors), value=who, on_value=set_who)
+        solara.Select("dimension", values=list(dims), value=dim, on_value=set_dim)
+        with solara.Div(classes=["stance-salience"]):
+            solara.SliderFloat(f"salience: {salience:g}", value=salience, min=0.0, max=1.0,
+                               step=0.05, on_value=lambda v: put(position, v))
+        with solara.Div(classes=["stance-position"]):
+            solara.SliderFloat(f"position: {position:g}", value=position, min=0.0, max=100.0,
+                               step=1.0, on_value=lambda v: put(v, salience))
+        if s.stances:
+            changed = "; ".join(f"{a} on {d}: position {p:g}, salience {w:g}"
+                                for a, d, p, w in s.stances)
+            solara.Text(f"As set: {changed}.", classes=["cicasim-stances"])
+            solara.Button("Scenario's stances", icon_name="mdi-undo", text=True,
+                          on_click=lambda: settings.set(settings.value.replace(stances=())))
 
 
 def _error_panel(task: Any) -> None:
@@ -140,19 +176,37 @@ def _ok(task: Any) -> dict[str, Any] | None:
     return shown if isinstance(shown, dict) and "error" not in shown else None
 
 
+def use_run(run: Callable[[Callable[[], bool]], Any], dependencies: list[Any]) -> Any:
+    """``run(cancelled)`` as a Solara task keyed on ``dependencies`` (``solara.lab.use_task``):
+    a newer value starts a new call and supersedes the running one, whose ``cancelled()`` turns
+    True so it stops at its next block; its result is dropped, and no queue builds up.  An
+    error comes back as ``{"error": one line}``."""
+    current = solara.use_ref(None)
+
+    def compute() -> Any:
+        task = current.current
+        try:
+            return run(lambda: task is not None and not task.is_current())
+        except Exception as exc:  # shown as one line; the server keeps running
+            return {"error": _message(exc)}
+
+    task = solara.lab.use_task(compute, dependencies=dependencies, prefer_threaded=True)
+    current.current = task
+    return task
+
+
 def _overview_task(scenario: Scenario, settings: Settings) -> Any:
     """The Overview's run as a Solara task keyed on the settings (a newer one supersedes it)."""
 
-    def compute() -> dict[str, Any]:
+    def run(cancelled: Callable[[], bool]) -> dict[str, Any] | None:
         start = time.perf_counter()
-        try:
-            result = overview(scenario, settings)
-        except Exception as exc:  # shown as one line; the server keeps running
-            return {"error": _message(exc)}
+        result = overview(scenario, settings, cancelled=cancelled)
+        if result is None:  # superseded
+            return None
         return {"result": result, "summary": result.to_dict(),
                 "seconds": time.perf_counter() - start}
 
-    return solara.lab.use_task(compute, dependencies=[settings], prefer_threaded=True)
+    return use_run(run, [settings])
 
 
 @solara.component
@@ -182,8 +236,6 @@ def Membership(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
     """Observers who join and synthetic members: paired ΔP against the scenario as it is,
     and P(consensus) along the chosen path."""
     s = settings.value
-    latest = solara.use_ref(s)
-    latest.current = s
 
     with solara.Row(style={"align-items": "flex-start"}):
         with solara.Column(gap="0px"):
@@ -204,13 +256,7 @@ def Membership(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
                           on_value=lambda v: settings.set(
                               settings.value.replace(synthetic_prior=v)))
 
-    def compute() -> Any:
-        try:
-            return membership(scenario, s, cancelled=lambda: latest.current is not s)
-        except Exception as exc:  # shown as one line; the server keeps running
-            return {"error": _message(exc)}
-
-    task = solara.lab.use_task(compute, dependencies=[s], prefer_threaded=True)
+    task = use_run(lambda cancelled: membership(scenario, s, cancelled=cancelled), [s])
     _error_panel(task)
     if not s.joins and not s.synthetic:
         solara.Info("Tick an observer or add synthetic members to see the change in "
@@ -253,9 +299,17 @@ def _curve(m: Any) -> Any:
     return fig
 
 
+def blocking_figure(result: Any, proposal: str) -> Any:
+    """Who blocks one proposal (:func:`cicasim.plotting.blocking_bars` of the run)."""
+    from cicasim.plotting import blocking_bars
+
+    return blocking_bars(result.blocking(), proposal=proposal, scenario=result.scenario)
+
+
 @solara.component
 def Blocking(result: Any, names: dict[str, str]) -> None:
-    """Blocking and first-blocker frequencies of every member, per proposal."""
+    """Blocking and first-blocker frequencies of every member, per proposal, and the figure
+    of one proposal with its PNG download."""
     table = result.blocking()
     rows = []
     for pid, group in table.groupby("proposal", sort=False):
@@ -267,57 +321,89 @@ def Blocking(result: Any, names: dict[str, str]) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=(
         "<table class='cicasim-table'><tr><th>proposal</th><th>member</th><th>blocking</th>"
         f"<th>first blocker</th></tr>{''.join(rows)}</table>"))
+    ids = list(dict.fromkeys(table["proposal"]))
+    chosen, choose = solara.use_state(ids[0])
+    pid = chosen if chosen in ids else ids[0]
+    with solara.Row(style={"align-items": "center"}):
+        solara.Select("figure of", values=ids, value=pid, on_value=choose)
+        solara.FileDownload(lambda: png(blocking_figure(result, pid)),
+                            filename=f"{result.scenario.scenario.name}-who-blocks-{pid}.png",
+                            label="Who blocks figure (PNG)")
+    solara.FigureMatplotlib(blocking_figure(result, pid), format="png")
+
+
+def _interval(d: dict[str, float] | None) -> str:
+    if not d:
+        return "<td>-</td>"
+    return (f"<td title='paired 95% CI {d['low']:+.3f} to {d['high']:+.3f}'>{d['delta']:+.3f}"
+            f"<br><small>{d['low']:+.3f} to {d['high']:+.3f}</small></td>")
+
+
+def pivotality_table(summary: dict[str, Any], names: dict[str, str], top: int = 6) -> str:
+    """Per proposal the ``top`` most pivotal members: ΔP(consensus) when removed, and through
+    which channel (vote, influence, compromise) where ``cicasim run --pivotality`` decomposed
+    it (the members whose removal changes P significantly, largest first)."""
+    from cicasim.analysis.pivotality import CHANNELS
+
+    head = ("<tr><th>proposal</th><th>member</th><th>ΔP if removed</th>"
+            + "".join(f"<th>ΔP {c} channel</th>" for c in CHANNELS) + "</tr>")
+    rows = []
+    for p in summary["proposals"]:
+        pivots = p.get("pivotality") or []
+        shown = pivots[:top] + [v for v in pivots[top:] if v.get("channels")]
+        for v in shown:
+            channels = v.get("channels") or {}
+            rows.append(
+                f"<tr><td>{html.escape(p['id'])}</td>"
+                f"<td>{html.escape(names.get(v['actor'], v['actor']))}</td>"
+                + _interval(v) + "".join(_interval(channels.get(c)) for c in CHANNELS)
+                + "</tr>")
+    return f"<table class='cicasim-table cicasim-pivotality'>{head}{''.join(rows)}</table>"
 
 
 @solara.component
 def Pivotality(scenario: Scenario, settings: Settings, names: dict[str, str]) -> None:
-    """On request: each member's pivotality, the paired ΔP(consensus) when it is removed (one
-    more ensemble per member, as ``cicasim run --pivotality``)."""
-    shown = solara.use_reactive(None)  # (settings, summary or error) of the last request
-    busy = solara.use_reactive(False)
+    """On request: each member's pivotality, the paired ΔP(consensus) when it is removed, and
+    for the most pivotal its ΔP by channel (``cicasim run --pivotality``, one more ensemble per
+    member and channel).  A newer setting supersedes a running request."""
+    from cicasim.analysis.pivotality import CHANNEL_MEANING
 
-    def compute() -> None:
-        from cicasim.analysis.runs import run_scenario
+    requested = solara.use_reactive(None)  # the settings pivotality was asked for
 
-        busy.set(True)
-        try:
-            result = run_scenario(effective_scenario(scenario, settings),
-                                  replications=settings.replications, seed=settings.seed,
-                                  pivotality=True)
-            shown.set((settings, {"summary": result.to_dict()}))
-        except Exception as exc:  # shown as one line; the server keeps running
-            shown.set((settings, {"error": _message(exc)}))
-        finally:
-            busy.set(False)
+    def run(cancelled: Callable[[], bool]) -> dict[str, Any] | None:
+        if requested.value != settings:
+            return None
+        result = pivotality(scenario, settings, cancelled=cancelled)
+        return None if result is None else {"summary": result.to_dict()}
 
-    current = shown.value if shown.value and shown.value[0] == settings else None
-    if busy.value:
-        solara.ProgressLinear(True)
-        solara.Text(f"pivotality: {len(scenario.members)} more runs per proposal ...")
-    elif current is None:
+    task = use_run(run, [settings, requested.value])
+    asked = requested.value == settings
+    if not asked:
         solara.Button("Compute pivotality (one more run per member)",
-                      on_click=lambda: threading.Thread(target=compute, daemon=True).start(),
+                      on_click=lambda: requested.set(settings),
                       classes=["cicasim-pivotality"])
-    if current is None:
         return
-    if "error" in current[1]:
-        solara.Error(current[1]["error"], classes=["cicasim-error"])
+    _error_panel(task)
+    if task.pending or not task.finished:
+        solara.ProgressLinear(True)
+        solara.Text(f"pivotality: {len(scenario.members)} more runs per proposal, and three per "
+                    "channel for the most pivotal ...")
         return
-    rows = []
-    for p in current[1]["summary"]["proposals"]:
-        for v in p.get("pivotality", [])[:5]:
-            rows.append(f"<tr><td>{html.escape(p['id'])}</td>"
-                        f"<td>{html.escape(names.get(v['actor'], v['actor']))}</td>"
-                        f"<td>{v['delta']:+.3f}</td><td>{v['low']:+.3f} to {v['high']:+.3f}"
-                        "</td></tr>")
-    solara.HTML(tag="div", unsafe_innerHTML=(
-        "<table class='cicasim-table'><tr><th>proposal</th><th>member</th>"
-        "<th>ΔP if removed</th><th>paired 95% CI</th></tr>" + "".join(rows) + "</table>"))
+    shown = _ok(task)
+    if not shown:
+        return
+    solara.HTML(tag="div", unsafe_innerHTML=pivotality_table(shown["summary"], names))
+    solara.Markdown("Channels, each taken away alone with everything else kept: "
+                    + "; ".join(f"**{c}**: {m}" for c, m in CHANNEL_MEANING.items())
+                    + ". They interact, so they need not add up to the full removal.")
 
 
 @solara.component
-def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any) -> None:
-    """The settings as a scenario file, the summary as CSV, the Overview figure as PNG."""
+def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any,
+              negotiation: Any = None) -> None:
+    """The settings as a scenario file, the summary as CSV, and every figure as PNG: the
+    Overview's, who blocks each proposal, the enlargement curve, and the negotiation's network
+    and text and positions as they stand on the One negotiation page."""
     name = scenario.scenario.name
 
     def toml() -> bytes:
@@ -336,12 +422,30 @@ def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any) ->
             result = task.value["result"]
             solara.FileDownload(lambda: result.summary().to_csv(index=False).encode("utf-8"),
                                 filename=f"{name}-summary.csv", label="Summary (CSV)")
-            solara.FileDownload(lambda: _png(result.plot()), filename=f"{name}-overview.png",
+            solara.FileDownload(lambda: png(result.plot()), filename=f"{name}-overview.png",
                                 label="Overview figure (PNG)")
         if settings.joins or settings.synthetic:
-            solara.FileDownload(lambda: _png(_curve(membership(scenario, settings))),
+            solara.FileDownload(lambda: png(_curve(membership(scenario, settings))),
                                 filename=f"{name}-enlargement.png",
                                 label="Enlargement curve (PNG)")
+    if task.finished and _ok(task):
+        result = task.value["result"]
+        with solara.Row():
+            for pid in result.proposals:
+                solara.FileDownload(lambda pid=pid: png(blocking_figure(result, pid)),
+                                    filename=f"{name}-who-blocks-{pid}.png",
+                                    label=f"Who blocks {pid} (PNG)")
+    if isinstance(negotiation, ExploredNegotiation):
+        m = negotiation
+        at = (f"{m.negotiation.proposal}-rep{m.replication}-round{int(m.state.t)}")
+        with solara.Row():
+            solara.FileDownload(lambda: png(network_figure(m)),
+                                filename=f"{name}-{at}-network.png",
+                                label=f"Negotiation network, round {int(m.state.t)} (PNG)")
+            if int(m.state.t) >= 1:
+                solara.FileDownload(lambda: png(positions_figure(m)),
+                                    filename=f"{name}-{at}-positions.png",
+                                    label="Negotiation text and positions (PNG)")
 
 
 def _negotiation_model(scenario: Scenario, settings: Settings) -> solara.Reactive[Any]:
@@ -396,7 +500,7 @@ def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> 
                                 Blocking(task.value["result"], names)
                             Pivotality(scenario, s, names)
                         else:
-                            Downloads(scenario, s, source, task)
+                            Downloads(scenario, s, source, task, negotiation.value)
 
 
 @functools.lru_cache(maxsize=4)

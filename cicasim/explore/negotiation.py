@@ -36,7 +36,7 @@ with warnings.catch_warnings():
                             category=UserWarning)
     from mesa.visualization import SolaraViz
 
-__all__ = ["ExploredNegotiation", "NegotiationPage", "model_params", "network_figure",
+__all__ = ["ExploredNegotiation", "NegotiationPage", "model_params", "network_figure", "png",
            "positions_figure", "why_it_ended"]
 
 #: Why a negotiation ends, in words (the kernel's reasons, docs/model.md).
@@ -110,10 +110,11 @@ def why_it_ended(model: NegotiationModel) -> str | None:
             f"{end['dilution']:.2f}.")
 
 
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    return buf.getvalue()
+def png(fig: Any) -> bytes:
+    """A figure as the bytes of a PNG file (:func:`cicasim.plotting.save_figure`)."""
+    from cicasim.plotting import save_figure
+
+    return save_figure(fig, io.BytesIO(), fmt="png").getvalue()
 
 
 def _name(model: NegotiationModel) -> str:
@@ -141,7 +142,7 @@ def Status(model: NegotiationModel) -> None:
 def Network(model: NegotiationModel) -> None:
     """The tension network with its PNG download."""
     solara.FigureMatplotlib(network_figure(model), format="png")
-    solara.FileDownload(lambda: _png(network_figure(model)),
+    solara.FileDownload(lambda: png(network_figure(model)),
                         filename=f"{_name(model)}-network.png", label="Network (PNG)")
 
 
@@ -152,7 +153,7 @@ def Positions(model: NegotiationModel) -> None:
         solara.Info("The text and the members' positions appear after the first round.")
         return
     solara.FigureMatplotlib(fig, format="png")
-    solara.FileDownload(lambda: _png(positions_figure(model)),
+    solara.FileDownload(lambda: png(positions_figure(model)),
                         filename=f"{_name(model)}-positions.png", label="Text and positions (PNG)")
 
 

@@ -1,15 +1,16 @@
 """What the explorer's controls set, and the runs behind its pages, as plain data.
 
 :class:`Settings` is every control of the Overview (replications, seed, parameter set,
-behaviour sliders, uncertainty scales) and of the Membership page (observers who join,
-synthetic members).  :func:`effective_scenario` turns them into a validated
-:class:`~cicasim.spec.scenario.Scenario`; :func:`overview` runs its ensemble with the library's own
-:func:`~cicasim.analysis.runs.run_scenario`, :func:`membership` the enlargement path with paired ΔP
-under
-common random numbers (:func:`~cicasim.analysis.compare.paired_difference`, Newcombe 1998), and
-:func:`scenario_toml` writes the settings as a scenario file that ``cicasim run`` (and, for
-the joins, ``cicasim compare --enlarge``) reproduces with the same seed.  Nothing here imports
-Solara, so it is tested without a browser.
+behaviour sliders, uncertainty scales, an actor's position and salience on a dimension) and of
+the Membership page (observers who join, synthetic members).  :func:`effective_scenario` turns
+them into a validated :class:`~cicasim.spec.scenario.Scenario`; :func:`overview` runs its
+ensemble with the library's own :func:`~cicasim.analysis.runs.run_scenario` (and
+:func:`pivotality` with ``--pivotality``'s), :func:`membership` the enlargement path with paired
+ΔP under common random numbers (:func:`~cicasim.analysis.compare.paired_difference`, Newcombe
+1998), and :func:`scenario_toml` writes the settings as a scenario file that ``cicasim run``
+(and, for the joins, ``cicasim compare --enlarge``) reproduces with the same seed.  Every run
+takes a ``cancelled()`` check, consulted between blocks, so a run a newer setting has
+superseded stops early.  Nothing here imports Solara, so it is tested without a browser.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "SCALES",
     "Membership",
     "Settings",
+    "Superseded",
     "default_scenario_path",
     "effective_scenario",
     "initial_settings",
@@ -39,7 +41,9 @@ __all__ = [
     "membership",
     "overview",
     "parameter_behaviour",
+    "pivotality",
     "scenario_toml",
+    "stance",
 ]
 
 #: The behaviour sliders: field of :class:`~cicasim.spec.scenario.Behaviour` -> (label, low, high,
@@ -84,6 +88,8 @@ class Settings:
     joins: tuple[str, ...] = ()
     synthetic: int = 0
     synthetic_prior: str = "resample-members"
+    # (actor, dimension, position, salience): one actor's stance on one dimension, as set
+    stances: tuple[tuple[str, str, float, float], ...] = ()
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -97,6 +103,13 @@ class Settings:
     def with_join(self, actor: str, joins: bool) -> Settings:
         rest = tuple(a for a in self.joins if a != actor)
         return self.replace(joins=rest + (actor,) if joins else rest)
+
+    def with_stance(self, actor: str, dimension: str, position: float,
+                    salience: float) -> Settings:
+        """``actor``'s position (0-100) and salience (0-1) on ``dimension`` set."""
+        rest = tuple(t for t in self.stances if t[:2] != (actor, dimension))
+        return self.replace(stances=rest + ((actor, dimension, float(position),
+                                              float(salience)),))
 
     def check(self) -> None:
         """One-line :class:`InputError` naming the control when a value is out of range."""
@@ -114,6 +127,24 @@ class Settings:
                                  f"{', '.join(SCALES)} from 0 to 100")
         if not 0 <= self.synthetic <= 500:
             raise InputError(f"synthetic members: {self.synthetic} is outside 0 to 500")
+        for actor, dim, position, salience in self.stances:
+            if not 0 <= position <= 100:
+                raise InputError(f"stance of {actor} on {dim}: position {position:g} is outside "
+                                 "0 to 100")
+            if not 0 <= salience <= 1:
+                raise InputError(f"stance of {actor} on {dim}: salience {salience:g} is outside "
+                                 "0 to 1")
+
+
+def stance(scenario: Scenario, settings: Settings, actor: str, dimension: str
+           ) -> tuple[float, float]:
+    """``actor``'s (position, salience) on ``dimension``: as set on the page, else the
+    scenario's."""
+    for a, d, position, salience in settings.stances:
+        if (a, d) == (actor, dimension):
+            return position, salience
+    found = next(a for a in scenario.actors if a.id == actor)
+    return float(found.position.get(dimension, 50.0)), float(found.salience.get(dimension, 0.0))
 
 
 def load(path: str | Path | None) -> tuple[Scenario, str]:
@@ -150,9 +181,10 @@ def _scaled(value: float | None, factor: float) -> float | None:
 
 
 def effective_scenario(scenario: Scenario, settings: Settings) -> Scenario:
-    """The scenario with the settings' parameter set, behaviour and uncertainty scales, and
-    the membership page's joins as its enlargement path (the scenario's own path when none is
-    chosen); one-line :class:`InputError` when a value is not allowed."""
+    """The scenario with the settings' parameter set, behaviour, uncertainty scales and the
+    actors' stances as set, and the membership page's joins as its enlargement path (the
+    scenario's own path when none is chosen); one-line :class:`InputError` when a value is
+    not allowed."""
     settings.check()
     data = scenario.model_dump(mode="python")
     behaviour = parameter_behaviour(scenario, settings.parameter_set)
@@ -169,6 +201,16 @@ def effective_scenario(scenario: Scenario, settings: Settings) -> Scenario:
             a["uncertainty"][k] = _scaled(a["uncertainty"][k], sc[k])
     for t in data["tensions"]:
         t["sd"] = _scaled(t["sd"], sc["tension_sd"])
+    actors = {a["id"]: a for a in data["actors"]}
+    dims = [d["id"] for d in data["dimensions"]]
+    for actor, dim, position, salience in settings.stances:
+        if actor not in actors:
+            raise InputError(f"stance: unknown actor {actor!r}; allowed: {', '.join(actors)}")
+        if dim not in dims:
+            raise InputError(f"stance of {actor}: unknown dimension {dim!r}; allowed: "
+                             f"{', '.join(dims)}")
+        actors[actor]["position"][dim] = float(position)
+        actors[actor]["salience"][dim] = float(salience)
     steps: list[dict[str, Any]] = [
         {"kind": "observer-joins", "actor": a, "label": f"{a} joins"} for a in settings.joins
     ]
@@ -181,12 +223,53 @@ def effective_scenario(scenario: Scenario, settings: Settings) -> Scenario:
     return parse_scenario(data, "settings")
 
 
-def overview(scenario: Scenario, settings: Settings):
-    """The run the Overview shows: :class:`~cicasim.analysis.runs.RunResult` of every proposal."""
+class Superseded(Exception):
+    """A newer setting arrived while a run was under way; the run stopped between blocks."""
+
+
+def _stopper(cancelled: Callable[[], bool]) -> Callable[..., None]:
+    """A hook for the ensembles (called after every block, and after every ensemble of the
+    pivotality) that stops the run with :class:`Superseded` once ``cancelled()``."""
+
+    def check(*_: Any) -> None:
+        if cancelled():
+            raise Superseded()
+
+    return check
+
+
+def overview(scenario: Scenario, settings: Settings, *,
+             cancelled: Callable[[], bool] = lambda: False):
+    """The run the Overview shows: :class:`~cicasim.analysis.runs.RunResult` of every proposal,
+    the library's own :func:`~cicasim.analysis.runs.run_scenario`.  Returns None as soon as
+    ``cancelled()`` says a newer setting has arrived (checked between blocks)."""
     from cicasim.analysis.runs import run_scenario
 
-    return run_scenario(effective_scenario(scenario, settings),
-                        replications=settings.replications, seed=settings.seed)
+    scen = effective_scenario(scenario, settings)
+    try:
+        _stopper(cancelled)()
+        return run_scenario(scen, replications=settings.replications, seed=settings.seed,
+                            on_block=_stopper(cancelled))
+    except Superseded:
+        return None
+
+
+def pivotality(scenario: Scenario, settings: Settings, *,
+               cancelled: Callable[[], bool] = lambda: False):
+    """The Overview's run with each member's pivotality and, for the largest, its ΔP by channel
+    (vote, influence, compromise): ``cicasim run --pivotality`` through
+    :func:`~cicasim.analysis.runs.run_scenario` (:mod:`cicasim.analysis.pivotality`).  Returns
+    None as soon as ``cancelled()`` (checked between blocks and between ensembles)."""
+    from cicasim.analysis.runs import run_scenario
+
+    scen = effective_scenario(scenario, settings)
+    check = _stopper(cancelled)
+    try:
+        check()
+        return run_scenario(scen, replications=settings.replications, seed=settings.seed,
+                            pivotality=True, on_block=check, progress=check)
+    except Superseded:
+        return None
 
 
 @dataclass(frozen=True)
@@ -211,7 +294,7 @@ def membership(
     """The enlargement path of the chosen joins (none chosen: None), each step's ensemble under
     the same seed, and ΔP of the last step against the base with the paired interval; the same
     numbers as ``cicasim compare FILE --enlarge`` on :func:`scenario_toml`'s file.  Returns
-    None as soon as ``cancelled()`` says a newer setting has arrived."""
+    None as soon as ``cancelled()`` says a newer setting has arrived (checked between blocks)."""
     from cicasim.analysis.compare import paired_difference, same_inputs
     from cicasim.engine.arrays import negotiation
     from cicasim.engine.ensemble import run_ensemble
@@ -227,11 +310,15 @@ def membership(
         raise InputError(f"membership: {exc}") from None
     ids = [p.id for p in scen.proposals]
     passed: list[dict[str, np.ndarray]] = []
-    for _, s in path:
-        if cancelled():
-            return None
-        ens = run_ensemble(s, replications=settings.replications, seed=settings.seed)
-        passed.append({r.proposal: r.outcome.status == PASSED for r in ens.runs})
+    check = _stopper(cancelled)
+    try:
+        for _, s in path:
+            check()
+            ens = run_ensemble(s, replications=settings.replications, seed=settings.seed,
+                               on_block=check)
+            passed.append({r.proposal: r.outcome.status == PASSED for r in ens.runs})
+    except Superseded:
+        return None
     base, last = path[0][1], path[-1][1]
     delta = {}
     for pid in ids:
@@ -256,7 +343,7 @@ def scenario_toml(scenario: Scenario, settings: Settings, source: str) -> str:
     s = settings
     head = [
         f"# {scen.scenario.name} as set in `cicasim explore` (from {source}): parameter set "
-        f"{s.parameter_set!r}, behaviour and uncertainty as on the page.",
+        f"{s.parameter_set!r}, behaviour, uncertainty and stances as on the page.",
         f"# The Overview's numbers: cicasim run FILE --seed {s.seed} -n {s.replications}",
     ]
     if s.joins or s.synthetic:
