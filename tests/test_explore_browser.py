@@ -1,10 +1,13 @@
 """End to end: `cicasim explore` on a free port, driven through Playwright in the system
 Chromium (Debian's `chromium` package, never a downloaded browser).
 
-Reads P(consensus) off the Overview, moves a slider and sees it change, ticks an observer and
-sees the member count and ΔP, steps the negotiation, downloads the scenario TOML and checks
-that `cicasim run` on it prints the page's numbers; saves screenshots (into the directory
-named by CICASIM_SCREENSHOTS, docs/img/explorer for the docs; a temporary one otherwise).
+Reads P(consensus) off the Overview (the command line's numbers for the bundled scenario), moves
+a slider and sees it change, asks the mission's question (India cares more about corridors: its
+salience on connectivity; Turkmenistan joins: the member count and ΔP appear), steps the
+negotiation with SolaraViz's controls, computes pivotality, downloads the scenario TOML and
+checks that `cicasim run` and `cicasim compare --enlarge` on it print the page's numbers; saves
+screenshots (into the directory named by CICASIM_SCREENSHOTS, docs/img/explorer for the docs; a
+temporary one otherwise).
 """
 
 from __future__ import annotations
@@ -78,6 +81,32 @@ def _wait_fresh(page) -> None:
     page.locator(".cicasim-status-done").first.wait_for(timeout=TIMEOUT)
 
 
+def _cicasim_json(*args: str) -> dict:
+    out = subprocess.run([CICASIM, *args, "--json"], capture_output=True, text=True, check=True,
+                         cwd=ROOT)
+    return json.loads(out.stdout)
+
+
+def _choose(page, container: str, option: str) -> None:
+    """Pick ``option`` in the (Vuetify) select inside ``container``."""
+    page.locator(f"{container} .v-select").first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _click_at(page, selector: str, share: float) -> None:
+    """Click a slider at ``share`` of its width."""
+    box = page.locator(selector).first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * share, box["y"] + box["height"] / 2)
+
+
+def _wait_changed(page, before: dict[str, float]) -> None:
+    page.wait_for_function(
+        """(before) => {
+             const c = [...document.querySelectorAll('.cicasim-overview td.p-consensus')];
+             return c.length && c.some(e => e.innerText !== before[e.dataset.proposal]); }""",
+        arg={k: f"{v:.3f}" for k, v in before.items()}, timeout=TIMEOUT)
+
+
 @pytest.mark.slow
 def test_explorer_in_chromium(server, tmp_path):
     chromium = _chromium()
@@ -101,40 +130,71 @@ def test_explorer_in_chromium(server, tmp_path):
         _wait_fresh(page)
         before = _p_values(page)
         assert before and all(0 <= p <= 1 for p in before.values())
+        # the page opens on the scenario as it is: the command line's numbers
+        bundled = _cicasim_json("run", "scenarios/cica-2022.toml", "--seed", "1", "-n",
+                                str(REPLICATIONS))
+        assert {p["id"]: f"{p['p_consensus']:.3f}" for p in bundled["proposals"]} == {
+            k: f"{v:.3f}" for k, v in before.items()}
         page.screenshot(path=str(shots / "overview.png"), full_page=True)
 
         # a slider: stubbornness down to about 0.15 changes P(consensus)
-        slider = page.locator(".slider-stubbornness .v-slider").first
-        box_ = slider.bounding_box()
         started = time.perf_counter()
-        page.mouse.click(box_["x"] + box_["width"] * 0.15, box_["y"] + box_["height"] / 2)
-        page.wait_for_function(
-            """(before) => {
-                 const c = [...document.querySelectorAll('.cicasim-overview td.p-consensus')];
-                 return c.length && c.some(e => e.innerText !== before[e.dataset.proposal]); }""",
-            arg={k: f"{v:.3f}" for k, v in before.items()}, timeout=TIMEOUT)
+        _click_at(page, ".slider-stubbornness .v-slider", 0.15)
+        _wait_changed(page, before)
         print(f"re-run after a slider move: {time.perf_counter() - started:.2f} s "
               f"({REPLICATIONS} replications x {len(before)} proposals, in the browser)")
         _wait_fresh(page)
-        after = _p_values(page)
-        assert after != before
+        moved = _p_values(page)
+        assert moved != before
 
-        # membership: tick Japan, see the member count and ΔP
+        # the mission's question, first half: India cares more about corridors
+        _choose(page, ".cicasim-stance", "India (IND)")
+        page.locator(".cicasim-stance .v-select").nth(1).click()
+        page.get_by_role("option", name="Transit and transport connectivity").click()
+        _click_at(page, ".stance-salience .v-slider", 0.95)
+        page.locator(".cicasim-stances").first.wait_for(timeout=TIMEOUT)
+        assert "IND on connectivity" in page.locator(".cicasim-stances").first.inner_text()
+        _wait_changed(page, moved)
+        _wait_fresh(page)
+        after = _p_values(page)
+
+        # and second half: Turkmenistan joins; the member count and ΔP appear
         page.get_by_role("tab", name="Membership").click()
-        page.locator(".join-JPN label").first.click()
+        page.locator(".join-TKM label").first.click()
         page.locator(".cicasim-membership td.delta-p").first.wait_for(timeout=TIMEOUT)
         assert page.locator(".cicasim-members").first.inner_text() == "members: 28 → 29"
+        delta = {c.get_attribute("data-proposal"): c.inner_text()
+                 for c in page.locator(".cicasim-membership td.delta-p").all()}
         page.screenshot(path=str(shots / "membership.png"), full_page=True)
 
-        # one negotiation: Mesa's SolaraViz, stepped with its own Step button (in the sidebar)
+        # one negotiation: Mesa's SolaraViz, the proposal chosen under its Model Parameters,
+        # Reset, then stepped with its own Step button (in the sidebar)
         page.get_by_role("tab", name="One negotiation").click()
         page.locator(".cicasim-round").first.wait_for(timeout=TIMEOUT)
-        assert page.locator(".cicasim-round").first.inner_text() == "0"
-        page.get_by_role("button", name="Step").click()
+        _choose(page, ".v-navigation-drawer", "interconnectivity-council")
+        page.get_by_role("button", name="Reset").click()
         page.wait_for_function(
-            "document.querySelector('.cicasim-round') && "
-            "document.querySelector('.cicasim-round').innerText === '1'", timeout=TIMEOUT)
+            "document.body.innerText.includes('proposal interconnectivity-council')",
+            timeout=TIMEOUT)
+        assert page.locator(".cicasim-round").first.inner_text() == "0"
+        for k in (1, 2, 3):
+            step = page.get_by_role("button", name="Step")
+            if step.is_disabled():  # it ended: the page says why
+                page.locator(".cicasim-ended").first.wait_for(timeout=TIMEOUT)
+                break
+            step.click()
+            page.wait_for_function(
+                f"document.querySelector('.cicasim-round') && "
+                f"document.querySelector('.cicasim-round').innerText === '{k}'",
+                timeout=TIMEOUT)
+        page.wait_for_timeout(1500)  # the figures of the last round drawn
         page.screenshot(path=str(shots / "negotiation.png"), full_page=True)
+
+        # who blocks: the figure, and pivotality with its channels on request
+        page.get_by_role("tab", name="Who blocks").click()
+        page.get_by_role("button", name="Compute pivotality").click()
+        page.locator(".cicasim-pivotality").first.wait_for(timeout=4 * TIMEOUT)
+        page.screenshot(path=str(shots / "who-blocks.png"), full_page=True)
 
         # downloads: the scenario file reproduces the page's numbers
         page.get_by_role("tab", name="Downloads").click()
@@ -144,9 +204,9 @@ def test_explorer_in_chromium(server, tmp_path):
         dl.value.save_as(saved)
         page.screenshot(path=str(shots / "downloads.png"), full_page=True)
         browser.close()
-    out = subprocess.run(
-        [CICASIM, "run", str(saved), "--seed", "1", "-n",
-         str(REPLICATIONS), "--json"], capture_output=True, text=True, check=True, cwd=ROOT)
-    printed = {p["id"]: p["p_consensus"] for p in json.loads(out.stdout)["proposals"]}
-    assert {k: f"{v:.3f}" for k, v in printed.items()} == {
+    printed = _cicasim_json("run", str(saved), "--seed", "1", "-n", str(REPLICATIONS))
+    assert {p["id"]: f"{p['p_consensus']:.3f}" for p in printed["proposals"]} == {
         k: f"{v:.3f}" for k, v in after.items()}
+    compared = _cicasim_json("compare", str(saved), "--enlarge", "--seed", "1", "-n",
+                             str(REPLICATIONS))
+    assert {r["proposal"]: f"{r['delta']:+.3f}" for r in compared["proposals"]} == delta

@@ -91,6 +91,21 @@ _STYLE = """
 
 
 @solara.component
+def Slider(label: str, value: float, low: float, high: float, step: float,
+           on_change: Callable[[float], None]) -> None:
+    """A float slider that reports only a move: the browser's slider snaps a value off its
+    step grid (a position of 41.33, say) and reports the snapped value as if moved, which
+    would change the scenario unasked, so a report within half a step of ``value`` is
+    ignored."""
+
+    def moved(v: float) -> None:
+        if abs(float(v) - value) > step / 2 + 1e-9:
+            on_change(round(float(v), 6))
+
+    solara.SliderFloat(label, value=value, min=low, max=high, step=step, on_value=moved)
+
+
+@solara.component
 def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
     """Replications, seed, parameter set, behaviour sliders and uncertainty scales."""
     s = settings.value
@@ -111,20 +126,13 @@ def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
         values = dict(s.behaviour)
         for key, (label, low, high, step) in BEHAVIOUR_SLIDERS.items():
             with solara.Div(classes=[f"slider-{key}"]):
-                solara.SliderFloat(
-                    f"{label}: {values[key]:g}", value=values[key], min=low, max=high, step=step,
-                    on_value=lambda v, key=key: settings.set(
-                        settings.value.with_behaviour(key, round(float(v), 6))),
-                )
+                Slider(f"{label}: {values[key]:g}", values[key], low, high, step,
+                       lambda v, key=key: settings.set(settings.value.with_behaviour(key, v)))
         solara.Markdown("**Uncertainty**")
         scales = dict(s.scales)
         for key, label in SCALES.items():
-            solara.SliderFloat(
-                f"{label} {scales[key]:g}", value=scales[key], min=SCALE_RANGE[0],
-                max=SCALE_RANGE[1], step=SCALE_RANGE[2],
-                on_value=lambda v, key=key: settings.set(
-                    settings.value.with_scale(key, round(float(v), 6))),
-            )
+            Slider(f"{label} {scales[key]:g}", scales[key], *SCALE_RANGE,
+                   lambda v, key=key: settings.set(settings.value.with_scale(key, v)))
         Stance(scenario, settings)
 
 
@@ -141,19 +149,18 @@ def Stance(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
     position, salience = stance(scenario, s, actor, dimension)
 
     def put(position: float, salience: float) -> None:
-        settings.set(settings.value.with_stance(actor, dimension, round(float(position), 6),
-                                                round(float(salience), 6)))
+        settings.set(settings.value.with_stance(actor, dimension, position, salience))
 
     solara.Markdown("**An actor's stance**")
     with solara.Div(classes=["cicasim-stance"]):
         solara.Select("actor", values=list(actors), value=who, on_value=set_who)
         solara.Select("dimension", values=list(dims), value=dim, on_value=set_dim)
         with solara.Div(classes=["stance-salience"]):
-            solara.SliderFloat(f"salience: {salience:g}", value=salience, min=0.0, max=1.0,
-                               step=0.05, on_value=lambda v: put(position, v))
+            Slider(f"salience: {salience:g}", salience, 0.0, 1.0, 0.01,
+                   lambda v: put(position, v))
         with solara.Div(classes=["stance-position"]):
-            solara.SliderFloat(f"position: {position:g}", value=position, min=0.0, max=100.0,
-                               step=1.0, on_value=lambda v: put(v, salience))
+            Slider(f"position: {position:g}", position, 0.0, 100.0, 0.1,
+                   lambda v: put(v, salience))
         if s.stances:
             changed = "; ".join(f"{a} on {d}: position {p:g}, salience {w:g}"
                                 for a, d, p, w in s.stances)
