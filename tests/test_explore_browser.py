@@ -107,6 +107,12 @@ def _wait_changed(page, before: dict[str, float]) -> None:
         arg={k: f"{v:.3f}" for k, v in before.items()}, timeout=TIMEOUT)
 
 
+def _shoot(page, path: Path) -> None:
+    """A screenshot of the page scrolled to its top (the app scrolls inside its own panes)."""
+    page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+    page.screenshot(path=str(path), full_page=True)
+
+
 @pytest.mark.slow
 def test_explorer_in_chromium(server, tmp_path):
     chromium = _chromium()
@@ -116,7 +122,7 @@ def test_explorer_in_chromium(server, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
         page.set_default_timeout(TIMEOUT)
         page.goto(server)
         _wait_fresh(page)  # the page is live (its first run is shown) before anything is typed
@@ -135,7 +141,7 @@ def test_explorer_in_chromium(server, tmp_path):
                                 str(REPLICATIONS))
         assert {p["id"]: f"{p['p_consensus']:.3f}" for p in bundled["proposals"]} == {
             k: f"{v:.3f}" for k, v in before.items()}
-        page.screenshot(path=str(shots / "overview.png"), full_page=True)
+        _shoot(page, shots / "overview.png")
 
         # a slider: stubbornness down to about 0.15 changes P(consensus)
         started = time.perf_counter()
@@ -165,7 +171,7 @@ def test_explorer_in_chromium(server, tmp_path):
         assert page.locator(".cicasim-members").first.inner_text() == "members: 28 → 29"
         delta = {c.get_attribute("data-proposal"): c.inner_text()
                  for c in page.locator(".cicasim-membership td.delta-p").all()}
-        page.screenshot(path=str(shots / "membership.png"), full_page=True)
+        _shoot(page, shots / "membership.png")
 
         # one negotiation: Mesa's SolaraViz, the proposal chosen under its Model Parameters,
         # Reset, then stepped with its own Step button (in the sidebar)
@@ -188,13 +194,13 @@ def test_explorer_in_chromium(server, tmp_path):
                 f"document.querySelector('.cicasim-round').innerText === '{k}'",
                 timeout=TIMEOUT)
         page.wait_for_timeout(1500)  # the figures of the last round drawn
-        page.screenshot(path=str(shots / "negotiation.png"), full_page=True)
+        _shoot(page, shots / "negotiation.png")
 
         # who blocks: the figure, and pivotality with its channels on request
         page.get_by_role("tab", name="Who blocks").click()
         page.get_by_role("button", name="Compute pivotality").click()
-        page.locator(".cicasim-pivotality").first.wait_for(timeout=4 * TIMEOUT)
-        page.screenshot(path=str(shots / "who-blocks.png"), full_page=True)
+        page.locator(".cicasim-pivotality-table").first.wait_for(timeout=4 * TIMEOUT)
+        _shoot(page, shots / "who-blocks.png")
 
         # downloads: the scenario file reproduces the page's numbers
         page.get_by_role("tab", name="Downloads").click()
@@ -202,7 +208,7 @@ def test_explorer_in_chromium(server, tmp_path):
             page.locator(".cicasim-download-toml").first.click()
         saved = tmp_path / "explored.toml"
         dl.value.save_as(saved)
-        page.screenshot(path=str(shots / "downloads.png"), full_page=True)
+        _shoot(page, shots / "downloads.png")
         browser.close()
     printed = _cicasim_json("run", str(saved), "--seed", "1", "-n", str(REPLICATIONS))
     assert {p["id"]: f"{p['p_consensus']:.3f}" for p in printed["proposals"]} == {

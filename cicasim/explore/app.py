@@ -106,7 +106,8 @@ def Slider(label: str, value: float, low: float, high: float, step: float,
 
 
 @solara.component
-def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
+def Controls(scenario: Scenario, settings: solara.Reactive[Settings],
+             editing: solara.Reactive[tuple[str, str] | None] | None = None) -> None:
     """Replications, seed, parameter set, behaviour sliders and uncertainty scales."""
     s = settings.value
 
@@ -133,19 +134,28 @@ def Controls(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
         for key, label in SCALES.items():
             Slider(f"{label} {scales[key]:g}", scales[key], *SCALE_RANGE,
                    lambda v, key=key: settings.set(settings.value.with_scale(key, v)))
-        Stance(scenario, settings)
+        Stance(scenario, settings, editing)
 
 
 @solara.component
-def Stance(scenario: Scenario, settings: solara.Reactive[Settings]) -> None:
+def Stance(scenario: Scenario, settings: solara.Reactive[Settings],
+           editing: solara.Reactive[tuple[str, str] | None] | None = None) -> None:
     """One actor's position and salience on one dimension (say, India caring more about
-    corridors), carried into the downloaded scenario file."""
+    corridors), carried into the downloaded scenario file.  ``editing`` keeps the (actor,
+    dimension) chosen while the panel is hidden."""
     s = settings.value
     actors = {f"{a.name or a.id} ({a.id})": a.id for a in scenario.actors}
     dims = {d.name or d.id: d.id for d in scenario.dimensions}
-    who, set_who = solara.use_state(next(iter(actors)))
-    dim, set_dim = solara.use_state(next(iter(dims)))
-    actor, dimension = actors[who], dims[dim]
+    editing = solara.use_reactive(editing)
+    actor, dimension = editing.value or (scenario.actors[0].id, scenario.dimensions[0].id)
+    who = next(k for k, v in actors.items() if v == actor)
+    dim = next(k for k, v in dims.items() if v == dimension)
+
+    def set_who(label: str) -> None:
+        editing.set((actors[label], dimension))
+
+    def set_dim(label: str) -> None:
+        editing.set((actor, dims[label]))
     position, salience = stance(scenario, s, actor, dimension)
 
     def put(position: float, salience: float) -> None:
@@ -315,12 +325,11 @@ def blocking_figure(result: Any, proposal: str) -> Any:
 
 @solara.component
 def Blocking(result: Any, names: dict[str, str]) -> None:
-    """Blocking and first-blocker frequencies of every member, per proposal, and the figure
-    of one proposal with its PNG download."""
+    """Blocking and first-blocker frequencies of every member, per proposal."""
     table = result.blocking()
     rows = []
     for pid, group in table.groupby("proposal", sort=False):
-        group = group.sort_values("frequency", ascending=False).head(8)
+        group = group.sort_values("frequency", ascending=False).head(5)
         for r in group.itertuples():
             who = html.escape(names.get(r.actor, r.actor))
             rows.append(f"<tr><td>{html.escape(pid)}</td><td>{who}</td>"
@@ -328,7 +337,12 @@ def Blocking(result: Any, names: dict[str, str]) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=(
         "<table class='cicasim-table'><tr><th>proposal</th><th>member</th><th>blocking</th>"
         f"<th>first blocker</th></tr>{''.join(rows)}</table>"))
-    ids = list(dict.fromkeys(table["proposal"]))
+
+
+@solara.component
+def BlockingFigure(result: Any) -> None:
+    """Who blocks one proposal, chosen, as a figure with its PNG download."""
+    ids = result.proposals
     chosen, choose = solara.use_state(ids[0])
     pid = chosen if chosen in ids else ids[0]
     with solara.Row(style={"align-items": "center"}):
@@ -365,7 +379,7 @@ def pivotality_table(summary: dict[str, Any], names: dict[str, str], top: int = 
                 f"<td>{html.escape(names.get(v['actor'], v['actor']))}</td>"
                 + _interval(v) + "".join(_interval(channels.get(c)) for c in CHANNELS)
                 + "</tr>")
-    return f"<table class='cicasim-table cicasim-pivotality'>{head}{''.join(rows)}</table>"
+    return f"<table class='cicasim-table'>{head}{''.join(rows)}</table>"
 
 
 @solara.component
@@ -388,7 +402,7 @@ def Pivotality(scenario: Scenario, settings: Settings, names: dict[str, str]) ->
     if not asked:
         solara.Button("Compute pivotality (one more run per member)",
                       on_click=lambda: requested.set(settings),
-                      classes=["cicasim-pivotality"])
+                      classes=["cicasim-pivotality-request"])
         return
     _error_panel(task)
     if task.pending or not task.finished:
@@ -399,7 +413,8 @@ def Pivotality(scenario: Scenario, settings: Settings, names: dict[str, str]) ->
     shown = _ok(task)
     if not shown:
         return
-    solara.HTML(tag="div", unsafe_innerHTML=pivotality_table(shown["summary"], names))
+    solara.HTML(tag="div", unsafe_innerHTML=pivotality_table(shown["summary"], names),
+                classes=["cicasim-pivotality-table"])
     solara.Markdown("Channels, each taken away alone with everything else kept: "
                     + "; ".join(f"**{c}**: {m}" for c, m in CHANNEL_MEANING.items())
                     + ". They interact, so they need not add up to the full removal.")
@@ -421,7 +436,7 @@ def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any,
         f"--seed {settings.seed} -n {settings.replications}`"
         + ("; and the Membership page's ΔP: `cicasim compare FILE --enlarge`"
            if settings.joins or settings.synthetic else "") + ".")
-    with solara.Row():
+    with solara.Row(style={"flex-wrap": "wrap"}):
         solara.FileDownload(toml, filename=f"{name}-explored.toml", children=[
             solara.Button("Scenario (TOML)", icon_name="mdi-download",
                           classes=["cicasim-download-toml"])])
@@ -437,7 +452,7 @@ def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any,
                                 label="Enlargement curve (PNG)")
     if task.finished and _ok(task):
         result = task.value["result"]
-        with solara.Row():
+        with solara.Row(style={"flex-wrap": "wrap"}):
             for pid in result.proposals:
                 solara.FileDownload(lambda pid=pid: png(blocking_figure(result, pid)),
                                     filename=f"{name}-who-blocks-{pid}.png",
@@ -445,7 +460,7 @@ def Downloads(scenario: Scenario, settings: Settings, source: str, task: Any,
     if isinstance(negotiation, ExploredNegotiation):
         m = negotiation
         at = (f"{m.negotiation.proposal}-rep{m.replication}-round{int(m.state.t)}")
-        with solara.Row():
+        with solara.Row(style={"flex-wrap": "wrap"}):
             solara.FileDownload(lambda: png(network_figure(m)),
                                 filename=f"{name}-{at}-network.png",
                                 label=f"Negotiation network, round {int(m.state.t)} (PNG)")
@@ -485,11 +500,13 @@ def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> 
     solara.Title(f"cicasim explore: {scenario.scenario.name}")
     task = _overview_task(scenario, s)
     negotiation = _negotiation_model(scenario, s)
+    tab = solara.use_reactive(0)
+    editing = solara.use_reactive(None)  # the (actor, dimension) whose stance is shown
+    pages = ["Overview", "Membership", "One negotiation", "Who blocks", "Downloads"]
     with solara.Row(style={"align-items": "flex-start"}):
-        Controls(scenario, settings)
+        if pages[tab.value] != "One negotiation":  # there SolaraViz's own controls take the side
+            Controls(scenario, settings, editing)
         with solara.Column(style={"flex": "1"}):
-            tab = solara.use_reactive(0)
-            pages = ["Overview", "Membership", "One negotiation", "Who blocks", "Downloads"]
             with solara.lab.Tabs(value=tab):
                 for i, title in enumerate(pages):
                     with solara.lab.Tab(title):
@@ -503,9 +520,12 @@ def Explorer(scenario: Scenario, source: str = "", replications: int = 4000) -> 
                             NegotiationPage(negotiation, s)
                         elif title == "Who blocks":
                             _error_panel(task)
-                            if task.finished and _ok(task):
-                                Blocking(task.value["result"], names)
+                            result = task.value["result"] if _ok(task) else None
+                            if task.finished and result is not None:
+                                Blocking(result, names)
                             Pivotality(scenario, s, names)
+                            if task.finished and result is not None:
+                                BlockingFigure(result)
                         else:
                             Downloads(scenario, s, source, task, negotiation.value)
 

@@ -136,7 +136,8 @@ def Status(model: NegotiationModel) -> None:
         solara.Success(why, classes=["cicasim-ended"])
     else:
         solara.Text("Step or play it with the controls in the sidebar; choose another proposal "
-                    "or replication there under Model Parameters, then Reset.")
+                    "or replication there under Model Parameters, then Reset.  The settings of "
+                    "the other pages apply (change them there).")
 
 
 def Network(model: NegotiationModel) -> None:
