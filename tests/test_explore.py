@@ -210,6 +210,44 @@ def test_negotiation_page_is_solaraviz(cica):
     rc.close()
 
 
+def test_negotiation_reset_after_a_new_setting_runs_under_it(cica):
+    """A new setting re-builds the negotiation, and SolaraViz's Reset afterwards re-creates it
+    under the new setting, not the one the page was opened with."""
+    import time
+
+    import ipyvuetify as v
+
+    from cicasim.explore import app
+    from cicasim.explore.negotiation import NegotiationPage
+
+    scenario, _ = cica
+    first = initial_settings(scenario, replications=REPS, seed=2)
+    second = first.with_behaviour("vote_noise", 0.3)
+    current = solara.reactive(first)
+    shown = {}
+
+    @solara.component
+    def Page():
+        model = app._negotiation_model(scenario, current.value)
+        shown["model"] = model
+        NegotiationPage(model, current.value)
+
+    box, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+    expect(rc, "cicasim-round'>0<")
+    current.set(second)
+    wanted = effective_scenario(scenario, second)
+    deadline = time.monotonic() + 30
+    while shown["model"].value.spec != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert shown["model"].value.spec == wanted
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    expect(rc, "cicasim-round'>1<")
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    expect(rc, "cicasim-round'>0<")
+    assert shown["model"].value.spec == wanted
+    rc.close()
+
+
 def test_an_error_is_one_line_in_a_panel(cica):
     """A setting the engine refuses shows the command line's one-line message in a panel."""
     import ipyvuetify as v

@@ -482,7 +482,8 @@ def _negotiation_model(scenario: Scenario, settings: Settings) -> solara.Reactiv
         proposal = old.negotiation.proposal if keep else ids[-1]
         replication = old.replication if keep else 0
         try:
-            model.value = build(scenario, settings, proposal, replication)
+            model.value = build(scenario, settings, proposal, replication,
+                                old.as_set if keep else None)
         except Exception as exc:  # shown on the page as one line
             model.value = exc
 

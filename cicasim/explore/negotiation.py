@@ -3,8 +3,8 @@
 :class:`ExploredNegotiation` is :class:`~cicasim.engine.model.NegotiationModel` (one
 replication of one proposal, stepped round by round through the same compiled kernel as the
 ensemble) with the keyword-only constructor SolaraViz re-creates a model with on Reset: its
-``model_params`` are the scenario as set on the page (fixed), the seed (fixed), and the proposal
-and replication (inputs).  SolaraViz draws the Reset / play / Step controls and the model
+``model_params`` are the scenario and seed as set on the page (fixed, :class:`AsSet`), and the
+proposal and replication (inputs).  SolaraViz draws the Reset / play / Step controls and the model
 parameters in the sidebar; the page's own components, redrawn after every step, show the round
 and why the negotiation ended, the tension network (node size capability, colour the vote,
 edges the stronger tensions) and the text against the status quo with the members' positions by
@@ -36,8 +36,8 @@ with warnings.catch_warnings():
                             category=UserWarning)
     from mesa.visualization import SolaraViz
 
-__all__ = ["ExploredNegotiation", "NegotiationPage", "model_params", "network_figure", "png",
-           "positions_figure", "why_it_ended"]
+__all__ = ["AsSet", "ExploredNegotiation", "NegotiationPage", "model_params", "network_figure",
+           "png", "positions_figure", "why_it_ended"]
 
 #: Why a negotiation ends, in words (the kernel's reasons, docs/model.md).
 WHY = {
@@ -47,31 +47,45 @@ WHY = {
 }
 
 
+class AsSet:
+    """The scenario and seed as the page has them set.  It is SolaraViz's fixed model
+    parameter, read each time SolaraViz re-creates the model (Reset), so a Reset after a new
+    setting runs under that setting: SolaraViz keeps the model parameters it started with, and
+    its controls live in the app's sidebar, which keeps their state even when SolaraViz is
+    mounted afresh."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+
+
 class ExploredNegotiation(NegotiationModel):
-    """:class:`~cicasim.engine.model.NegotiationModel` with keyword arguments only, as SolaraViz
-    re-creates a model on Reset.  The scenario is ``spec``: from Mesa 3.5 a model's
-    ``scenario`` argument and attribute are Mesa's own."""
+    """:class:`~cicasim.engine.model.NegotiationModel` with keyword arguments only, as
+    SolaraViz re-creates a model on Reset: the scenario and seed as set (:class:`AsSet`), the
+    proposal and the replication."""
 
-    def __init__(self, *, spec: Scenario, proposal_id: str, seed: int,
-                 replication: int = 0) -> None:
-        super().__init__(spec, proposal_id, seed=seed, replication=replication)
+    def __init__(self, *, as_set: AsSet, proposal_id: str, replication: int = 0) -> None:
+        super().__init__(as_set.scenario, proposal_id, seed=as_set.seed, replication=replication)
+        self.as_set = as_set
 
 
-def build(scenario: Scenario, settings: Settings, proposal: str, replication: int
-          ) -> ExploredNegotiation:
-    """Replication ``replication`` of ``proposal`` under the page's settings: the same numbers
-    as that replication of the Overview's run."""
-    return ExploredNegotiation(spec=effective_scenario(scenario, settings), proposal_id=proposal,
-                               seed=settings.seed, replication=replication)
+def build(scenario: Scenario, settings: Settings, proposal: str, replication: int,
+          as_set: AsSet | None = None) -> ExploredNegotiation:
+    """Replication ``replication`` of ``proposal`` under the page's settings, the same numbers
+    as that replication of the Overview's run; ``as_set`` (when given) is updated to them."""
+    scen = effective_scenario(scenario, settings)
+    if as_set is None:
+        as_set = AsSet(scen, settings.seed)
+    as_set.scenario, as_set.seed = scen, settings.seed
+    return ExploredNegotiation(as_set=as_set, proposal_id=proposal, replication=replication)
 
 
 def model_params(model: ExploredNegotiation, replications: int) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: the scenario and seed fixed, the proposal and the
+    """SolaraViz's ``model_params``: the scenario and seed as set (fixed), the proposal and the
     replication (one of the Overview's ``replications``) as inputs, starting at the model's."""
     ids = [p.id for p in model.spec.proposals]
     return {
-        "spec": model.spec,
-        "seed": model.seed_value,
+        "as_set": model.as_set,
         "proposal_id": {"type": "Select", "value": model.negotiation.proposal, "values": ids,
                         "label": "proposal"},
         "replication": {"type": "SliderInt", "value": model.replication, "min": 0,
@@ -168,8 +182,6 @@ def NegotiationPage(model: solara.Reactive[Any], settings: Settings) -> None:
     if isinstance(m, Exception):
         solara.Error(one_line(str(m) or type(m).__name__), classes=["cicasim-error"])
         return
-    # keyed on the settings: a new setting mounts a fresh SolaraViz, whose Reset then re-creates
-    # the model under the new settings
     SolaraViz(model, components=[(Status, 0), (Network, 0), (Positions, 0)],
               model_params=model_params(m, settings.replications), name="One negotiation",
-              play_interval=400).key(f"negotiation-{hash(settings)}")
+              play_interval=400)
