@@ -1,11 +1,12 @@
 """Start the interactive explorer in the browser (docs/explorer.md).
 
 It serves, on 127.0.0.1 unless --host says otherwise, the Overview (P(consensus) of every
-proposal as the behaviour sliders, parameter set and uncertainty scales move), Membership
-(observers who join, synthetic members, paired ΔP and the enlargement curve), One
-negotiation (the Mesa model stepped round by round) and Downloads (the settings as a scenario
-file that `cicasim run` reproduces).  The default scenario is the bundled CICA 2022.  Needs the
-explore extra: pip install 'cicasim[explore]'.
+proposal as the behaviour sliders, parameter set, uncertainty scales and an actor's stance
+move), Membership (observers who join, synthetic members, paired ΔP and the enlargement curve),
+One negotiation (the Mesa model in Mesa's SolaraViz, stepped round by round), Who blocks
+(blocking, and pivotality with its channels on request) and Downloads (the settings as a
+scenario file that `cicasim run` reproduces, the summary, every figure).  The default scenario
+is the bundled CICA 2022.  Needs the explore extra: pip install 'cicasim[explore]'.
 """
 
 from __future__ import annotations
