@@ -23,7 +23,8 @@ from cli_contract import assert_contract, run_cli, snapshot
 from hypothesis import given
 from hypothesis import strategies as st
 
-import cicasim.results
+import cicasim.results.directory
+import cicasim.results.files
 import cicasim.sweep
 from cicasim.analysis.power import passage_probability, power_indices
 from cicasim.errors import MAX_MESSAGE, InputError, read_text
@@ -251,7 +252,7 @@ def test_an_unwritable_directory(folder, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(cicasim.results.tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr(cicasim.results.directory.tempfile, "mkdtemp", refuse)
     fail(["run", "tiny.toml", "-n", "10", "--out", "o"], folder, "cannot write here",
           "Permission denied")
 
@@ -282,7 +283,7 @@ def test_report_on_a_full_disk_removes_its_temporary_file(folder, monkeypatch):
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(src, dst)
 
-    monkeypatch.setattr(cicasim.results.os, "replace", full)
+    monkeypatch.setattr(cicasim.results.files.os, "replace", full)
     before = snapshot(folder)
     rc, _, err = run_cli(["report", "r"], folder)
     assert_contract(rc, err, before, snapshot(folder))

@@ -315,15 +315,15 @@ class ComparisonResult(Shown):
     def write(self, directory: Path, *, plots: bool = False) -> None:
         """Write ``comparison.parquet`` and the manifest (with ``plots`` also the comparison
         figure) into the existing directory ``directory``."""
-        from cicasim.results import MANIFEST, manifest, write_json
+        from cicasim.results import manifest
         from cicasim.sweep import write_parquet
 
         write_parquet(directory / "comparison.parquet", self.summary(), COMPARISON_SCHEMA)
-        write_json(directory / MANIFEST, manifest(
+        manifest(
             kind="compare", seed=self.seed, inputs=self.inputs, a=self.a, b=self.b,
             replications=self.n_replications, proposals=[r.proposal for r in self.rows],
             enlarge=self.enlarge, steps=self.steps,
-        ))
+        ).write(directory)
         if plots:
             from cicasim.plotting import write_standard_figures
 

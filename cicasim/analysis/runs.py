@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from cicasim.analysis.pivotality import Pivot
     from cicasim.engine.kernel import Negotiation, Outcome
+    from cicasim.results.manifest import Manifest
 
 __all__ = [
     "SUMMARY_COLUMNS", "ReplicationsWriter", "RunResult", "rule_alone", "run_scenario",
@@ -266,7 +267,7 @@ class RunResult(Shown):
         return (f"{self.scenario.scenario.name}, seed {self.seed}, "
                 f"{self.n_replications:,} replications per proposal")
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         """The provenance :meth:`save` writes (``manifest.json``)."""
         from cicasim.results import manifest
 
@@ -283,7 +284,7 @@ class RunResult(Shown):
     def write(self, directory: Path, *, plots: bool = False) -> None:
         """Write the per-replication table, ``summary.json`` and the manifest (and with
         ``plots`` the standard figures) into the existing directory ``directory``."""
-        from cicasim.results import MANIFEST, TABLE
+        from cicasim.results import TABLE
 
         if self.table != directory / TABLE:
             if not isinstance(self.ensemble, EnsembleResult):
@@ -295,7 +296,7 @@ class RunResult(Shown):
         from cicasim.results import write_json
 
         write_json(directory / "summary.json", self.to_dict())
-        write_json(directory / MANIFEST, self.manifest())
+        self.manifest().write(directory)
         if plots:
             from cicasim.plotting import write_standard_figures
 

@@ -122,9 +122,10 @@ def _write(rep, summary: dict, args: argparse.Namespace) -> None:
             grid.to_csv(tmp / "grid.csv", index=False)
         write_json(tmp / "summary.json", summary)
         fig.savefig(tmp / "reliability.png", dpi=130)
-        write_json(tmp / "manifest.json", manifest(
+        manifest(
             kind="validation", seed=rep.seed, inputs={},
-            data_sha256={str(args.file): rep.events_sha256}, replications=rep.replications))
+            data_sha256={str(args.file): rep.events_sha256}, replications=rep.replications,
+        ).write(tmp)
 
 
 def _print(s: dict) -> None:

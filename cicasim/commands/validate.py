@@ -233,16 +233,13 @@ def _write(report, out: Path, inputs: list[Path | None]) -> None:
 
             league_frame(report.summary["models"]).to_csv(tmp / "models.csv", index=False)
             league_fig.savefig(tmp / "models.png", dpi=120)
-        write_json(
-            tmp / "manifest.json",
-            manifest(
-                kind="validation",
-                seed=report.seed,
-                inputs={"params.toml": report.params.text},
-                data_sha256=files,
-                replications=report.replications,
-            ),
-        )
+        manifest(
+            kind="validation",
+            seed=report.seed,
+            inputs={"params.toml": report.params.text},
+            data_sha256=files,
+            replications=report.replications,
+        ).write(tmp)
 
 
 def _print(report, out: Path | None) -> None:
