@@ -94,7 +94,7 @@ def test_common_random_numbers_narrow_the_interval():
 
 
 def test_static_model_adding_a_member_never_raises_p_consensus():
-    """MODEL.md property 2: in the static model (R = 1, σ = 0, β = 0, h = 0), under common
+    """docs/model.md property 2: in the static model (R = 1, σ = 0, β = 0, h = 0), under common
     random numbers, every replication that passes after enlargement passed before."""
     s = make_scenario([70, 55, 40, 35], roles=["member"] * 3 + ["observer"], max_rounds=1,
                       behaviour={"vote_noise": 0.0, "rival_penalty": 0.0, "holdup_rate": 0.0},

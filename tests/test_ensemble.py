@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from cicasim.analysis.baselines import compromise, weighted_median
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.draws import BLOCK, BlockDraws
 from cicasim.engine.ensemble import run_ensemble, run_proposal, summarise, wilson
 from cicasim.engine.kernel import PASSED, initial_state
+from cicasim.models.compromise import compromise, weighted_median
 from cicasim.spec.enlargement import new_actor
 from cicasim.spec.scenario import Actor, PartnerTension, load_scenario
 
@@ -89,7 +89,7 @@ def test_table_lists_each_replications_objectors_abstainers_and_first_blocker():
 
 
 def test_observer_is_a_source_of_influence_but_never_votes():
-    """MODEL.md property 3: observers never change a vote count, yet move positions."""
+    """docs/model.md property 3: observers never change a vote count, yet move positions."""
     data = TINY.model_dump()
     without = [a for a in data["actors"] if a["id"] != "OBS"]
     from cicasim.spec.scenario import parse_scenario
@@ -177,7 +177,7 @@ def scenarios(draw, static: bool = False, rule=None):
 
 @given(scenarios(), st.integers(0, 2**32 - 1))
 def test_outputs_stay_in_their_domains(s, seed):
-    """MODEL.md property 7."""
+    """docs/model.md property 7."""
     run = run_proposal(s, "p", replications=64, seed=seed)
     o = run.outcome
     assert np.all((o.outcome >= 0) & (o.outcome <= 100))
@@ -211,7 +211,7 @@ def test_same_seed_gives_identical_results(s, seed):
     st.integers(0, 2**32 - 1),
 )
 def test_adding_a_member_never_raises_consensus_in_the_static_model(s, x, sal, cap, seed):
-    """MODEL.md property 2, pathwise under common random numbers (the shared actors keep
+    """docs/model.md property 2, pathwise under common random numbers (the shared actors keep
     their random streams when a member joins)."""
     joiner = Actor(id="NEW", role="member", capability=cap, position={"x": x}, salience={"x": sal})
     bigger = new_actor(s, joiner, [PartnerTension(other="A00", value=0.5)])

@@ -5,5 +5,7 @@
 * :mod:`~cicasim.analysis.pivotality`: each member's effect on P(consensus), by channel;
 * :mod:`~cicasim.analysis.power`: exact voting power of a decision rule;
 * :mod:`~cicasim.analysis.sensitivity`: Sobol sensitivity indices;
-* :mod:`~cicasim.analysis.baselines`: static baselines.
+The static baselines (the compromise model, the weighted median) are bargaining models like the
+others, in :mod:`cicasim.models.compromise`; :mod:`cicasim.validate.baselines` applies them to DEU
+issues.
 """

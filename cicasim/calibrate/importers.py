@@ -7,9 +7,9 @@ Both produce the mapping of a cicasim scenario plus a note per value, written as
   its description, the number of actors and of dimensions; row 2 is a header (actor, description,
   capability, then a position and a salience column per dimension); then one row per actor.
   Positions are 0-100; saliences 0-100 and at most 100 in sum per actor (KTAB's rule); they are
-  divided by 100 here (MODEL.md scales).  Every actor becomes a voting member; KTAB has no status
-  quo, so a proposal is written only when ``status_quo`` is given (the text at the capability x
-  salience weighted mean, Achen's compromise, sponsored by the most capable actor).
+  divided by 100 here (docs/model.md scales).  Every actor becomes a voting member; KTAB has no
+  status quo, so a proposal is written only when ``status_quo`` is given (the text at the
+  capability x salience weighted mean, Achen's compromise, sponsored by the most capable actor).
 * **DEU** (Thomson et al. 2006; Arregui & Perarnaud 2022): one issue, converted by the rules of
   :mod:`cicasim.validate.convert` (member states with their Council votes, the Commission as
   sponsor, the Parliament as co-legislator under codecision), so an imported issue is the very
@@ -21,13 +21,12 @@ from __future__ import annotations
 import csv
 import math
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 
-from cicasim.errors import InputError, read_text
+from cicasim.errors import InputError, parse_toml, read_text
 from cicasim.spec.scenario import parse_scenario
 
 __all__ = ["deu_mapping", "ktab_mapping", "render_mapping"]
@@ -282,7 +281,7 @@ def render_mapping(data: dict[str, Any], notes: Notes, *, header: list[str], sou
                 arr.append(_table(entry))
             doc.add(key, arr)
     text = tomlkit.dumps(doc)
-    parse_scenario(tomllib.loads(text), source)
+    parse_scenario(parse_toml(text, source), source)
     return text
 
 

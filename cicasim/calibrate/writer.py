@@ -6,13 +6,13 @@ rounded figures), so a refreshed calibration shows up in ``git diff`` as changed
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 
 from cicasim.calibrate.pipeline import Calibrated, Noted
+from cicasim.errors import parse_toml
 from cicasim.spec.scenario import Uncertainty, parse_scenario
 
 __all__ = ["render", "scenario_mapping", "write_atomic"]
@@ -179,7 +179,7 @@ def render(cal: Calibrated, *, command: str) -> str:
     doc.add("enlargement", enl)
 
     text = tomlkit.dumps(doc)
-    parse_scenario(tomllib.loads(text), f"<calibrated {name}>")
+    parse_scenario(parse_toml(text, f"<calibrated {name}>"), f"<calibrated {name}>")
     return text
 
 

@@ -36,14 +36,6 @@ def _fmt(v: tuple[float, ...]) -> str:
     return ", ".join(f"{x:.1f}" for x in v)
 
 
-def trace_rounds(model) -> list[dict]:
-    """The rounds of a finished model as plain dicts
-    (:meth:`cicasim.engine.model.TraceResult.story`)."""
-    from cicasim.engine.model import TraceResult
-
-    return TraceResult(model.scenario, model).story()
-
-
 def run(args: argparse.Namespace) -> int:
     from cicasim.engine.model import run_trace
 

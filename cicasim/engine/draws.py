@@ -1,6 +1,6 @@
 """Where every random number of a negotiation comes from.
 
-Seeds are pure functions of keys (Axelrod's per-match seeds; ``MODEL.md``): the stream of actor
+Seeds are pure functions of keys (Axelrod's per-match seeds; ``docs/model.md``): the stream of actor
 ``a`` in replication block ``b`` of design point ``p`` for proposal ``k`` is
 
     SeedSequence(master, spawn_key=(p, b, key(k), key(a)))

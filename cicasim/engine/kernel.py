@@ -2,7 +2,7 @@
 
 One negotiation is one proposal in one replication.  Arrays carry a leading replication axis ``B``
 (a block of replications), then actors ``N``, then the proposal's touched dimensions ``D``.
-Every rule follows ``MODEL.md``; :func:`step` lists them with the literature behind each, and
+Every rule follows ``docs/model.md``; :func:`step` lists them with the literature behind each, and
 :func:`cicasim.engine.loops.run_rounds` does their arithmetic, compiled, one replication at a time.
 
 Two drivers share the kernel exactly:
@@ -156,7 +156,7 @@ class State:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a block of negotiations records (MODEL.md, per replication and proposal)."""
+    """What a block of negotiations records (docs/model.md, per replication and proposal)."""
 
     status: np.ndarray  # (B,)
     rounds: np.ndarray  # (B,)
@@ -254,7 +254,7 @@ def influence(neg: Negotiation, st: State) -> np.ndarray:
 
 
 def step(neg: Negotiation, st: State, draws: RoundDraws) -> State:
-    """The rounds ``draws`` covers (MODEL.md steps 1-7), for every negotiation still running;
+    """The rounds ``draws`` covers (docs/model.md steps 1-7), for every negotiation still running;
     updates ``st`` in place and returns it.  Finished negotiations keep their values.
 
     One round, for each running negotiation:

@@ -381,7 +381,7 @@ def run_rounds(
 ):  # pragma: no cover - compiled
     """Take every running replication through rounds ``first`` to ``first + k - 1`` (at most
     ``max_rounds``): evaluate, vote, decide, record, amend or withdraw, influence
-    (``MODEL.md``; :func:`cicasim.engine.kernel.step` documents each rule and its source).
+    (``docs/model.md``; :func:`cicasim.engine.kernel.step` documents each rule and its source).
 
     ``paired[b]`` says whether ``T[b]`` is filled; a replication fills it the first time it
     needs more than the sponsor's row.  Every quantity is the same, bit for bit, whichever way

@@ -141,7 +141,7 @@ class NegotiationModel(mesa.Model):
         return REASONS[int(self.state.status[0])]
 
     def step(self) -> None:
-        """One round: evaluate, vote, decide, amend, influence (MODEL.md)."""
+        """One round: evaluate, vote, decide, amend, influence (docs/model.md)."""
         if not self.running:
             return
         self.voted_at = self.state.x.copy()

@@ -1,6 +1,6 @@
 """Enlargement operators: new members as a first-class operation on scenarios.
 
-Three operators (``MODEL.md``), each returning a new validated :class:`Scenario`:
+Three operators (``docs/model.md``), each returning a new validated :class:`Scenario`:
 
 * :func:`observer_joins` - an observer becomes a member (CICA's own path: Bangladesh, Qatar and
   Sri Lanka were observers first);
@@ -86,13 +86,6 @@ def _empirical_tensions(scenario: Scenario) -> np.ndarray:
     T, _ = tension_matrix(scenario)
     iu = np.triu_indices(len(T), k=1)
     return T[iu] if iu[0].size else np.array([scenario.scenario.default_tension])
-
-
-def _resample(pool: list[Actor]) -> Callable[[np.random.Generator], Actor]:
-    def draw(rng: np.random.Generator) -> Actor:
-        return pool[int(rng.integers(len(pool)))]
-
-    return draw
 
 
 #: Priors for synthetic members: name -> function choosing the pool of templates.

@@ -13,14 +13,13 @@ what the scenario gives under the validated behaviour beside its own assumptions
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from cicasim.errors import InputError, read_text
+from cicasim.errors import InputError, parse_toml, read_text
 from cicasim.spec.scenario import Behaviour, Scenario
 
 __all__ = ["SHIPPED", "behaviour_of", "with_params"]
@@ -45,10 +44,7 @@ def behaviour_of(name: str) -> dict[str, Any]:
             raise InputError(f"--params: {name!r} is neither a shipped set "
                              f"({', '.join(SHIPPED)}) nor an existing file")
         text, where = read_text(path, what="a parameter set, TOML"), str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{where}: not valid TOML: {exc}") from None
+    data = parse_toml(text, where)
     table = data.get("behaviour")
     if not isinstance(table, dict) or not table:
         raise InputError(f"{where}: no [behaviour] table; expected behaviour parameters")

@@ -69,7 +69,7 @@ class _Strict(BaseModel):
 
 
 class Behaviour(_Strict):
-    """Behaviour parameters (MODEL.md); scenario-wide defaults, overridable per actor."""
+    """Behaviour parameters (docs/model.md); scenario-wide defaults, overridable per actor."""
 
     loss_exponent: Literal[1, 2] = Field(
         2, description="a: 1 linear loss, 2 quadratic loss (KTAB, Thomson et al. 2006)"

@@ -15,11 +15,10 @@ shipped as package data.  It holds
 
 from __future__ import annotations
 
-import tomllib
 from importlib import resources
 from typing import Any
 
-from cicasim.errors import InputError
+from cicasim.errors import parse_toml
 
 __all__ = ["FILE", "load_consensus_params", "shipped_behaviour"]
 
@@ -31,10 +30,7 @@ def load_consensus_params() -> dict[str, Any] | None:
     res = resources.files("cicasim.validate").joinpath(FILE)
     if not res.is_file():
         return None
-    try:
-        return tomllib.loads(res.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{FILE}: not valid TOML: {exc}") from None
+    return parse_toml(res.read_text(encoding="utf-8"), FILE)
 
 
 def shipped_behaviour() -> dict[str, Any]:

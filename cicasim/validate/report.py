@@ -33,7 +33,6 @@ __all__ = ["ValidationReport", "bootstrap_mae", "breakdown", "validate_deu"]
 
 #: Spawn key of the bootstrap's random stream.
 BOOT_KEY = 0xB007
-PREDICTORS = ("cicasim", "compromise", "median")
 
 
 def bootstrap_mae(
