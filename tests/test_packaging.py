@@ -24,6 +24,7 @@ from cicasim.spec.scenario import load_scenario
 PACKAGE_DATA = (
     "cicasim/calibrate/cica-assumptions.toml",
     "cicasim/validate/params.toml",
+    "cicasim/validate/consensus-organisations.toml",
 )
 
 
