@@ -36,21 +36,17 @@ from typing import Any
 import numpy as np
 
 from cicasim.calibrate import readers
+from cicasim.calibrate.calibrated import Calibrated, CalibratedActor, Noted
 from cicasim.calibrate.cica import CicaState
-from cicasim.calibrate.pipeline import (
-    _SOURCES,
-    Calibrated,
-    CalibratedActor,
-    Noted,
+from cicasim.calibrate.measures import (
     _alignment,
     _blocs,
     _capability,
     _population,
     _round,
     _tensions,
-    default_assumptions,
-    load_assumptions,
 )
+from cicasim.calibrate.pipeline import _SOURCES, default_assumptions, load_assumptions
 from cicasim.errors import InputError
 
 __all__ = ["FLAGSHIP", "calibrate_organisation", "resolve_states"]

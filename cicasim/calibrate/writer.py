@@ -11,7 +11,7 @@ from typing import Any
 
 import tomlkit
 
-from cicasim.calibrate.pipeline import Calibrated, Noted
+from cicasim.calibrate.calibrated import Calibrated, Noted
 from cicasim.errors import parse_toml
 from cicasim.spec.scenario import Uncertainty, parse_scenario
 
