@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -35,7 +36,49 @@ def _command_modules() -> list[str]:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _constant(source: str, name: str) -> str | None:
+    """The string constant ``name = "..."`` at the top level of a module's source, if it is
+    a one-line literal."""
+    import ast
+    import re
+
+    m = re.search(rf"^{name}\s*=\s*(.+)$", source, re.MULTILINE)
+    if m is None:
+        return None
+    try:
+        value = ast.literal_eval(m.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _command_heading(module: str) -> tuple[str, str] | None:
+    """``(command, HELP)`` of a command module read from its source without importing it, so
+    ``cicasim --help`` loads no command's libraries (None when the source does not say)."""
+    spec = importlib.util.find_spec(f"cicasim.commands.{module}")
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as f:
+            source = f.read()
+    except OSError:
+        return None
+    help_ = _constant(source, "HELP")
+    if help_ is None:
+        return None
+    return _constant(source, "NAME") or module, help_
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (its first argument that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None, *, every: bool = True) -> argparse.ArgumentParser:
+    """The command line.  With ``every`` (the default) each command's module is imported and
+    adds its options; otherwise only ``command``'s is, and the others are listed by the name
+    and ``HELP`` their source gives, so ``cicasim --help`` and each command start without
+    loading the libraries of the others."""
     parser = _Parser(
         prog="cicasim",
         description="Consensus-decision simulator for international organisations.",
@@ -45,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cicasim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in _command_modules():
+        heading = None if every else _command_heading(name)
+        if heading is not None and heading[0] != command:
+            sub.add_parser(heading[0], help=heading[1])
+            continue
         mod = importlib.import_module(f"cicasim.commands.{name}")
         cmd = getattr(mod, "NAME", name)
         p = sub.add_parser(cmd, help=mod.HELP, description=mod.__doc__)
@@ -107,11 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     read-only folder, a closed or full standard output) end in one line on stderr and exit
     code 2; see docs/reliability.md.
     """
-    parser = build_parser()
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_chosen_command(args_in), every=False)
     stdout = sys.stdout
     sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_in)
         code = int(args._run(args) or 0)
         sys.stdout.flush()
         return code

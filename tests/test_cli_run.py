@@ -174,6 +174,38 @@ def test_help_imports_nothing_heavy():
     assert out == ""
 
 
+def test_help_loads_no_command_and_a_command_only_its_own():
+    """``cicasim --help`` lists the commands from their sources' HELP without importing any
+    command module (so neither numpy nor pydantic); ``cicasim run --help`` imports run alone."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from cicasim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(sys.argv[1:])\n"
+        "mods = [m for m in sys.modules if m.startswith('cicasim.commands.')]\n"
+        "print(','.join(sorted(mods)), 'numpy' in sys.modules, 'pydantic' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
+    out = subprocess.run([sys.executable, "-c", code, "run", "--help"], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert set(out[0].split(",")) <= {"cicasim.commands.run", "cicasim.commands._common"}
+
+
+def test_the_help_headings_read_from_source_are_the_modules():
+    import importlib
+
+    from cicasim.cli import _command_heading, _command_modules
+
+    for name in _command_modules():
+        mod = importlib.import_module(f"cicasim.commands.{name}")
+        assert _command_heading(name) == (getattr(mod, "NAME", name), mod.HELP)
+
+
 def test_results_respect_the_umask(tmp_path, capsys):
     """A results directory and its files get the mode the umask gives any other file, not the
     0700 / 0600 of temporary files."""

@@ -360,7 +360,9 @@ def _record(
 #: Most bytes of the reusable tension buffer of one thread (:func:`_tension_buffer`): a block
 #: whose (rows × N × N) float64 tensions would exceed it runs in passes of fewer rows
 #: (:func:`rows_per_pass`), so memory does not grow with the square of the actors beyond it.
-TENSION_CAP = 64 * 2**20
+#: 8 MB: passes of a few hundred replications run as fast as whole blocks (they stay in the
+#: processor's cache), and the engine runs at 60 members in under 200 MB (docs/performance.md).
+TENSION_CAP = 8 * 2**20
 
 
 def rows_per_pass(n: int, cap: int | None = None) -> int:
@@ -385,7 +387,7 @@ def negotiate(
     decided; the tensions are filled only for negotiations that go past round 1.
 
     A block of more than ``pass_rows`` replications (default :func:`rows_per_pass` of the
-    actors, which is the whole block up to 89 actors) runs in passes of that many rows, each
+    actors, the whole block up to 32 actors) runs in passes of that many rows, each
     to the end, sharing the round draws (drawn once, in the same order, as any pass first needs
     them): a replication's arithmetic never looks at another's, so the outcome is the same,
     bit for bit, as in one pass (``tests/test_ensemble.py``); only the tension buffer shrinks.
