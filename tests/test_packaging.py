@@ -25,6 +25,7 @@ PACKAGE_DATA = (
     "cicasim/calibrate/cica-assumptions.toml",
     "cicasim/validate/params.toml",
     "cicasim/validate/consensus-organisations.toml",
+    "cicasim/scenarios/cica-2022.toml",
 )
 
 
@@ -78,6 +79,17 @@ def test_installed_wheel_runs_a_scenario(installed, tmp_path):
     import cicasim as cs
 
     assert out == cs.run(scen, seed=1, replications=300).to_dict()  # the same numbers
+
+
+@pytest.mark.slow
+def test_installed_wheel_has_the_explorers_default_scenario(installed, tmp_path):
+    bin_dir, env = installed
+    # the explorer starts on the bundled scenario in any install (no checkout beside it)
+    code = ("from cicasim.explore.settings import default_scenario_path as d; "
+            "from cicasim.spec.scenario import load_scenario; "
+            "print(d().is_relative_to(__import__('sys').prefix), len(load_scenario(d()).actors))")
+    out = _run([str(bin_dir / "python"), "-c", code], cwd=tmp_path, env=env).split()
+    assert out == ["True", str(len(load_scenario(ROOT / "scenarios" / "cica-2022.toml").actors))]
 
 
 @pytest.mark.slow

@@ -72,8 +72,9 @@ MAX_REPLICATIONS = 100_000
 
 
 def default_scenario_path() -> Path:
-    """The bundled CICA 2022 scenario (scenarios/cica-2022.toml beside the package)."""
-    return Path(__file__).resolve().parents[2] / "scenarios" / "cica-2022.toml"
+    """The bundled CICA 2022 scenario, shipped in the package (``scenarios/cica-2022.toml`` of a
+    checkout is a link to it), so the explorer starts on it in any install."""
+    return Path(__file__).resolve().parents[1] / "scenarios" / "cica-2022.toml"
 
 
 @dataclass(frozen=True)
