@@ -119,7 +119,7 @@ def main() -> None:
         for p in range(points):
             run_ensemble(plan.scenario_at(p), proposals=[proposal],
                          replications=args.replications, seed=plan.seed,
-                         point=plan.seed_point(p))
+                         point=plan.points[p].seed_key)
         rows["direct"] = {"seconds": time.perf_counter() - t0,
                           "cpu_seconds": time.process_time() - c0}
 

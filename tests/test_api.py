@@ -107,7 +107,7 @@ def test_sweep_in_memory_touches_no_disk(tmp_path, monkeypatch):
 
     import pyarrow.parquet as pq
 
-    import cicasim.sweep as sweep_module
+    import cicasim.sweep.store as sweep_module
 
     monkeypatch.setattr(pq, "write_table", refuse)
     monkeypatch.setattr(pq, "ParquetWriter", refuse)

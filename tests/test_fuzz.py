@@ -193,7 +193,7 @@ def monkeypatch_points():
     """Design points capped at 48 while fuzzing: the guard is what is tested, and a mutated
     grid of 10,000 points would take minutes to run."""
     mp = pytest.MonkeyPatch()
-    mp.setattr(cicasim.sweep, "MAX_POINTS", 48)
+    mp.setattr(cicasim.sweep.plan, "MAX_POINTS", 48)
     mp.setattr(cicasim.analysis.sensitivity, "MAX_POINTS", 48)
     yield
     mp.undo()

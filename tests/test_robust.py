@@ -267,7 +267,7 @@ def test_a_full_disk_leaves_nothing_half_written(folder, monkeypatch):
           "No space left on device")
     monkeypatch.undo()
     (folder / "e.toml").write_text(experiment("tiny.toml"), encoding="utf-8")
-    monkeypatch.setattr(cicasim.sweep.pq, "write_table", full)
+    monkeypatch.setattr(cicasim.sweep.store.pq, "write_table", full)
     rc, _, err = run_cli(["sweep", "e.toml", "--out", "sw", "-j", "1"], folder)
     assert_contract(rc, err)
     assert rc == 2 and "No space left on device" in err

@@ -18,7 +18,7 @@ from cicasim.cli import main
 from cicasim.engine.ensemble import run_ensemble
 from cicasim.spec.enlargement import enlargement_path
 from cicasim.spec.scenario import load_scenario
-from cicasim.sweep import DESIGNS, plan_experiment, point_key, run_sweep
+from cicasim.sweep import DESIGNS, plan_experiment, run_sweep, seed_key
 from cicasim.sweep.executors import EXECUTORS, InProcessExecutor, LocalProcessExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,10 +150,10 @@ def test_registries_list_their_entries():
 # -- seeds -----------------------------------------------------------------------------------
 
 
-def test_point_keys_depend_on_values_only():
-    assert point_key({}) == 0
-    assert point_key({"a": 0.1, "b": 2}) == point_key({"b": 2, "a": 0.1})
-    assert point_key({"a": 0.1}) != point_key({"a": 0.1000000001})
+def test_seed_keys_depend_on_values_only():
+    assert seed_key({}) == 0
+    assert seed_key({"a": 0.1, "b": 2}) == seed_key({"b": 2, "a": 0.1})
+    assert seed_key({"a": 0.1}) != seed_key({"a": 0.1000000001})
 
 
 def test_a_point_does_not_depend_on_the_other_points_of_the_sweep(tmp_path):

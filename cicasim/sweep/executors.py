@@ -35,9 +35,10 @@ __all__ = [
 ]
 
 
-def run_unit(neg: Negotiation, seed: int, seed_point: int, block: int, rows: int) -> Outcome:
-    """The work unit: one replication block of one proposal (runs in a worker)."""
-    return run_block(neg, seed=seed, point=seed_point, block=block, rows=rows)
+def run_unit(neg: Negotiation, seed: int, seed_key: int, block: int, rows: int) -> Outcome:
+    """The work unit: one replication block of one proposal (runs in a worker); ``seed_key``
+    is the design point's key of the random numbers (the engine's ``point``)."""
+    return run_block(neg, seed=seed, point=seed_key, block=block, rows=rows)
 
 
 Task = tuple[Any, Callable[..., Any], tuple[Any, ...]]
@@ -353,13 +354,13 @@ def run_units(
     replications: int,
     on_block: Callable[[], None] | None = None,
 ) -> dict[Any, Outcome]:
-    """Run ``replications`` replications of each ``(tag, negotiation, seed point, _)`` job,
+    """Run ``replications`` replications of each ``(tag, negotiation, seed key, _)`` job,
     block by block on ``executor``; the whole outcomes by tag, blocks in order."""
     jobs = list(jobs)
     blocks = blocks_for(replications)
     tasks = (
-        ((tag, b), run_unit, (neg, seed, sp, b, rows))
-        for tag, neg, sp, _ in jobs
+        ((tag, b), run_unit, (neg, seed, seed_key, b, rows))
+        for tag, neg, seed_key, _ in jobs
         for b, rows in blocks
     )
     got: dict[Any, dict[int, Outcome]] = {tag: {} for tag, *_ in jobs}
