@@ -479,13 +479,15 @@ def test_scenario_is_rebuilt_from_the_manifest(run_dir):
     assert scen == load_scenario(TINY)
 
 
-def test_who_joins_is_read_from_the_point_labels_and_shown_on_top():
-    points = pd.DataFrame({
-        "point": [0, 1, 2, 3], "label": ["base (28 members)", "IDN joins (29 members)",
-                                         "TKM joins (30 members)", "+3 synthetic (33 members)"],
+def test_who_joins_is_read_from_the_steps_table_and_shown_on_top():
+    steps = pd.DataFrame({
+        "step": [0, 1, 2, 3], "label": ["base", "IDN joins", "TKM joins", "+3 synthetic"],
+        "kind": ["base", "observer-joins", "observer-joins", "synthetic"],
+        "joined": [[], ["IDN"], ["TKM"], ["SYN01", "SYN02", "SYN03"]],
         "n_members": [28, 29, 30, 33],
     })
-    joined = plotting._joined(points)
+    points = steps.drop(columns=["kind", "joined"]).rename(columns={"step": "point"})
+    joined = plotting._joined(steps)
     assert joined == {29: "IDN", 30: "TKM", 33: "+3"}
     summary = points.assign(proposal="p", p_consensus=[0.4, 0.3, 0.2, 0.1], ci_low=0.0,
                             ci_high=0.5)

@@ -179,7 +179,7 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
     points = results.table("points") if results.has("points") else None
     summary = _with_members(results.table("summary"), points)
     miles = milestones_for(scen)
-    joined = _joined(points) if points is not None else None
+    joined = _joined(results.table("steps")) if results.has("steps") else None
     pname = _frame_probability_name(summary, scen)
     if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
         yield ("enlargement", f"{pname} against the number of members",
@@ -223,21 +223,13 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
                    deltas=results.table("deltas") if results.has("deltas") else None))
 
 
-def _joined(points: pd.DataFrame) -> dict[int, str] | None:
-    """Members -> the id of the actor who joined at that enlargement step, read from the
-    points' labels ("IDN joins (29 members)"); synthetic steps are marked "+k"."""
-    import re
-
+def _joined(steps: pd.DataFrame) -> dict[int, str] | None:
+    """Members -> who joined at that enlargement step, from a sweep's steps table: the ids of
+    the actors who join, or "+k" for a step of k synthetic members."""
     out: dict[int, str] = {}
-    rows = points.sort_values("n_members").drop_duplicates("n_members")
-    previous = None
-    for n, label in zip(rows["n_members"], rows["label"].astype(str), strict=True):
-        named = re.match(r"^([A-Za-z0-9][A-Za-z0-9_.\-]*) joins\b", label)
-        if named:
-            out[int(n)] = named.group(1)
-        elif "synthetic" in label and previous is not None:
-            out[int(n)] = f"+{int(n) - previous}"
-        previous = int(n)
+    for n, kind, ids in zip(steps["n_members"], steps["kind"], steps["joined"], strict=True):
+        if len(ids):
+            out[int(n)] = f"+{len(ids)}" if kind == "synthetic" else ", ".join(ids)
     return out or None
 
 
