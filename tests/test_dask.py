@@ -97,9 +97,15 @@ def cluster(tmp_path_factory):
 
 
 def digests(directory: Path) -> dict[str, str]:
-    return {
-        t: hashlib.sha256((directory / f"{t}.parquet").read_bytes()).hexdigest() for t in TABLES
-    }
+    """Each table's bytes (the replications: every file of the dataset, by name)."""
+    out = {}
+    for t in TABLES:
+        path = directory / f"{t}.parquet"
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        out[t] = hashlib.sha256(
+            b"".join(f.name.encode() + f.read_bytes() for f in files)
+        ).hexdigest()
+    return out
 
 
 @pytest.fixture(scope="module")

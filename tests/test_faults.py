@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,9 +37,15 @@ levels = {POINTS}
 
 
 def digests(directory: Path) -> dict[str, str]:
-    return {
-        t: hashlib.sha256((directory / f"{t}.parquet").read_bytes()).hexdigest() for t in TABLES
-    }
+    """Each table's bytes (the replications: every file of the dataset, by name)."""
+    out = {}
+    for t in TABLES:
+        path = directory / f"{t}.parquet"
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        out[t] = hashlib.sha256(
+            b"".join(f.name.encode() + f.read_bytes() for f in files)
+        ).hexdigest()
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +81,13 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(experiment, tmp_path,
     assert proc.returncode == -signal.SIGKILL
     finished = done_points(out, POINTS)
     assert 3 <= len(finished) < POINTS, "killed too late to test anything"
-    assert not (out / "replications.parquet").exists()
+    assert not (out / "summary.parquet").exists()  # written last, once
 
     rc = main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--resume"])
     assert rc == 0
     assert f"{POINTS - len(finished)} points computed now" in capsys.readouterr().out
-    assert not list((out / "parts").glob(".*.tmp"))  # a half-written part is swept away
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # swept away
+    assert not (out / "progress").exists()
     assert digests(out) == want
     reps = pd.read_parquet(out / "replications.parquet")
     assert len(reps) == POINTS * 2000
@@ -89,26 +95,40 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(experiment, tmp_path,
     assert sorted(reps["point"].unique()) == list(range(POINTS))
 
 
-def test_resume_after_the_last_part_only_merges(experiment, tmp_path):
-    exp, want, whole = experiment
-    out = tmp_path / "out"
+def stopped_before_the_last_tables(exp: Path, out: Path):
+    """A sweep stopped after its last part, before its summary, blocking and deltas."""
     plan = plan_experiment(exp)
-    shutil.copytree(whole, out)
-    for t in TABLES:
-        (out / f"{t}.parquet").unlink()
-    (out / "parts" / ".point-000003.replications.parquet.999.tmp").write_bytes(b"half")
+
+    def stop(done: int, total: int) -> None:
+        if done == total:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(plan, out=out, progress=stop)
+    assert len(done_points(out, POINTS)) == POINTS
+    assert not (out / "summary.parquet").exists()
+    return plan
+
+
+def test_resume_after_the_last_part_only_writes_the_last_tables(experiment, tmp_path):
+    exp, want, _ = experiment
+    out = tmp_path / "out"
+    plan = stopped_before_the_last_tables(exp, out)
+    (out / "replications.parquet" / ".points-000003-000004.parquet.999.tmp").write_bytes(b"half")
     again = run_sweep(plan, out=out, resume=True)
     assert again.computed == 0
     assert digests(out) == want
-    assert not list((out / "parts").glob(".*.tmp"))
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert not (out / "progress").exists()
 
 
 def test_a_part_missing_its_summary_is_recomputed(experiment, tmp_path):
-    exp, want, whole = experiment
+    exp, want, _ = experiment
     out = tmp_path / "out"
-    plan = plan_experiment(exp)
-    shutil.copytree(whole, out)
-    (out / "parts" / "point-000005.summary.parquet").unlink()
+    plan = stopped_before_the_last_tables(exp, out)
+    (summary,) = (out / "progress").glob("summary-000004-*.parquet")
+    summary.unlink()
     again = run_sweep(plan, out=out, resume=True)
-    assert again.computed == 1
+    first, last = (int(x) for x in summary.stem.split("-")[1:])
+    assert again.computed == last - first + 1
     assert digests(out) == want

@@ -473,7 +473,7 @@ def test_ctrl_c_during_a_sweep_says_interrupted_once(folder):
         start_new_session=True,
     )
     try:
-        while not list((folder / "o" / "parts").glob("point-*.replications.parquet")):
+        while not list((folder / "o" / "replications.parquet").glob("points-*.parquet")):
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group

@@ -53,9 +53,15 @@ values = [{kind = "consensus"}, {kind = "consensus-minus-k", k = 1}]
 
 
 def digests(directory: Path) -> dict[str, str]:
-    return {
-        t: hashlib.sha256((directory / f"{t}.parquet").read_bytes()).hexdigest() for t in TABLES
-    }
+    """Each table's bytes (the replications: every file of the dataset, by name)."""
+    out = {}
+    for t in TABLES:
+        path = directory / f"{t}.parquet"
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        out[t] = hashlib.sha256(
+            b"".join(f.name.encode() + f.read_bytes() for f in files)
+        ).hexdigest()
+    return out
 
 
 # -- designs ---------------------------------------------------------------------------------
@@ -231,7 +237,9 @@ def test_manifest_first_then_parts_then_tables(grid_sweep):
     assert set(m["inputs"]) == {"exp.toml", TINY.as_posix()}
     assert m["inputs"][TINY.as_posix()]["text"] == TINY.read_text()
     assert m["scenario_file"] == TINY.as_posix()
-    assert len(list((result.directory / "parts").glob("point-*.replications.parquet"))) == 8
+    # the replications are a dataset of parts; the progress rows are gone once finished
+    assert len(list((result.directory / "replications.parquet").glob("points-*.parquet"))) == 8
+    assert not (result.directory / "progress").exists()
 
 
 def test_the_tables_have_the_documented_columns(grid_sweep):
@@ -275,14 +283,16 @@ def test_local_pool_and_resume_give_the_same_bytes(grid_sweep, tmp_path):
     with LocalProcessExecutor(2) as pool:
         run_sweep(plan, out=tmp_path / "pool", executor=pool)
     assert digests(tmp_path / "pool") == want
-    # resume: lose three points and the merged tables, then complete
-    for p in (1, 4, 7):
-        (tmp_path / "pool" / "parts" / f"point-{p:06d}.replications.parquet").unlink()
-    for t in TABLES:
-        (tmp_path / "pool" / f"{t}.parquet").unlink()
-    again = run_sweep(plan, out=tmp_path / "pool", resume=True)
+    # resume: stop after five points, then complete
+    def stop(done, total):
+        if done >= 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(plan, out=tmp_path / "resumed", progress=stop)
+    again = run_sweep(plan, out=tmp_path / "resumed", resume=True)
     assert again.computed == 3
-    assert digests(tmp_path / "pool") == want
+    assert digests(tmp_path / "resumed") == want
 
 
 # -- command line ----------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Run an experiment file's design: every design point's ensemble, streamed to disk.
 
-Results go to --out as Parquet tables (layout in docs/experiments.md): one part per finished
-design point under parts/, then replications.parquet, summary.parquet, blocking.parquet and
-points.parquet.  An interrupted sweep completes with --resume; the tables are the same, bit for
-bit, whatever the executor, the number of workers, or interruptions.
+Results go to --out as Parquet tables (layout in docs/experiments.md): points.parquet first,
+the replications as a dataset of parts (ranges of design points) under replications.parquet/
+as they finish, then summary.parquet and blocking.parquet once.  An interrupted sweep completes
+with --resume; the files are the same, bit for bit, whatever the executor, the number of
+workers, or interruptions.
 """
 
 from __future__ import annotations

@@ -183,7 +183,8 @@ class Results(Shown):
         """Whether the table ``name`` (``<name>.parquet`` on disk) is there."""
         if name in self._tables:
             return True
-        return self.directory is not None and (self.directory / f"{name}.parquet").is_file()
+        # a sweep's replications are a partitioned dataset: a folder of Parquet files
+        return self.directory is not None and (self.directory / f"{name}.parquet").exists()
 
     def table(self, name: str) -> pd.DataFrame:
         """``<name>.parquet``; a one-line error when it is missing."""
@@ -191,7 +192,7 @@ class Results(Shown):
             if self.directory is None:
                 raise InputError(f"{self.kind} results in memory lack the {name} table")
             path = self.directory / f"{name}.parquet"
-            if not path.is_file():
+            if not path.exists():
                 raise InputError(f"{self.directory}: {self.kind} results lack {path.name}")
             self._tables[name] = read_parquet(path)
         return self._tables[name]

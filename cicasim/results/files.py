@@ -170,8 +170,8 @@ def read_json(path: str | Path, *, what: str = "JSON") -> Any:
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
-    """A Parquet table of a results directory; one-line :class:`InputError` when it is not a
-    readable Parquet file."""
+    """A Parquet table of a results directory (a file, or a folder of Parquet files read as one
+    dataset in file-name order); one-line :class:`InputError` when it is not readable."""
     import pyarrow as pa
 
     path = Path(path)
@@ -179,7 +179,7 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
         st = os.stat(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({os_reason(exc)})") from None
-    if not stat.S_ISREG(st.st_mode):
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
         raise InputError(f"{path}: is not a regular file; expected a Parquet table")
     try:
         return pd.read_parquet(path)

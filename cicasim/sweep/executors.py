@@ -1,11 +1,11 @@
-"""Executors: where a sweep's work units run, behind one small interface.
+"""Executors: where work units run, behind one small interface.
 
-A work unit is one replication block of one proposal at one design point
-(:func:`cicasim.engine.ensemble.run_block`).  An :class:`Executor` runs units in this process, on a
-pool
-of local processes, or on a Dask distributed cluster (registry :data:`EXECUTORS`) and yields the
-results keyed by tag, never by completion order, so the tables a sweep writes do not depend on
-where the units ran (the EMA workbench's evaluator split).
+A sweep's work unit is a batch of design points (:func:`cicasim.sweep.run.run_points`); a
+comparison's is one replication block of one proposal (:func:`run_unit`).  An :class:`Executor`
+runs units in this process, on a pool of local processes, or on a Dask distributed cluster
+(registry :data:`EXECUTORS`) and yields the results keyed by tag, never by completion order, so
+the tables a sweep writes do not depend on where the units ran (the EMA workbench's evaluator
+split).  What every unit needs (a sweep's plan) is handed over once with :meth:`Executor.share`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ class Executor(ABC):
 
     name: str = ""
     workers: int = 1
+    #: Threads of the compiled kernel each unit runs its replication blocks on (None: this
+    #: process's default, :func:`cicasim.engine.threads.default_threads`); 1 where the workers
+    #: already share the cores.
+    threads: int | None = 1
+
+    def share(self, obj: Any) -> Any:
+        """``obj`` as the units' arguments should carry it: itself by default; on a cluster a
+        handle to one copy per worker, so it crosses the network once, not once per unit."""
+        return obj
 
     @abstractmethod
     def run(self, tasks: Iterable[Task], *, window: int | None = None) -> Iterator[tuple[Any, Any]]:
@@ -72,6 +81,7 @@ class InProcessExecutor(Executor):
     """Runs every task in the calling process, in order: the reference the others must equal."""
 
     name = "in-process"
+    threads = None  # the units run here: the blocks on this process's threads
 
     def run(self, tasks, *, window=None):
         for tag, fn, args in tasks:
@@ -98,7 +108,7 @@ class LocalProcessExecutor(Executor):
 
         self.workers = workers
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cicasim.sweep.executors"])
+        ctx.set_forkserver_preload(["cicasim.sweep.run"])  # the engine, imported once
         self._pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_ignore_interrupts
         )
@@ -274,6 +284,9 @@ class DaskExecutor(Executor):
                 f"--scheduler: the Dask cluster at {address} has no workers"
             ) from None
         self.workers = max(1, sum(self._client.nthreads().values()))
+
+    def share(self, obj: Any) -> Any:
+        return self._client.scatter(obj, broadcast=True, hash=False)
 
     def run(self, tasks, *, window=None):
         import uuid

@@ -89,7 +89,10 @@ class Plan:
 
     def scenario_at(self, point: int) -> Scenario:
         """The scenario of design point ``point``: each factor's change applied to the base."""
-        values = self.points[point].values
+        return self.scenario_for(self.points[point].values)
+
+    def scenario_for(self, values: Mapping[str, Any]) -> Scenario:
+        """The scenario of a design point's factor ``values``."""
         change = ScenarioChange(self.scenario)
         for b in self.bound:
             b.factor.apply(values[b.factor.label], b, change)
