@@ -30,6 +30,7 @@ Run: ``python benchmarks/bench_sweep.py [scale|workers|dask ...] [--repeat 3] [-
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -179,8 +180,8 @@ def bench_workers(repeat: int, work: Path) -> dict:
         runs["direct"].append(time.perf_counter() - t0)
         for n in (1, 2):
             with LocalProcessExecutor(n) as pool:
-                list(pool.run([(i, run_ensemble, (plan.scenario_at(0),),)
-                               for i in range(2 * n)]))  # start and warm every worker
+                warm = functools.partial(run_ensemble, replications=64, seed=0, threads=1)
+                list(pool.run([(i, warm, (plan.scenario_at(0),)) for i in range(2 * n)]))
                 out = work / f"workers-{n}-{r}"
                 t0 = time.perf_counter()
                 run_sweep(plan, out=out, executor=pool)
