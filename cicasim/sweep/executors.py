@@ -5,7 +5,7 @@ comparison's is one replication block of one proposal (:func:`run_unit`).  An :c
 runs units in this process, on a pool of local processes, or on a Dask distributed cluster
 (registry :data:`EXECUTORS`) and yields the results keyed by tag, never by completion order, so
 the tables a sweep writes do not depend on where the units ran (the EMA workbench's evaluator
-split).  What every unit needs (a sweep's plan) is handed over once with :meth:`Executor.share`.
+split).  What every unit needs (a sweep's plan) goes through :meth:`Executor.share`.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ class Executor(ABC):
     threads: int | None = 1
 
     def share(self, obj: Any) -> Any:
-        """``obj`` as the units' arguments should carry it: itself by default; on a cluster a
-        handle to one copy per worker, so it crosses the network once, not once per unit."""
+        """``obj`` as the units' arguments should carry it: itself.  (Dask's ``scatter`` would
+        send it once per worker, but a worker killed mid-sweep then loses the scattered copy
+        and cancels the units that need it.)"""
         return obj
 
     @abstractmethod
@@ -284,9 +285,6 @@ class DaskExecutor(Executor):
                 f"--scheduler: the Dask cluster at {address} has no workers"
             ) from None
         self.workers = max(1, sum(self._client.nthreads().values()))
-
-    def share(self, obj: Any) -> Any:
-        return self._client.scatter(obj, broadcast=True, hash=False)
 
     def run(self, tasks, *, window=None):
         import uuid
