@@ -28,16 +28,10 @@ from cicasim.spec.experiment import (
 )
 from cicasim.spec.factors import FACTORS
 from cicasim.sweep.plan import DESIGNS, DesignPoint, Plan, plan_experiment, seed_key
+from cicasim.sweep.result import SweepResult, records
 from cicasim.sweep.run import run_sweep
-from cicasim.sweep.store import (
-    TABLES,
-    SweepResult,
-    check_directory,
-    done_points,
-    records,
-    schemas,
-    write_parquet,
-)
+from cicasim.sweep.store import check_directory, done_points
+from cicasim.sweep.tables import TABLES, schemas, write_parquet
 
 __all__ = [
     "DESIGNS",

@@ -30,18 +30,9 @@ from cicasim.errors import InputError
 from cicasim.results import lock_directory, make_directory
 from cicasim.sweep.executors import Executor, InProcessExecutor, Task
 from cicasim.sweep.plan import DesignPoint, Plan
-from cicasim.sweep.store import (
-    BLOCKING,
-    REPLICATIONS,
-    SUMMARY,
-    MemorySink,
-    Sink,
-    SweepResult,
-    check_directory,
-    open_sink,
-    prepare_directory,
-    schemas,
-)
+from cicasim.sweep.result import SweepResult
+from cicasim.sweep.store import MemorySink, Sink, check_directory, open_sink, prepare_directory
+from cicasim.sweep.tables import BLOCKING, REPLICATIONS, SUMMARY, schemas
 
 __all__ = ["PlanRef", "batches", "run_points", "run_sweep"]
 
