@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,20 @@ def make_scenario(
         ],
     }
     return parse_scenario(data, "<test>")
+
+
+#: The tables every sweep writes (deltas and steps only with some designs).
+SWEEP_TABLES = ("replications", "summary", "blocking", "points")
+
+
+def digests(directory: Path) -> dict[str, str]:
+    """A sweep directory's tables as digests of their bytes (the replications: every file of
+    the dataset, by name), to compare two runs file for file."""
+    out = {}
+    for t in SWEEP_TABLES:
+        path = directory / f"{t}.parquet"
+        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        out[t] = hashlib.sha256(
+            b"".join(f.name.encode() + f.read_bytes() for f in files)
+        ).hexdigest()
+    return out

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -13,13 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import digests
 
 from cicasim.sweep import plan_experiment, run_sweep
 from cicasim.sweep.executors import DaskExecutor, InProcessExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (ROOT / "tests" / "data" / "tiny.toml").as_posix()
-TABLES = ("replications", "summary", "blocking", "points")
 
 EXPERIMENT = f"""
 [experiment]
@@ -94,18 +93,6 @@ def cluster(tmp_path_factory):
     finally:
         _stop(procs)
         log.close()
-
-
-def digests(directory: Path) -> dict[str, str]:
-    """Each table's bytes (the replications: every file of the dataset, by name)."""
-    out = {}
-    for t in TABLES:
-        path = directory / f"{t}.parquet"
-        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-        out[t] = hashlib.sha256(
-            b"".join(f.name.encode() + f.read_bytes() for f in files)
-        ).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -12,13 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import digests
 
 from cicasim.cli import main
 from cicasim.sweep import done_points, plan_experiment, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (ROOT / "tests" / "data" / "tiny.toml").as_posix()
-TABLES = ("replications", "summary", "blocking", "points")
 POINTS = 24
 
 EXPERIMENT = f"""
@@ -34,18 +33,6 @@ parameter = "threshold"
 range = [0.0, 0.05]
 levels = {POINTS}
 """
-
-
-def digests(directory: Path) -> dict[str, str]:
-    """Each table's bytes (the replications: every file of the dataset, by name)."""
-    out = {}
-    for t in TABLES:
-        path = directory / f"{t}.parquet"
-        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-        out[t] = hashlib.sha256(
-            b"".join(f.name.encode() + f.read_bytes() for f in files)
-        ).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")

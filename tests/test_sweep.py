@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import json
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import digests
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
@@ -23,7 +23,6 @@ from cicasim.sweep.executors import EXECUTORS, InProcessExecutor, LocalProcessEx
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny.toml"
-TABLES = ("replications", "summary", "blocking", "points")
 
 
 def write_experiment(tmp: Path, body: str, *, name: str = "exp.toml", replications: int = 300,
@@ -50,18 +49,6 @@ kind = "enlargement"
 kind = "rule"
 values = [{kind = "consensus"}, {kind = "consensus-minus-k", k = 1}]
 """
-
-
-def digests(directory: Path) -> dict[str, str]:
-    """Each table's bytes (the replications: every file of the dataset, by name)."""
-    out = {}
-    for t in TABLES:
-        path = directory / f"{t}.parquet"
-        files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-        out[t] = hashlib.sha256(
-            b"".join(f.name.encode() + f.read_bytes() for f in files)
-        ).hexdigest()
-    return out
 
 
 # -- designs ---------------------------------------------------------------------------------
