@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from numpy.testing import assert_array_equal
 
+from cicasim.engine.kernel import Outcome
 from cicasim.spec.scenario import Scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,3 +123,9 @@ def digests(directory: Path) -> dict[str, str]:
             b"".join(f.name.encode() + f.read_bytes() for f in files)
         ).hexdigest()
     return out
+
+
+def assert_same_outcome(a: Outcome, b: Outcome) -> None:
+    """Two outcomes equal field by field, bit for bit, with the same shapes and dtypes."""
+    for name in Outcome.__dataclass_fields__:
+        assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name, strict=True)

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import DATA, ROOT, make_scenario
-from numpy.testing import assert_array_equal
+from conftest import DATA, ROOT, assert_same_outcome, make_scenario
 
 from cicasim.analysis.runs import ReplicationsWriter, run_scenario
 from cicasim.engine import kernel
@@ -19,17 +18,12 @@ from cicasim.engine.ensemble import (
     summarise,
     summarise_ensemble,
 )
-from cicasim.engine.kernel import PASSED, Outcome, negotiate, rows_per_pass
+from cicasim.engine.kernel import PASSED, negotiate, rows_per_pass
 from cicasim.errors import InputError
 from cicasim.spec.scenario import load_scenario
 
 CICA = load_scenario(ROOT / "scenarios" / "cica-2022.toml")
 TINY = load_scenario(DATA / "tiny.toml")
-
-
-def assert_same_outcome(a: Outcome, b: Outcome) -> None:
-    for name in Outcome.__dataclass_fields__:
-        assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name, strict=True)
 
 
 @pytest.mark.parametrize("pid", [p.id for p in CICA.proposals])

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DATA, ROOT
-from numpy.testing import assert_array_equal
+from conftest import DATA, ROOT, assert_same_outcome
 
 from cicasim.analysis.runs import run_scenario
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.ensemble import iter_blocks, run_proposal
-from cicasim.engine.kernel import Outcome
 from cicasim.engine.threads import (
     available_cores,
     default_threads,
@@ -23,13 +21,6 @@ from cicasim.spec.scenario import load_scenario
 
 CICA = load_scenario(ROOT / "scenarios" / "cica-2022.toml")
 TINY = load_scenario(DATA / "tiny.toml")
-
-
-def assert_same_outcome(a: Outcome, b: Outcome) -> None:
-    for name in Outcome.__dataclass_fields__:
-        x, y = getattr(a, name), getattr(b, name)
-        assert x.dtype == y.dtype, name
-        assert_array_equal(x, y, err_msg=name, strict=True)
 
 
 @pytest.mark.parametrize("scenario", [CICA, TINY], ids=["cica-2022", "tiny"])

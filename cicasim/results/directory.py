@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["KNOWN_ENTRIES", "TABLE", "Results", "atomic_directory", "check_output_directory",
+           "directory_entries",
            "open_results", "scenario_from_manifest"]
 
 
@@ -56,6 +57,20 @@ KNOWN_ENTRIES = frozenset({
 })
 
 
+def directory_entries(target: Path) -> list[str] | None:
+    """The names in an output directory ``target``, sorted; None when it does not exist.  A
+    path that is not a directory, or cannot be read, is refused in one line."""
+    st = path_status(target, "an output directory")
+    if st is None:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{target}: exists and is not a directory; give a new directory")
+    try:
+        return sorted(p.name for p in target.iterdir())
+    except OSError as exc:
+        raise InputError(f"{target}: cannot be read ({os_reason(exc)})") from None
+
+
 def check_output_directory(target: str | Path, *, kind: str, force: bool = False) -> bool:
     """Whether ``target`` can take a ``kind`` results directory written whole (run, compare,
     validation); True when it exists (empty, or ``kind`` results to replace with ``force``).
@@ -66,15 +81,9 @@ def check_output_directory(target: str | Path, *, kind: str, force: bool = False
     unless ``force`` is given.
     """
     target = Path(target)
-    st = path_status(target, "an output directory")
-    if st is None:
+    entries = directory_entries(target)
+    if entries is None:
         return False
-    if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{target}: exists and is not a directory; give a new directory")
-    try:
-        entries = sorted(p.name for p in target.iterdir())
-    except OSError as exc:
-        raise InputError(f"{target}: cannot be read ({os_reason(exc)})") from None
     if not entries:
         return True
     try:

@@ -18,7 +18,6 @@ import math
 import os
 import re
 import shutil
-import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cicasim.errors import InputError, os_reason, shown
-from cicasim.results import MANIFEST, path_status, read_manifest, write_json
+from cicasim.errors import InputError, shown
+from cicasim.results import MANIFEST, read_manifest, write_json
+from cicasim.results.directory import directory_entries
 from cicasim.sweep.plan import Plan
 from cicasim.sweep.result import SweepResult
 from cicasim.sweep.tables import (
@@ -375,16 +375,8 @@ def check_directory(directory: str | Path, plan: Plan, *, kind: str = "sweep",
     """Whether ``directory`` can take this sweep's results; True when it holds a matching one
     to resume.  One-line errors otherwise; nothing is written."""
     directory = Path(directory)
-    st = path_status(directory, "an output directory")
-    if st is None:
-        return False
-    if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{directory}: exists and is not a directory; give a new directory")
-    try:
-        entries = [p.name for p in directory.iterdir()]
-    except OSError as exc:
-        raise InputError(f"{directory}: cannot be read ({os_reason(exc)})") from None
-    if not entries:
+    entries = directory_entries(directory)
+    if not entries:  # absent or empty
         return False
     if MANIFEST not in entries:
         raise InputError(
