@@ -380,14 +380,8 @@ def run_scenario(
     the run).
     """
     from cicasim.engine.threads import resolve_threads
-    from cicasim.spec.scenario import read_scenario
 
-    if isinstance(scenario, Scenario):
-        scen = scenario
-        label, text = source or (f"<{scenario.scenario.name}>", scenario_text(scenario))
-    else:
-        scen, text = read_scenario(scenario)
-        label = str(scenario)
+    scen, label, text = _scenario_source(scenario, source)
     if not scen.proposals:
         raise InputError(
             f"{label}: proposals: the scenario defines no proposals; add a "
@@ -404,43 +398,97 @@ def run_scenario(
         if table is not None:
             write_replications(table, result)
     else:
-        from cicasim.engine.arrays import negotiation
-        from cicasim.engine.ensemble import blocks_for, chosen_proposals
-
-        chosen = chosen_proposals(scen, proposals, replications)
-        total, done = len(chosen) * len(blocks_for(replications)), 0
-
-        def each_block(neg, first: int, out) -> None:
-            nonlocal done
-            if writer is not None:
-                writer.write(neg, first, out)
-            done += 1
-            if progress:
-                progress(done, total)
-            if on_block:
-                on_block()
-
-        with (ReplicationsWriter(table, [negotiation(scen, pid) for pid in chosen])
-              if table is not None else contextlib.nullcontext()) as writer:
-            result = summarise_ensemble(
-                scen, proposals=proposals, replications=replications, seed=seed,
-                threads=threads, each_block=each_block,
-            )
+        result = _streamed_ensemble(
+            scen, proposals=proposals, replications=replications, seed=seed, threads=threads,
+            table=table, progress=progress, on_block=on_block,
+        )
     pivots = None
     if pivotality:
-        from cicasim.analysis.pivotality import pivotality as member_pivotality
-
         assert isinstance(result, EnsembleResult)
-        pivots = {}
-        k = len(result.runs)
-        for j, r in enumerate(result.runs):
-            def tick(done: int, total: int, j: int = j) -> None:
-                if progress:
-                    progress(j * total + done, k * total)  # proposals take about as long each
-
-            pivots[r.proposal] = member_pivotality(
-                scen, r.proposal, replications=replications, seed=seed, base=r,
-                channels=pivotality_channels, progress=tick,
-            )
+        pivots = _members_pivotality(
+            scen, result, replications=replications, seed=seed, channels=pivotality_channels,
+            progress=progress,
+        )
     return RunResult(result, source=label, text=text, pivotality=pivots, threads=threads,
                      table=table)
+
+
+def _scenario_source(
+    scenario: str | Path | Scenario, source: tuple[str, str] | None
+) -> tuple[Scenario, str, str]:
+    """The scenario of :func:`run_scenario`, the label its errors and manifest name it by, and
+    its TOML text: a file is read and is its own source; a Scenario object is named by
+    ``source`` (``(path, text)``) or, without one, by its name and its dumped text."""
+    from cicasim.spec.scenario import read_scenario
+
+    if isinstance(scenario, Scenario):
+        label, text = source or (f"<{scenario.scenario.name}>", scenario_text(scenario))
+        return scenario, label, text
+    scen, text = read_scenario(scenario)
+    return scen, str(scenario), text
+
+
+def _streamed_ensemble(
+    scen: Scenario,
+    *,
+    proposals: Sequence[str] | None,
+    replications: int,
+    seed: int,
+    threads: int,
+    table: Path | None,
+    progress: Callable[[int, int], None] | None,
+    on_block: Callable[[], None] | None,
+) -> EnsembleSummary:
+    """The ensembles summarised block by block as they are computed, each block then dropped
+    (:func:`cicasim.engine.ensemble.summarise_ensemble`) and, with ``table``, streamed to that
+    Parquet file; ``progress(done, total)`` counts the blocks, ``on_block()`` follows each."""
+    from cicasim.engine.arrays import negotiation
+    from cicasim.engine.ensemble import blocks_for, chosen_proposals
+
+    chosen = chosen_proposals(scen, proposals, replications)
+    total, done = len(chosen) * len(blocks_for(replications)), 0
+
+    def each_block(neg: Negotiation, first: int, out: Outcome) -> None:
+        nonlocal done
+        if writer is not None:
+            writer.write(neg, first, out)
+        done += 1
+        if progress:
+            progress(done, total)
+        if on_block:
+            on_block()
+
+    with (ReplicationsWriter(table, [negotiation(scen, pid) for pid in chosen])
+          if table is not None else contextlib.nullcontext()) as writer:
+        return summarise_ensemble(
+            scen, proposals=proposals, replications=replications, seed=seed,
+            threads=threads, each_block=each_block,
+        )
+
+
+def _members_pivotality(
+    scen: Scenario,
+    result: EnsembleResult,
+    *,
+    replications: int,
+    seed: int,
+    channels: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> dict[str, list[Pivot]]:
+    """Each proposal's members' pivotality (:func:`cicasim.analysis.pivotality.pivotality`),
+    paired with the proposal's run in ``result``; ``progress(done, total)`` counts ensembles
+    over all the proposals (they take about as long each)."""
+    from cicasim.analysis.pivotality import pivotality as member_pivotality
+
+    pivots = {}
+    k = len(result.runs)
+    for j, r in enumerate(result.runs):
+        def tick(done: int, total: int, j: int = j) -> None:
+            if progress:
+                progress(j * total + done, k * total)  # proposals take about as long each
+
+        pivots[r.proposal] = member_pivotality(
+            scen, r.proposal, replications=replications, seed=seed, base=r,
+            channels=channels, progress=tick,
+        )
+    return pivots

@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cicasim.commands._common import (
     actor_label,
@@ -27,6 +28,10 @@ from cicasim.commands._common import (
 )
 from cicasim.errors import InputError, shown
 from cicasim.spec.scenario import read_scenario
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 HELP = "run the Monte Carlo ensemble of a scenario"
 
@@ -99,10 +104,6 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
     ``names``
     maps actor ids to names (shown where they fit, ids otherwise)."""
     from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from cicasim.analysis.pivotality import CHANNEL_MEANING, CHANNELS
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     note = " (drawn at random; pass --seed to repeat it)" if drawn else ""
@@ -111,8 +112,23 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
         f"seed {summary['seed']}{note} · "
         f"{count(summary['replications'], 'replication')} per proposal"
     )
-    kinds = [p.get("rule", "consensus") for p in summary["proposals"]]
-    pname = probability_name(kinds)
+    pname = probability_name([p.get("rule", "consensus") for p in summary["proposals"]])
+    table, drift = _proposals_table(summary["proposals"], pname, names)
+    console.print(table)
+    _print_titles(console, summary["proposals"], pname)
+    for p in summary["proposals"]:
+        if "pivotality" in p:
+            _print_pivotality(console, p, pname, names)
+    _print_notes(console, summary, pname, drawn=drawn, drift=drift)
+
+
+def _proposals_table(
+    proposals: list[dict], pname: str, names: dict[str, str]
+) -> tuple[Table, bool]:
+    """One row per proposal: the probability ``pname`` with its interval, the rule alone, the
+    median rounds, the mean dilution and the top blockers; and whether any row shows a drift."""
+    from rich.table import Table
+
     table = Table(show_lines=False)
     for col, just in (
         ("proposal", "left"),
@@ -125,7 +141,7 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
     ):
         table.add_column(col, justify=just, no_wrap=col == "proposal")
     drift = False
-    for s in summary["proposals"]:
+    for s in proposals:
         blockers = ", ".join(
             f"{actor_label(names, b['actor'])} {b['frequency']:.2f}" for b in s["blockers"]
         ) or "-"
@@ -143,40 +159,65 @@ def _print_table(summary: dict, path: str, drawn: bool, names: dict[str, str]) -
             shown,
             blockers,
         )
-    console.print(table)
-    for s in summary["proposals"]:
+    return table, drift
+
+
+def _print_titles(console: Console, proposals: list[dict], pname: str) -> None:
+    """Each proposal's title under the table, with its rule when the rules differ from
+    consensus."""
+    from rich.markup import escape
+
+    for s in proposals:
         if s["title"]:
             rule = "" if pname == "P(consensus)" else f" [{s.get('rule', 'consensus')}]"
             console.print(f"[dim]{escape(s['id'])}: {escape(s['title'] + rule)}[/dim]")
-    for p in summary["proposals"]:
-        if "pivotality" not in p:
-            continue
-        sponsor = f"{names.get(p['sponsor'], p['sponsor'])} ({p['sponsor']})"
-        pivots = p["pivotality"]
-        # the members broken down by channel (--pivotality-top): all, or the significant ones
-        top = [v for v in pivots if v.get("channels")]
-        if not top:
-            console.print(f"pivotal members for {escape(p['id'])}: no member's removal "
-                          f"significantly changes {pname}; {escape(sponsor)}, the sponsor: "
-                          "not removable")
-            continue
-        piv = Table(title=f"pivotal members for {escape(p['id'])}: Δ{pname} if removed "
-                    "(paired 95% CI)", title_justify="left")
-        piv.add_column("member")
-        for col in ("removed", *(f"{c} only" for c in CHANNELS)):
-            piv.add_column(col, justify="right")
-        for v in top:
-            ch = v["channels"]
-            cells = [_delta(v["delta"], v["low"], v["high"])] + [
-                _delta(ch[c]["delta"], ch[c]["low"], ch[c]["high"]) for c in CHANNELS
-            ]
-            piv.add_row(escape(f"{names.get(v['actor'], v['actor'])} ({v['actor']})"), *cells)
-        piv.add_row(escape(sponsor), "not removable (sponsor)", *("n/a" for _ in CHANNELS))
-        console.print(piv)
-        if len(top) < len(pivots):
-            console.print(f"[dim]{len(top)} of {count(len(pivots), 'removable member')} "
-                          "shown: those whose removal changes P the most, significantly "
-                          "(--pivotality-top K; all shows every member).[/dim]")
+
+
+def _print_pivotality(console: Console, p: dict, pname: str, names: dict[str, str]) -> None:
+    """The pivotal members of proposal ``p``: ΔP when each is removed and by channel, for the
+    members broken down by channel (--pivotality-top), then the sponsor, who is not
+    removable."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from cicasim.analysis.pivotality import CHANNELS
+
+    sponsor = f"{names.get(p['sponsor'], p['sponsor'])} ({p['sponsor']})"
+    pivots = p["pivotality"]
+    # the members broken down by channel (--pivotality-top): all, or the significant ones
+    top = [v for v in pivots if v.get("channels")]
+    if not top:
+        console.print(f"pivotal members for {escape(p['id'])}: no member's removal "
+                      f"significantly changes {pname}; {escape(sponsor)}, the sponsor: "
+                      "not removable")
+        return
+    piv = Table(title=f"pivotal members for {escape(p['id'])}: Δ{pname} if removed "
+                "(paired 95% CI)", title_justify="left")
+    piv.add_column("member")
+    for col in ("removed", *(f"{c} only" for c in CHANNELS)):
+        piv.add_column(col, justify="right")
+    for v in top:
+        ch = v["channels"]
+        cells = [_delta(v["delta"], v["low"], v["high"])] + [
+            _delta(ch[c]["delta"], ch[c]["low"], ch[c]["high"]) for c in CHANNELS
+        ]
+        piv.add_row(escape(f"{names.get(v['actor'], v['actor'])} ({v['actor']})"), *cells)
+    piv.add_row(escape(sponsor), "not removable (sponsor)", *("n/a" for _ in CHANNELS))
+    console.print(piv)
+    if len(top) < len(pivots):
+        console.print(f"[dim]{len(top)} of {count(len(pivots), 'removable member')} "
+                      "shown: those whose removal changes P the most, significantly "
+                      "(--pivotality-top K; all shows every member).[/dim]")
+
+
+def _print_notes(
+    console: Console, summary: dict, pname: str, *, drawn: bool, drift: bool
+) -> None:
+    """The notes under the tables: what the pivotality's channels mean (when shown), what the
+    columns mean, what "adopted" means (when a rule is not consensus) and how to repeat a run
+    whose seed was drawn."""
+    from cicasim.analysis.pivotality import CHANNEL_MEANING, CHANNELS
+
     if any("pivotality" in p for p in summary["proposals"]):
         console.print("[dim]removed: the member taken out of the scenario. Each channel takes "
                       "it out of one part of the model only (docs/model.md): "

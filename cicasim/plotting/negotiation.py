@@ -4,6 +4,7 @@ round, the votes of one round, and the negotiation network."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -27,6 +28,10 @@ from cicasim.plotting.style import (
 )
 from cicasim.plotting.tensions import _tension, _tension_layout
 from cicasim.spec.scenario import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
 
 #: Colours of the votes in the negotiation network (Okabe-Ito: bluish green, orange, vermillion).
 VOTE_COLOURS = {"accept": "#009E73", "abstain": "#E69F00", "object": "#D55E00"}
@@ -111,48 +116,14 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
     touches = {t.dimension: t for t in prop.touches}
     dims = list(dict.fromkeys(trace.texts["dimension"]))
     dim_names = {d.id: d.name or d.id for d in scenario.dimensions}
-    roles = {a.id: a.role for a in scenario.actors}
     k = len(dims)
     fig = _figure(7.6, 1.4 + 3.4 * k)
     axes = np.atleast_1d(fig.subplots(k, 1, sharex=True, squeeze=False)[:, 0])
     pos = trace.positions
-    # the sponsor and the most persistent objectors stand out, in colours no other mark uses
-    objections = pos.loc[pos["vote"] == "object"].drop_duplicates(["round", "actor"])
-    persistent = objections["actor"].value_counts()
-    persistent = sorted(persistent.index, key=lambda a: (-persistent[a], a))
-    spare = [PALETTE[0], PALETTE[2], PALETTE[4], PALETTE[5]]
-    highlight = ([prop.sponsor] + [a for a in persistent if a != prop.sponsor])[: len(spare)]
-    colours = dict(zip(highlight, spare, strict=False))
-    n_actors = pos["actor"].nunique()
+    colours = _highlight_colours(pos, prop.sponsor)
     for ax, d in zip(axes, dims, strict=True):
-        sub = pos[pos["dimension"] == d]
-        ends: list[tuple[float, float, str, str]] = []
-        for actor, rows in sub.groupby("actor", sort=False):
-            x = rows["round"].to_numpy()
-            y = rows["position"].to_numpy()
-            is_obs = roles.get(actor) == "observer"
-            col = colours.get(actor, GREY if not is_obs else OBSERVER_COLOUR)
-            mine = actor in colours
-            # a single round has no line to draw: mark the position instead
-            ax.plot(x, y, ls="--" if is_obs else "-", color=col, lw=1.7 if mine else 0.8,
-                    marker="_" if len(x) == 1 else None, ms=10,
-                    alpha=1.0 if mine else (0.45 if is_obs else 0.6), zorder=3 if mine else 2)
-            if mine or n_actors <= 12:
-                ends.append((float(x[-1]), float(y[-1]), _label(scenario, actor, width=14), col))
-            obj = (rows["vote"] == "object").to_numpy()
-            ax.scatter(x[obj], y[obj], marker="x", color=OBJECTION_COLOUR, s=34, zorder=4,
-                       linewidths=1.5)
-            ab = (rows["vote"] == "abstain").to_numpy()
-            ax.scatter(x[ab], y[ab], marker="o", facecolors="none",
-                       edgecolors=OBJECTION_COLOUR, s=34, zorder=4)
-        # end labels, nudged apart so they do not overprint each other
-        heights = _spread([e[1] for e in ends], gap=4.0)
-        for (x_end, y_end, text, col), y_lab in zip(ends, heights, strict=True):
-            # a white box keeps a label readable where it sits on a line (the status quo, say)
-            ax.annotate(text, (x_end, y_end), xytext=(6, y_lab),
-                        textcoords=("offset points", "data"), va="center", fontsize=7.5,
-                        color=col, annotation_clip=False, zorder=5,
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+        _draw_positions(ax, pos[pos["dimension"] == d], scenario, colours,
+                        few=pos["actor"].nunique() <= 12)
         tx = trace.texts[trace.texts["dimension"] == d]
         ax.plot(tx["round"], tx["text"], color="black", lw=2.6, marker="o", ms=4,
                 zorder=3)
@@ -172,7 +143,69 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
         f"{_legend_title(scenario, trace.proposal, width=64)}\n{end} "
         f"(replication {trace.replication}, seed {trace.seed})", loc="left",
     )
-    present = set(pos["actor"])
+    fig.legend(handles=_trace_handles(scenario, prop.sponsor, colours, set(pos["actor"])),
+               loc="outside lower center", ncols=3)
+    return fig
+
+
+def _highlight_colours(pos: pd.DataFrame, sponsor: str) -> dict[str, str]:
+    """The actors that stand out in :func:`trace_figure`, in colours no other mark uses: the
+    sponsor, then the most persistent objectors (most rounds with an objection, then by id)."""
+    objections = pos.loc[pos["vote"] == "object"].drop_duplicates(["round", "actor"])
+    persistent = objections["actor"].value_counts()
+    persistent = sorted(persistent.index, key=lambda a: (-persistent[a], a))
+    spare = [PALETTE[0], PALETTE[2], PALETTE[4], PALETTE[5]]
+    highlight = ([sponsor] + [a for a in persistent if a != sponsor])[: len(spare)]
+    return dict(zip(highlight, spare, strict=False))
+
+
+def _draw_positions(
+    ax: Axes, sub: pd.DataFrame, scenario: Scenario, colours: Mapping[str, str], *, few: bool
+) -> None:
+    """Every actor's position on one dimension by round (``sub``: the trace's positions on it),
+    with its objections and abstentions marked, and end labels for the highlighted actors
+    (``colours``), or for every actor when there are ``few``."""
+    roles = {a.id: a.role for a in scenario.actors}
+    ends: list[tuple[float, float, str, str]] = []
+    for actor, rows in sub.groupby("actor", sort=False):
+        x = rows["round"].to_numpy()
+        y = rows["position"].to_numpy()
+        is_obs = roles.get(actor) == "observer"
+        col = colours.get(actor, GREY if not is_obs else OBSERVER_COLOUR)
+        mine = actor in colours
+        # a single round has no line to draw: mark the position instead
+        ax.plot(x, y, ls="--" if is_obs else "-", color=col, lw=1.7 if mine else 0.8,
+                marker="_" if len(x) == 1 else None, ms=10,
+                alpha=1.0 if mine else (0.45 if is_obs else 0.6), zorder=3 if mine else 2)
+        if mine or few:
+            ends.append((float(x[-1]), float(y[-1]), _label(scenario, actor, width=14), col))
+        obj = (rows["vote"] == "object").to_numpy()
+        ax.scatter(x[obj], y[obj], marker="x", color=OBJECTION_COLOUR, s=34, zorder=4,
+                   linewidths=1.5)
+        ab = (rows["vote"] == "abstain").to_numpy()
+        ax.scatter(x[ab], y[ab], marker="o", facecolors="none",
+                   edgecolors=OBJECTION_COLOUR, s=34, zorder=4)
+    _draw_end_labels(ax, ends)
+
+
+def _draw_end_labels(ax: Axes, ends: list[tuple[float, float, str, str]]) -> None:
+    """Labels ``(x, y, text, colour)`` right of the lines' ends, nudged apart so they do not
+    overprint each other."""
+    heights = _spread([e[1] for e in ends], gap=4.0)
+    for (x_end, y_end, text, col), y_lab in zip(ends, heights, strict=True):
+        # a white box keeps a label readable where it sits on a line (the status quo, say)
+        ax.annotate(text, (x_end, y_end), xytext=(6, y_lab),
+                    textcoords=("offset points", "data"), va="center", fontsize=7.5,
+                    color=col, annotation_clip=False, zorder=5,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+
+
+def _trace_handles(
+    scenario: Scenario, sponsor: str, colours: Mapping[str, str], present: set[str]
+) -> list[Line2D]:
+    """The legend of :func:`trace_figure`: the text, the status quo, objections and
+    abstentions, then the sponsor, members and observers among the ``present`` actors."""
+    roles = {a.id: a.role for a in scenario.actors}
     handles = [
         Line2D([], [], color="black", lw=2.6, marker="o", ms=4, label="text on the table"),
         Line2D([], [], color="black", ls=":", lw=1.0, label="status quo"),
@@ -180,15 +213,14 @@ def trace_figure(trace: Trace, *, scenario: Scenario) -> Figure:
         Line2D([], [], color=OBJECTION_COLOUR, marker="o", mfc="none", ls="",
                label="abstention"),
     ]
-    if prop.sponsor in colours:
-        handles.append(Line2D([], [], color=colours[prop.sponsor], lw=1.6,
-                              label=f"sponsor ({_label(scenario, prop.sponsor, width=14)})"))
+    if sponsor in colours:
+        handles.append(Line2D([], [], color=colours[sponsor], lw=1.6,
+                              label=f"sponsor ({_label(scenario, sponsor, width=14)})"))
     if any(roles.get(a) == "member" and a not in colours for a in present):
         handles.append(Line2D([], [], color=GREY, lw=0.9, label="member"))
     if any(roles.get(a) == "observer" for a in present):
         handles.append(Line2D([], [], color=OBSERVER_COLOUR, lw=0.9, ls="--", label="observer"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=3)
-    return fig
+    return handles
 
 
 @_styled

@@ -4,7 +4,7 @@ pairs."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -13,6 +13,10 @@ from matplotlib.figure import Figure
 
 from cicasim.plotting.style import GREY, MEMBER_COLOUR, _figure, _label, _scenario_name, _styled
 from cicasim.spec.scenario import Scenario
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
 
 
 def _tension(scenario: Scenario) -> np.ndarray:
@@ -93,63 +97,19 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
     tension, or only the 10% most tense pairs when more than 2.5 per actor are above it (a
     calibrated matrix lists every pair).  Labels sit one per slot under the line and never
     overlap."""
-    from matplotlib.patches import Arc
-
     T = _tension(scenario)
     n = len(T)
     actors = list(scenario.actors)
-    off = T[np.triu_indices(n, 1)]
-    if min_tension is not None:
-        floor, how = min_tension, f"tension > {min_tension:g}"
-    else:
-        floor = scenario.scenario.default_tension
-        how = f"tension > {floor:g}"
-        if (off > floor).sum() > 2.5 * n:
-            floor = max(floor, float(np.quantile(off, 0.9)))
-            how = f"the 10% most tense pairs, tension > {floor:.2f}"
-    if scenario.dimensions:
-        dim = scenario.dimensions[0]
-        key = [a.position.get(dim.id, 50.0) for a in actors]
-        order = np.lexsort((np.arange(n), np.asarray(key, dtype=float)))
-        by = f"ordered by {(dim.name or dim.id).lower()}, low to high"
-    else:
-        order, _ = _cluster_order(T)
-        by = "ordered by clustering of the tensions"
+    floor, how = _arc_floor(scenario, T, min_tension)
+    order, by = _line_order(scenario, T)
     slot = np.empty(n, dtype=int)
     slot[order] = np.arange(n)
     pairs = sorted(((i, j) for i in range(n) for j in range(i + 1, n) if T[i, j] > floor),
                    key=lambda ij: T[ij])  # the most tense drawn last, on top
     fig = _figure(max(7.5, 0.3 * n + 2.5), 6.4)
     ax = fig.subplots()
-    vals = np.array([T[i, j] for i, j in pairs]) if pairs else np.array([floor, 1.0])
-    top = float(vals.max()) if pairs else 1.0
-    norm = Normalize(floor, max(top, floor + 1e-6))
-    cmap = matplotlib.colormaps["magma_r"]
-    height = 0.0
-    for (i, j), v in zip(pairs, vals, strict=False):
-        a, b = sorted((slot[i], slot[j]))
-        w = b - a
-        height = max(height, w / 2)
-        ax.add_patch(Arc(((a + b) / 2, 0), w, w, theta1=0, theta2=180,
-                         color=cmap(0.25 + 0.75 * norm(v)), lw=0.6 + 2.6 * norm(v),
-                         alpha=0.85, zorder=1))
-    member = np.array([a.role == "member" for a in actors])
-    cap = np.array([a.capability for a in actors], dtype=float)
-    sizes = 25 + 180 * np.sqrt(cap / cap.max())
-    for mask, colour, marker, label in (
-        (member, MEMBER_COLOUR, "o", "member"), (~member, GREY, "s", "observer")
-    ):
-        if mask.any():
-            ax.scatter(slot[mask], np.zeros(mask.sum()), s=sizes[mask], c=colour,
-                       marker=marker, edgecolors="white", linewidths=0.8, zorder=3,
-                       label=label)
-    font = 8 if n <= 30 else 7
-    for i, a in enumerate(actors):
-        t = ax.annotate(_label(scenario, a.id, width=16), (slot[i], 0), xytext=(0, -9),
-                        textcoords="offset points", rotation=90, ha="center", va="top",
-                        fontsize=font, color="black" if member[i] else "#555555")
-        if not member[i]:
-            t.set_style("italic")
+    norm, cmap, height = _draw_arcs(ax, T, pairs, slot, floor)
+    _draw_actors_on_line(ax, scenario, slot)
     ax.set_xlim(-0.8, n - 0.2)
     ax.set_ylim(-0.02 * max(height, 1), max(height, 1) * 1.05)
     ax.set_xticks([])
@@ -169,6 +129,83 @@ def tension_network(scenario: Scenario, *, min_tension: float | None = None) -> 
     ax.set_title(f"{_scenario_name(scenario)}: who is hostile to whom\narcs: {how}; actors "
                  f"{by}" + (f"\nmost tense: {most}" if most else ""), loc="left")
     return fig
+
+
+def _arc_floor(
+    scenario: Scenario, T: np.ndarray, min_tension: float | None
+) -> tuple[float, str]:
+    """The tension above which :func:`tension_network` draws an arc, and how its title says
+    so: ``min_tension`` when given, else the scenario's default tension, raised to the 90th
+    percentile of the pairs' tensions when more than 2.5 pairs per actor are above it."""
+    n = len(T)
+    off = T[np.triu_indices(n, 1)]
+    if min_tension is not None:
+        return min_tension, f"tension > {min_tension:g}"
+    floor = scenario.scenario.default_tension
+    how = f"tension > {floor:g}"
+    if (off > floor).sum() > 2.5 * n:
+        floor = max(floor, float(np.quantile(off, 0.9)))
+        how = f"the 10% most tense pairs, tension > {floor:.2f}"
+    return floor, how
+
+
+def _line_order(scenario: Scenario, T: np.ndarray) -> tuple[np.ndarray, str]:
+    """The actors' order on the line of :func:`tension_network` and how its title says so: by
+    position on the first dimension (ties by list order), or by clustering of the tensions
+    when there is no dimension."""
+    if scenario.dimensions:
+        dim = scenario.dimensions[0]
+        key = [a.position.get(dim.id, 50.0) for a in scenario.actors]
+        order = np.lexsort((np.arange(len(T)), np.asarray(key, dtype=float)))
+        return order, f"ordered by {(dim.name or dim.id).lower()}, low to high"
+    order, _ = _cluster_order(T)
+    return order, "ordered by clustering of the tensions"
+
+
+def _draw_arcs(
+    ax: Axes, T: np.ndarray, pairs: list[tuple[int, int]], slot: np.ndarray, floor: float
+) -> tuple[Normalize, Colormap, float]:
+    """An arc over the line between the slots of each pair, coloured and thickened by its
+    tension from ``floor`` up; returns the colour scale, the colour map and the highest arc."""
+    from matplotlib.patches import Arc
+
+    vals = np.array([T[i, j] for i, j in pairs]) if pairs else np.array([floor, 1.0])
+    top = float(vals.max()) if pairs else 1.0
+    norm = Normalize(floor, max(top, floor + 1e-6))
+    cmap = matplotlib.colormaps["magma_r"]
+    height = 0.0
+    for (i, j), v in zip(pairs, vals, strict=False):
+        a, b = sorted((slot[i], slot[j]))
+        w = b - a
+        height = max(height, w / 2)
+        ax.add_patch(Arc(((a + b) / 2, 0), w, w, theta1=0, theta2=180,
+                         color=cmap(0.25 + 0.75 * norm(v)), lw=0.6 + 2.6 * norm(v),
+                         alpha=0.85, zorder=1))
+    return norm, cmap, height
+
+
+def _draw_actors_on_line(ax: Axes, scenario: Scenario, slot: np.ndarray) -> None:
+    """The actors at their slots on the line, members as circles and observers as grey
+    squares sized by capability, with their names below (observers' in grey italics)."""
+    actors = list(scenario.actors)
+    n = len(actors)
+    member = np.array([a.role == "member" for a in actors])
+    cap = np.array([a.capability for a in actors], dtype=float)
+    sizes = 25 + 180 * np.sqrt(cap / cap.max())
+    for mask, colour, marker, label in (
+        (member, MEMBER_COLOUR, "o", "member"), (~member, GREY, "s", "observer")
+    ):
+        if mask.any():
+            ax.scatter(slot[mask], np.zeros(mask.sum()), s=sizes[mask], c=colour,
+                       marker=marker, edgecolors="white", linewidths=0.8, zorder=3,
+                       label=label)
+    font = 8 if n <= 30 else 7
+    for i, a in enumerate(actors):
+        t = ax.annotate(_label(scenario, a.id, width=16), (slot[i], 0), xytext=(0, -9),
+                        textcoords="offset points", rotation=90, ha="center", va="top",
+                        fontsize=font, color="black" if member[i] else "#555555")
+        if not member[i]:
+            t.set_style("italic")
 
 
 @functools.lru_cache(maxsize=8)
