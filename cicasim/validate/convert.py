@@ -145,6 +145,109 @@ def _member(
     return actor
 
 
+def _acceding_observer(code: str, issue: DeuIssue, capability: dict[str, float]) -> dict[str, Any]:
+    """A state coded on the issue that joined the Union after the proposal's date: an active
+    observer that influences positions but does not vote."""
+    return {
+        "id": ACCEDING.get(code, code.upper()),
+        "role": "observer",
+        "kind": "state",
+        "capability": capability[code],
+        "position": {DIMENSION: issue.positions[code]},
+        "salience": {DIMENSION: issue.saliences[code] / 100.0},
+        "source": "DEU III; not yet a member on the proposal's date (active observer)",
+    }
+
+
+def _commission(issue: DeuIssue, capability: dict[str, float], p0: float) -> dict[str, Any]:
+    """The Commission: an observer that sponsors the text as tabled ``p0``, with salience 0
+    so that it never withdraws a single issue."""
+    com_coded = COMMISSION in issue.positions
+    return {
+        "id": COMMISSION_ID,
+        "name": "European Commission",
+        "role": "observer",
+        "kind": "organisation",
+        "capability": capability[COMMISSION],
+        "position": {DIMENSION: p0},
+        "salience": {DIMENSION: 0.0},
+        "source": (
+            "DEU III position; salience 0 so that it never withdraws a single issue"
+            if com_coded else "not coded: the text starts at the members' compromise"
+        ),
+    }
+
+
+def _parliament(
+    issue: DeuIssue, council: Council, capability: dict[str, float], q: float, *, cod: bool
+) -> dict[str, Any] | None:
+    """The Parliament: a member and veto player under codecision, an observer under
+    consultation when coded, absent otherwise (``None``)."""
+    ep_coded = PARLIAMENT in issue.positions
+    if not (cod or ep_coded):
+        return None
+    ep_sal = issue.saliences[PARLIAMENT] / 100.0 if ep_coded else 0.0
+    ep: dict[str, Any] = {
+        "id": PARLIAMENT_ID,
+        "name": "European Parliament",
+        "role": "member" if cod else "observer",
+        "kind": "organisation",
+        "capability": capability[PARLIAMENT] if ep_coded else UNCODED_CAPABILITY,
+        "position": {DIMENSION: issue.positions[PARLIAMENT] if ep_coded else q},
+        "salience": {DIMENSION: ep_sal},
+        "source": "DEU III" if ep_coded else "not coded on the issue: no stake, goes along",
+    }
+    if cod:
+        ep["votes"] = float(sum(council.votes[m] for m in council.members))
+        ep["population"] = 0.0
+        if ep_sal <= 0:
+            ep["behaviour"] = {"threshold": GOES_ALONG}
+    return ep
+
+
+def _actors(
+    issue: DeuIssue, council: Council, capability: dict[str, float], q: float, p0: float,
+    *, cod: bool,
+) -> list[dict[str, Any]]:
+    """Every actor of the issue's negotiation: the member states, the acceding observers,
+    the Commission and (when it takes part) the Parliament, in that order."""
+    actors = [_member(s, issue, council, capability, q) for s in council.members]
+    actors += [_acceding_observer(s, issue, capability)
+               for s in issue.states if s not in council.members]
+    actors.append(_commission(issue, capability, p0))
+    ep = _parliament(issue, council, capability, q, cod=cod)
+    if ep is not None:
+        actors.append(ep)
+    return actors
+
+
+def _commission_tensions(
+    actors: list[dict[str, Any]], commission_tension: float
+) -> list[dict[str, Any]]:
+    """A tension ``commission_tension`` of every other actor with the Commission (none when
+    it is 0)."""
+    return [
+        {"pair": [a["id"], COMMISSION_ID], "value": commission_tension,
+         "source": "legislators bargain over the Commission's text (cicasim.validate)"}
+        for a in actors if a["id"] != COMMISSION_ID and commission_tension > 0
+    ]
+
+
+def _proposal(
+    issue: DeuIssue, council: Council, p0: float, q: float, *, cod: bool, max_rounds: int
+) -> dict[str, Any]:
+    """The issue as the scenario's one proposal, sponsored by the Commission."""
+    return {
+        "id": issue.issue,
+        "title": issue.name,
+        "sponsor": COMMISSION_ID,
+        "touches": [{"dimension": DIMENSION, "position": p0, "status_quo": q}],
+        "rule": issue_rule(issue, council, parliament_veto=cod),
+        "max_rounds": max_rounds,
+        "source": f"DEU III, proposal {issue.proposal}",
+    }
+
+
 def issue_scenario_dict(
     issue: DeuIssue,
     *,
@@ -159,53 +262,7 @@ def issue_scenario_dict(
     q = status_quo(issue)
     p0 = tabled_text(issue, capability, council)
     cod = issue.procedure == "COD"
-    actors: list[dict[str, Any]] = []
-    for s in council.members:
-        actors.append(_member(s, issue, council, capability, q))
-    for s in issue.states:
-        if s not in council.members:
-            actors.append({
-                "id": ACCEDING.get(s, s.upper()),
-                "role": "observer",
-                "kind": "state",
-                "capability": capability[s],
-                "position": {DIMENSION: issue.positions[s]},
-                "salience": {DIMENSION: issue.saliences[s] / 100.0},
-                "source": "DEU III; not yet a member on the proposal's date (active observer)",
-            })
-    com_coded = COMMISSION in issue.positions
-    actors.append({
-        "id": COMMISSION_ID,
-        "name": "European Commission",
-        "role": "observer",
-        "kind": "organisation",
-        "capability": capability[COMMISSION],
-        "position": {DIMENSION: p0},
-        "salience": {DIMENSION: 0.0},
-        "source": (
-            "DEU III position; salience 0 so that it never withdraws a single issue"
-            if com_coded else "not coded: the text starts at the members' compromise"
-        ),
-    })
-    ep_coded = PARLIAMENT in issue.positions
-    if cod or ep_coded:
-        ep_sal = issue.saliences[PARLIAMENT] / 100.0 if ep_coded else 0.0
-        ep: dict[str, Any] = {
-            "id": PARLIAMENT_ID,
-            "name": "European Parliament",
-            "role": "member" if cod else "observer",
-            "kind": "organisation",
-            "capability": capability[PARLIAMENT] if ep_coded else UNCODED_CAPABILITY,
-            "position": {DIMENSION: issue.positions[PARLIAMENT] if ep_coded else q},
-            "salience": {DIMENSION: ep_sal},
-            "source": "DEU III" if ep_coded else "not coded on the issue: no stake, goes along",
-        }
-        if cod:
-            ep["votes"] = float(sum(council.votes[m] for m in council.members))
-            ep["population"] = 0.0
-            if ep_sal <= 0:
-                ep["behaviour"] = {"threshold": GOES_ALONG}
-        actors.append(ep)
+    actors = _actors(issue, council, capability, q, p0, cod=cod)
     data: dict[str, Any] = {
         "scenario": {
             "name": f"deu-{issue.issue}",
@@ -218,20 +275,8 @@ def issue_scenario_dict(
         },
         "dimensions": [{"id": DIMENSION, "name": "DEU issue scale", "source": "DEU III"}],
         "actors": actors,
-        "tensions": [
-            {"pair": [a["id"], COMMISSION_ID], "value": commission_tension,
-             "source": "legislators bargain over the Commission's text (cicasim.validate)"}
-            for a in actors if a["id"] != COMMISSION_ID and commission_tension > 0
-        ],
-        "proposals": [{
-            "id": issue.issue,
-            "title": issue.name,
-            "sponsor": COMMISSION_ID,
-            "touches": [{"dimension": DIMENSION, "position": p0, "status_quo": q}],
-            "rule": issue_rule(issue, council, parliament_veto=cod),
-            "max_rounds": max_rounds,
-            "source": f"DEU III, proposal {issue.proposal}",
-        }],
+        "tensions": _commission_tensions(actors, commission_tension),
+        "proposals": [_proposal(issue, council, p0, q, cod=cod, max_rounds=max_rounds)],
     }
     if behaviour:
         data["behaviour"] = dict(behaviour)
