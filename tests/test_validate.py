@@ -12,7 +12,8 @@ from numpy.testing import assert_allclose
 
 from cicasim.cli import main
 from cicasim.errors import InputError
-from cicasim.validate.baselines import compromise, weighted_median
+from cicasim.validate.baselines import issue_compromise as compromise
+from cicasim.validate.baselines import issue_weighted_median as weighted_median
 from cicasim.validate.convert import issue_scenario
 from cicasim.validate.council import council_at, read_council
 from cicasim.validate.deu import ACTORS, parse_intro, read_deu

@@ -7,5 +7,5 @@
 * :mod:`~cicasim.analysis.sensitivity`: Sobol sensitivity indices;
 The static baselines (the compromise model, the weighted median) are bargaining models like the
 others, in :mod:`cicasim.models.compromise`; :mod:`cicasim.validate.baselines` applies them to DEU
-issues.
+issues (``issue_compromise``, ``issue_weighted_median``).
 """

@@ -9,7 +9,7 @@ and the results are in ``docs/validation.md``.
 
 from __future__ import annotations
 
-from cicasim.validate.baselines import compromise, weighted_median
+from cicasim.validate.baselines import issue_compromise, issue_weighted_median
 from cicasim.validate.convert import issue_scenario
 from cicasim.validate.council import council_at, read_council
 from cicasim.validate.deu import DeuData, DeuIssue, read_deu
@@ -21,12 +21,12 @@ __all__ = [
     "DeuIssue",
     "ParamSet",
     "ValidationReport",
-    "compromise",
     "council_at",
+    "issue_compromise",
     "issue_scenario",
+    "issue_weighted_median",
     "load_params",
     "read_council",
     "read_deu",
     "validate_deu",
-    "weighted_median",
 ]

@@ -15,7 +15,7 @@ from cicasim.models.bargain import from_deu_issue
 from cicasim.models.compromise import compromise_model, median_model
 from cicasim.validate.deu import DeuData, DeuIssue
 
-__all__ = ["baselines", "compromise", "issue_weights", "weighted_median"]
+__all__ = ["baselines", "issue_compromise", "issue_weighted_median", "issue_weights"]
 
 
 def issue_weights(issue: DeuIssue, capability: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -29,15 +29,17 @@ def issue_weights(issue: DeuIssue, capability: dict[str, float]) -> tuple[np.nda
     return x, w
 
 
-def compromise(issue: DeuIssue, capability: dict[str, float]) -> float:
-    """Achen's (2006) compromise model: the capability × salience weighted mean position."""
+def issue_compromise(issue: DeuIssue, capability: dict[str, float]) -> float:
+    """Achen's (2006) compromise model on a DEU issue: the capability × salience weighted mean
+    position (:func:`cicasim.models.compromise.compromise` on the issue's bargain)."""
     b = from_deu_issue(issue, capability)
     return float(compromise_model(b, salience_fallback=True).outcome[0])
 
 
-def weighted_median(issue: DeuIssue, capability: dict[str, float]) -> float:
-    """The capability × salience weighted median: the smallest coded position at which the
-    cumulative weight reaches half the total (Black 1948, Thomson et al. 2006 ch. 2)."""
+def issue_weighted_median(issue: DeuIssue, capability: dict[str, float]) -> float:
+    """The capability × salience weighted median on a DEU issue: the smallest coded position at
+    which the cumulative weight reaches half the total (Black 1948, Thomson et al. 2006 ch. 2;
+    :func:`cicasim.models.compromise.weighted_median` on the issue's bargain)."""
     b = from_deu_issue(issue, capability)
     return float(median_model(b, salience_fallback=True).outcome[0])
 
@@ -46,6 +48,6 @@ def baselines(data: DeuData, issues: list[DeuIssue] | None = None) -> dict[str, 
     """Both benchmarks for ``issues`` (default: those with an outcome), as arrays."""
     issues = data.with_outcome() if issues is None else issues
     return {
-        "compromise": np.array([compromise(i, data.capability) for i in issues]),
-        "median": np.array([weighted_median(i, data.capability) for i in issues]),
+        "compromise": np.array([issue_compromise(i, data.capability) for i in issues]),
+        "median": np.array([issue_weighted_median(i, data.capability) for i in issues]),
     }

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cicasim.errors import InputError
-from cicasim.validate.baselines import compromise, weighted_median
+from cicasim.validate.baselines import issue_compromise, issue_weighted_median
 from cicasim.validate.convert import issue_scenario, status_quo, tabled_text
 from cicasim.validate.council import Council, CouncilData, council_at
 from cicasim.validate.deu import DeuData, DeuIssue
@@ -165,8 +165,8 @@ def validate_deu(
     table = pd.DataFrame(rows)
     out = table["outcome"].to_numpy(float)
     groups = table["proposal"].to_numpy(str)
-    table["compromise"] = [compromise(i, data.capability) for i in issues]
-    table["median"] = [weighted_median(i, data.capability) for i in issues]
+    table["compromise"] = [issue_compromise(i, data.capability) for i in issues]
+    table["median"] = [issue_weighted_median(i, data.capability) for i in issues]
     timings: dict[str, float] = {}
 
     cv_on = bool(cross_validation and params.fit.grid)
