@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cicasim.errors import InputError
+from cicasim.spec.scenario import Scenario
 from cicasim.validate.baselines import issue_compromise, issue_weighted_median
 from cicasim.validate.convert import issue_scenario, status_quo, tabled_text
 from cicasim.validate.council import Council, CouncilData, council_at
@@ -126,6 +127,101 @@ def _conditions(issue: DeuIssue, council: Council, capability: dict[str, float])
     }
 
 
+@dataclass
+class _Steps:
+    """Work done and to do, reported to a ``steps(done, total)`` callback as it advances."""
+
+    callback: Callable[[int, int], None] | None
+    total: int = 0
+    done: int = 0
+
+    def advance(self, k: int = 1) -> None:
+        """Count ``k`` more units of work done."""
+        self.done += k
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+
+
+def _issue_scenario(
+    issue: DeuIssue, data: DeuData, council: Council, behaviour: dict[str, Any], params: ParamSet
+) -> Scenario:
+    """The issue's negotiation under the parameter set's conversion settings."""
+    return issue_scenario(
+        issue, capability=data.capability, council=council, behaviour=behaviour,
+        source=data.path, max_rounds=params.max_rounds,
+        commission_tension=params.commission_tension, uncertainty=params.uncertainty,
+    )
+
+
+def _issue_table(
+    issues: list[DeuIssue], councils: dict[str, Council], capability: dict[str, float]
+) -> pd.DataFrame:
+    """One row per issue: its conditions, its outcome and the two static benchmarks."""
+    rows = [_conditions(i, councils[i.issue], capability) for i in issues]
+    table = pd.DataFrame(rows)
+    table["compromise"] = [issue_compromise(i, capability) for i in issues]
+    table["median"] = [issue_weighted_median(i, capability) for i in issues]
+    return table
+
+
+def _predict_issues(
+    issues: list[DeuIssue], councils: dict[str, Council], data: DeuData, params: ParamSet,
+    *, replications: int, seed: int, steps: _Steps,
+) -> tuple[list[float], list[float]]:
+    """cicasim's prediction of every issue under the parameter set, and the share of
+    replications in which the text passed."""
+    preds, passed = [], []
+    for i in issues:
+        sc = _issue_scenario(i, data, councils[i.issue], params.behaviour, params)
+        p, ok = predict_issue(sc, replications=replications, seed=seed)
+        preds.append(p)
+        passed.append(ok)
+        steps.advance()
+    return preds, passed
+
+
+def _cross_validate_issues(
+    issues: list[DeuIssue], councils: dict[str, Council], data: DeuData, params: ParamSet,
+    outcomes: np.ndarray, groups: np.ndarray,
+    *, seed: int, fit_replications: int | None, folds: int | None,
+    say: Callable[[str], None], steps: _Steps,
+) -> CrossValidation:
+    """Evaluate the fit grid on every issue and cross-validate it over proposals."""
+    k = folds or params.fit.folds
+    r_fit = fit_replications or params.fit.replications
+    points = grid_points(params.fit.grid)
+    say(f"cross-validating {len(points)} grid points x {len(issues)} issues "
+        f"x {r_fit} replications, {k} folds over proposals")
+    base = {**params.behaviour}
+    prepared = []
+    for i in issues:
+        prepared.append(prepare_issue(
+            _issue_scenario(i, data, councils[i.issue], base, params),
+            replications=r_fit,
+            seed=seed,
+        ))
+        steps.advance()
+    pred_grid, pass_grid = evaluate_grid(
+        prepared, points, progress=lambda _g, _n: steps.advance(len(issues))
+    )
+    return cross_validate(pred_grid, pass_grid, outcomes, list(groups), points=points, k=k,
+                          seed=seed)
+
+
+def _error_columns(table: pd.DataFrame, cv: CrossValidation | None) -> dict[str, np.ndarray]:
+    """Add the absolute error of every prediction to ``table`` (``err_*`` columns) and return
+    the error vectors the bootstrap resamples."""
+    for c in ("cicasim", "cicasim_cv", "compromise", "median"):
+        if c in table:
+            table[f"err_{c}"] = (table[c] - table["outcome"]).abs()
+    errors = {"cicasim": table["err_cicasim"].to_numpy()}
+    if cv is not None:
+        errors["cicasim_cv"] = table["err_cicasim_cv"].to_numpy()
+    errors["compromise"] = table["err_compromise"].to_numpy()
+    errors["median"] = table["err_median"].to_numpy()
+    return errors
+
+
 def validate_deu(
     *,
     data: DeuData,
@@ -145,85 +241,37 @@ def validate_deu(
     ``progress`` gets a message as each stage starts; ``steps(done, total)`` is called as the
     work advances (issues predicted, issues prepared and grid points × issues evaluated)."""
     say = progress or (lambda _msg: None)
-    done = [0, 0]
-
-    def advance(k: int = 1) -> None:
-        done[0] += k
-        if steps is not None:
-            steps(done[0], done[1])
+    work = _Steps(steps)
     t0 = time.perf_counter()
     issues = data.with_outcome()
     if not issues:
         _raise_empty(data)
     councils = {i.issue: council_at(council, i.date) for i in issues}
-    conv = dict(
-        max_rounds=params.max_rounds,
-        commission_tension=params.commission_tension,
-        uncertainty=params.uncertainty,
-    )
-    rows = [_conditions(i, councils[i.issue], data.capability) for i in issues]
-    table = pd.DataFrame(rows)
+    table = _issue_table(issues, councils, data.capability)
     out = table["outcome"].to_numpy(float)
     groups = table["proposal"].to_numpy(str)
-    table["compromise"] = [issue_compromise(i, data.capability) for i in issues]
-    table["median"] = [issue_weighted_median(i, data.capability) for i in issues]
     timings: dict[str, float] = {}
 
     cv_on = bool(cross_validation and params.fit.grid)
     n_points = len(grid_points(params.fit.grid)) if cv_on else 0
-    done[1] = len(issues) * (1 + (1 + n_points if cv_on else 0))
+    work.total = len(issues) * (1 + (1 + n_points if cv_on else 0))
     say(f"predicting {len(issues)} issues x {replications} replications")
     t = time.perf_counter()
-    preds, passed = [], []
-    for i in issues:
-        sc = issue_scenario(
-            i, capability=data.capability, council=councils[i.issue],
-            behaviour=params.behaviour, source=data.path, **conv,
-        )
-        p, ok = predict_issue(sc, replications=replications, seed=seed)
-        preds.append(p)
-        passed.append(ok)
-        advance()
-    table["cicasim"] = preds
-    table["p_passed"] = passed
+    table["cicasim"], table["p_passed"] = _predict_issues(
+        issues, councils, data, params, replications=replications, seed=seed, steps=work)
     timings["predict"] = time.perf_counter() - t
 
     cv = None
     if cv_on:
-        k = folds or params.fit.folds
-        r_fit = fit_replications or params.fit.replications
-        points = grid_points(params.fit.grid)
-        say(f"cross-validating {len(points)} grid points x {len(issues)} issues "
-            f"x {r_fit} replications, {k} folds over proposals")
         t = time.perf_counter()
-        base = {**params.behaviour}
-        prepared = []
-        for i in issues:
-            prepared.append(prepare_issue(
-                issue_scenario(
-                    i, capability=data.capability, council=councils[i.issue], behaviour=base,
-                    source=data.path, **conv,
-                ),
-                replications=r_fit,
-                seed=seed,
-            ))
-            advance()
-        pred_grid, pass_grid = evaluate_grid(
-            prepared, points, progress=lambda _g, _n: advance(len(issues))
-        )
-        cv = cross_validate(pred_grid, pass_grid, out, list(groups), points=points, k=k, seed=seed)
+        cv = _cross_validate_issues(
+            issues, councils, data, params, out, groups, seed=seed,
+            fit_replications=fit_replications, folds=folds, say=say, steps=work)
         table["fold"] = cv.folds
         table["cicasim_cv"] = cv.cv_predictions
         timings["cross_validation"] = time.perf_counter() - t
 
-    for c in ("cicasim", "cicasim_cv", "compromise", "median"):
-        if c in table:
-            table[f"err_{c}"] = (table[c] - table["outcome"]).abs()
-    errors = {"cicasim": table["err_cicasim"].to_numpy()}
-    if cv is not None:
-        errors["cicasim_cv"] = table["err_cicasim_cv"].to_numpy()
-    errors["compromise"] = table["err_compromise"].to_numpy()
-    errors["median"] = table["err_median"].to_numpy()
+    errors = _error_columns(table, cv)
     t = time.perf_counter()
     pairs = [("cicasim", "compromise")] + ([("cicasim_cv", "compromise")] if cv else [])
     ci = bootstrap_mae(errors, groups, resamples=resamples, seed=seed, pairs=tuple(pairs))
