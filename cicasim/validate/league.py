@@ -35,11 +35,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cicasim.models import REGISTRY, from_deu_issue, from_deu_proposal, predict
+from cicasim.models import REGISTRY, Bargain, from_deu_issue, from_deu_proposal, predict
 from cicasim.models.combination import DEFAULT_MEMBERS, cv_subset_combination, equal_weight
 from cicasim.validate.convert import issue_scenario
 from cicasim.validate.council import CouncilData, council_at
-from cicasim.validate.deu import DeuData
+from cicasim.validate.deu import DeuData, DeuIssue
 from cicasim.validate.fit import grouped_folds
 from cicasim.validate.report import ValidationReport, bootstrap_mae
 from cicasim.validate.scoring import crps_samples, hit_rate
@@ -54,6 +54,10 @@ LEAGUE_IDS = (
 )
 #: Stochastic SMP runs per issue in the league (each run is a full SMP to its stopping rule).
 SMP_RUNS = 8
+#: The deterministic models, each predicted once per issue (and members of the combinations).
+_STATIC_MODELS = ("compromise", "median", "nbs", "eum", "exchange", "smp")
+#: The stochastic models, each run ``smp_runs`` times per issue.
+_STOCHASTIC_MODELS = ("eum-simple", "smp-stochastic")
 
 
 def parse_league_models(text: str) -> list[str]:
@@ -127,6 +131,111 @@ def _cicasim_samples(report: ValidationReport, data: DeuData, council: CouncilDa
     return out
 
 
+def _wants_combination(models: list[str]) -> bool:
+    """Whether ``models`` asks for either combination (which needs every member's prediction)."""
+    return "combination" in models or "combination-cv" in models
+
+
+def _static_predictions(
+    models: list[str], issues: list[DeuIssue], bargains: list[Bargain], data: DeuData,
+    *, say: Callable[[str], None], timings: dict[str, float],
+) -> dict[str, np.ndarray]:
+    """The deterministic models' predictions: those in ``models``, and all of them when a
+    combination is asked for.  Each model's run time goes into ``timings``."""
+    preds: dict[str, np.ndarray] = {}
+    for m in [m for m in _STATIC_MODELS if m in models or _wants_combination(models)]:
+        t = time.perf_counter()
+        say(f"model {m}: {len(issues)} issues")
+        if m == "exchange":
+            preds[m] = _exchange_by_proposal(issues, data)
+        else:
+            preds[m] = np.array([predict(m, b, salience_fallback=True).outcome[0]
+                                 for b in bargains])
+        timings[m] = time.perf_counter() - t
+    return preds
+
+
+def _stochastic_predictions(
+    models: list[str], bargains: list[Bargain], *, seed: int, runs: int,
+    say: Callable[[str], None], timings: dict[str, float],
+) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
+    """The stochastic models in ``models``: their predictions and each issue's ``runs``
+    outcomes (the predictive distribution scored by the CRPS)."""
+    preds: dict[str, np.ndarray] = {}
+    samples: dict[str, list[np.ndarray]] = {}
+    for m in [m for m in _STOCHASTIC_MODELS if m in models]:
+        t = time.perf_counter()
+        say(f"model {m}: {len(bargains)} issues x {runs} runs")
+        outs = [predict(m, b, seed=seed, runs=runs, salience_fallback=True) for b in bargains]
+        preds[m] = np.array([o.outcome[0] for o in outs])
+        samples[m] = [o.samples[:, 0] for o in outs]
+        timings[m] = time.perf_counter() - t
+    return preds, samples
+
+
+def _combinations(
+    report: ValidationReport, models: list[str], preds: dict[str, np.ndarray], y: np.ndarray,
+    groups: np.ndarray, *, folds: int | None, resamples: int,
+) -> dict[str, Any]:
+    """Add the combinations asked for to ``preds``; return what the summary records of them
+    (the members; for the cross-validated one the subset chosen per fold and the in-sample
+    ceiling)."""
+    meta: dict[str, Any] = {}
+    if not _wants_combination(models):
+        return meta
+    cic = preds.get("cicasim-cv", preds["cicasim"])
+    members = [m for m in DEFAULT_MEMBERS if m != "cicasim"]
+    member_preds = np.stack([preds[m] for m in members] + [cic])
+    member_names = [*members, "cicasim-cv" if "cicasim-cv" in preds else "cicasim"]
+    meta["combination_members"] = member_names
+    if "combination" in models:
+        preds["combination"] = equal_weight(member_preds)
+    if "combination-cv" in models:
+        table = report.table
+        if "fold" in table:
+            fold = table["fold"].to_numpy(int)
+        else:
+            fold = grouped_folds(list(groups), k=folds or report.params.fit.folds,
+                                 seed=report.seed)
+        preds["combination-cv"], chosen = cv_subset_combination(
+            member_preds, y, fold, names=member_names)
+        meta["combination_cv_chosen_per_fold"] = [list(c) for c in chosen]
+        meta["best_subset_in_sample"] = _best_subset_in_sample(
+            member_preds, member_names, y, groups, np.abs(preds["compromise"] - y),
+            resamples=resamples, seed=report.seed)
+    return meta
+
+
+def _league_row(
+    m: str, errors: dict[str, np.ndarray], ci: dict[str, tuple[float, float]],
+    pred: np.ndarray, samples: list[np.ndarray] | None, y: np.ndarray, table: pd.DataFrame,
+) -> dict[str, Any]:
+    """Model ``m``'s row of the league: MAE and its interval, the paired difference from the
+    compromise model, hit rates, CRPS (with ``samples``) and MAE by rule and procedure."""
+    e = errors[m]
+    row: dict[str, Any] = {
+        "id": m,
+        "title": _title(m),
+        "mae": float(e.mean()),
+        "mae_ci_low": ci[m][0],
+        "mae_ci_high": ci[m][1],
+        "diff_compromise": float((e - errors["compromise"]).mean()),
+        "diff_compromise_ci": [0.0, 0.0] if m == "compromise"
+        else list(ci[f"{m} - compromise"]),
+        "hit5": hit_rate(pred, y, 5.0),
+        "hit10": hit_rate(pred, y, 10.0),
+        "crps": (float(np.mean([crps_samples(s, o) for s, o in zip(samples, y, strict=True)]))
+                 if samples is not None else None),
+        "in_sample": m == "cicasim",
+    }
+    frame = table.assign(_e=e)
+    for by in ("rule", "procedure"):
+        row[f"mae_by_{by}"] = {
+            str(k): float(v) for k, v in frame.groupby(by, sort=True)["_e"].mean().items()
+        }
+    return row
+
+
 def league(
     report: ValidationReport,
     *,
@@ -149,36 +258,11 @@ def league(
     y = table["outcome"].to_numpy(float)
     groups = table["proposal"].to_numpy(str)
     bargains = [from_deu_issue(i, data.capability) for i in issues]
-    preds: dict[str, np.ndarray] = {}
-    samples: dict[str, list[np.ndarray]] = {}
     timings: dict[str, float] = {}
-    static = [m for m in ("compromise", "median", "nbs", "eum", "exchange", "smp")
-              if m in models or "combination" in models or "combination-cv" in models]
-    for m in static:
-        t = time.perf_counter()
-        say(f"model {m}: {len(issues)} issues")
-        if m == "exchange":
-            preds[m] = _exchange_by_proposal(issues, data)
-        else:
-            preds[m] = np.array([predict(m, b, salience_fallback=True).outcome[0]
-                                 for b in bargains])
-        timings[m] = time.perf_counter() - t
-    if "eum-simple" in models:
-        t = time.perf_counter()
-        say(f"model eum-simple: {len(issues)} issues x {smp_runs} runs")
-        outs = [predict("eum-simple", b, seed=report.seed, runs=smp_runs,
-                        salience_fallback=True) for b in bargains]
-        preds["eum-simple"] = np.array([o.outcome[0] for o in outs])
-        samples["eum-simple"] = [o.samples[:, 0] for o in outs]
-        timings["eum-simple"] = time.perf_counter() - t
-    if "smp-stochastic" in models:
-        t = time.perf_counter()
-        say(f"model smp-stochastic: {len(issues)} issues x {smp_runs} runs")
-        outs = [predict("smp-stochastic", b, seed=report.seed, runs=smp_runs,
-                        salience_fallback=True) for b in bargains]
-        preds["smp-stochastic"] = np.array([o.outcome[0] for o in outs])
-        samples["smp-stochastic"] = [o.samples[:, 0] for o in outs]
-        timings["smp-stochastic"] = time.perf_counter() - t
+    preds = _static_predictions(models, issues, bargains, data, say=say, timings=timings)
+    stochastic, samples = _stochastic_predictions(models, bargains, seed=report.seed,
+                                                  runs=smp_runs, say=say, timings=timings)
+    preds.update(stochastic)
     preds["cicasim"] = table["cicasim"].to_numpy(float)
     if "cicasim" in models:
         t = time.perf_counter()
@@ -187,60 +271,15 @@ def league(
         timings["cicasim_samples"] = time.perf_counter() - t
     if "cicasim_cv" in table:
         preds["cicasim-cv"] = table["cicasim_cv"].to_numpy(float)
-    meta: dict[str, Any] = {}
-    if "combination" in models or "combination-cv" in models:
-        cic = preds.get("cicasim-cv", preds["cicasim"])
-        members = [m for m in DEFAULT_MEMBERS if m != "cicasim"]
-        member_preds = np.stack([preds[m] for m in members] + [cic])
-        member_names = [*members, "cicasim-cv" if "cicasim-cv" in preds else "cicasim"]
-        meta["combination_members"] = member_names
-        if "combination" in models:
-            preds["combination"] = equal_weight(member_preds)
-        if "combination-cv" in models:
-            if "fold" in table:
-                fold = table["fold"].to_numpy(int)
-            else:
-                fold = grouped_folds(list(groups), k=folds or report.params.fit.folds,
-                                     seed=report.seed)
-            preds["combination-cv"], chosen = cv_subset_combination(
-                member_preds, y, fold, names=member_names)
-            meta["combination_cv_chosen_per_fold"] = [list(c) for c in chosen]
-            meta["best_subset_in_sample"] = _best_subset_in_sample(
-                member_preds, member_names, y, groups, np.abs(preds["compromise"] - y),
-                resamples=resamples, seed=report.seed)
+    meta = _combinations(report, models, preds, y, groups, folds=folds, resamples=resamples)
     ids = [m for m in models if m in preds]
     for m in ids:
-        col = f"model_{m}"
-        table[col] = preds[m]
+        table[f"model_{m}"] = preds[m]
         table[f"err_model_{m}"] = np.abs(preds[m] - y)
     errors = {m: np.abs(preds[m] - y) for m in ids}
     pairs = tuple((m, "compromise") for m in ids if m != "compromise")
     ci = bootstrap_mae(errors, groups, resamples=resamples, seed=report.seed, pairs=pairs)
-    rows = []
-    for m in ids:
-        e = errors[m]
-        row: dict[str, Any] = {
-            "id": m,
-            "title": _title(m),
-            "mae": float(e.mean()),
-            "mae_ci_low": ci[m][0],
-            "mae_ci_high": ci[m][1],
-            "diff_compromise": float((e - errors["compromise"]).mean()),
-            "diff_compromise_ci": [0.0, 0.0] if m == "compromise"
-            else list(ci[f"{m} - compromise"]),
-            "hit5": hit_rate(preds[m], y, 5.0),
-            "hit10": hit_rate(preds[m], y, 10.0),
-            "crps": (float(np.mean([crps_samples(s, o) for s, o in zip(samples[m], y,
-                                                                         strict=True)]))
-                     if m in samples else None),
-            "in_sample": m == "cicasim",
-        }
-        frame = table.assign(_e=e)
-        for by in ("rule", "procedure"):
-            row[f"mae_by_{by}"] = {
-                str(k): float(v) for k, v in frame.groupby(by, sort=True)["_e"].mean().items()
-            }
-        rows.append(row)
+    rows = [_league_row(m, errors, ci, preds[m], samples.get(m), y, table) for m in ids]
     meta["bootstrap"] = {"resamples": resamples, "unit": "proposal",
                          "interval": "percentile 95%", "seed": report.seed}
     meta["smp_runs"] = smp_runs
