@@ -112,3 +112,15 @@ def test_league_reproduces_the_benchmarks_on_deu3(capsys):
     assert_allclose(rows["compromise"]["mae"], 22.81, atol=0.005)
     assert_allclose(rows["median"]["mae"], 26.42, atol=0.005)
     assert rows["eum"]["mae"] > 0 and rows["nbs"]["mae"] > 0
+
+
+def test_combination_cv_without_cv_checks_the_folds(tmp_path, capsys):
+    """combination-cv splits the proposals into folds even with --no-cv: too few proposals for
+    the folds is the one-line error, not a traceback."""
+    deu, weights = _cli_files(tmp_path)
+    rc = main(["validate", "deu", str(deu), "--council", str(weights), "--no-cv",
+               "--models", "combination-cv", "--folds", "9", "--replications", "10"])
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "--folds: 9 folds need at least 9 proposals" in err and str(deu) in err

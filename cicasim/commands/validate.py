@@ -130,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
     seed = params.fit.seed if args.seed is None else args.seed
     n_props = len({i.proposal for i in data.with_outcome()})
     folds = args.folds or params.fit.folds
-    if not args.no_cv and folds > n_props:
+    folded = not args.no_cv or "combination-cv" in (models or ())  # both split into folds
+    if folded and folds > n_props:
         raise InputError(
             f"--folds: {folds} folds need at least {folds} proposals with an outcome; "
             f"{args.file} has {n_props}"
