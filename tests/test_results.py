@@ -19,6 +19,7 @@ from cicasim.results import (
     read_manifest,
     sha256,
 )
+from cicasim.results.directory import directory_entries, existing_results
 
 
 def test_a_new_manifest_records_its_provenance(tmp_path):
@@ -73,6 +74,22 @@ def test_an_output_directory_is_checked_by_the_same_rule(tmp_path):
         check_output_directory(tmp_path, kind="compare")
     assert check_output_directory(tmp_path, kind="run", force=True) is True
 
+
+
+def test_an_existing_output_directory_is_read_through_the_typed_manifest(tmp_path):
+    (tmp_path / MANIFEST).write_text("{", encoding="utf-8")
+    entries = directory_entries(tmp_path)
+    with pytest.raises(InputError, match="is not a cicasim results directory; give a new one$"):
+        existing_results(tmp_path, entries, kind="sweep", instead="a new one")
+    with pytest.raises(InputError, match="manifest.json: not valid JSON"):  # with the reason
+        existing_results(tmp_path, entries, kind="sweep", instead="a new one", reasons=True)
+    manifest(kind="sweep", seed=1, inputs={}, fingerprint={"seed": 1}).write(tmp_path)
+    old = existing_results(tmp_path, entries, kind="sweep", instead="a new one")
+    assert old.kind == "sweep" and old.fingerprint == {"seed": 1}
+    with pytest.raises(InputError, match="holds 'sweep' results, not run results; give a new"):
+        existing_results(tmp_path, entries, kind="run", instead="a new one", reasons=True)
+    manifest(kind="run", seed=1, inputs={}).write(tmp_path)
+    assert read_manifest(tmp_path).fingerprint is None
 
 def test_results_read_tables_on_demand(tmp_path):
     manifest(kind="sweep", seed=3, inputs={}).write(tmp_path)

@@ -16,7 +16,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["KNOWN_ENTRIES", "TABLE", "Results", "atomic_directory", "check_output_directory",
-           "directory_entries",
+           "directory_entries", "existing_results",
            "open_results", "scenario_from_manifest"]
 
 
@@ -71,6 +71,35 @@ def directory_entries(target: Path) -> list[str] | None:
         raise InputError(f"{target}: cannot be read ({os_reason(exc)})") from None
 
 
+def existing_results(target: Path, entries: Sequence[str], *, kind: str, instead: str,
+                     reasons: bool = False) -> Manifest:
+    """The manifest of the existing, non-empty output directory ``target`` (its ``entries``,
+    :func:`directory_entries`), which must hold ``kind`` results: the one check of an existing
+    output directory, for results written whole (:func:`check_output_directory`) and for a
+    sweep's (:func:`cicasim.sweep.store.check_directory`).
+
+    One-line errors: a directory without a manifest, or with one that cannot be read, "is not a
+    cicasim results directory" (give ``instead``); with ``reasons``, a manifest that cannot be
+    read says what is wrong with it (:meth:`Manifest.read`); results of another kind.
+    """
+    not_results = (f"{target}: exists and is not a cicasim results directory; "
+                   f"give {instead}")
+    if MANIFEST not in entries:
+        raise InputError(not_results)
+    try:
+        old = read_manifest(target)
+    except InputError:
+        if reasons:
+            raise
+        raise InputError(not_results) from None
+    if old.kind != kind:
+        raise InputError(
+            f"{target}: holds {shown(old.kind)} results, not {kind} results; "
+            "give a new directory"
+        )
+    return old
+
+
 def check_output_directory(target: str | Path, *, kind: str, force: bool = False) -> bool:
     """Whether ``target`` can take a ``kind`` results directory written whole (run, compare,
     validation); True when it exists (empty, or ``kind`` results to replace with ``force``).
@@ -86,17 +115,7 @@ def check_output_directory(target: str | Path, *, kind: str, force: bool = False
         return False
     if not entries:
         return True
-    try:
-        old = read_manifest(target)
-    except InputError:
-        raise InputError(
-            f"{target}: exists and is not a cicasim results directory; give a new or empty one"
-        ) from None
-    if old.kind != kind:
-        raise InputError(
-            f"{target}: holds {shown(old.kind)} results, not {kind} results; "
-            "give a new directory"
-        )
+    existing_results(target, entries, kind=kind, instead="a new or empty one")
     foreign = [e for e in entries if e not in KNOWN_ENTRIES]
     if foreign:
         listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")

@@ -111,6 +111,12 @@ class Manifest(Mapping[str, Any]):
         return None if seed is None else int(seed)
 
     @property
+    def fingerprint(self) -> dict[str, Any] | None:
+        """What a resumed sweep must share with the original one
+        (:meth:`cicasim.sweep.plan.Plan.fingerprint`); None when it records none."""
+        return self._data.get("fingerprint")
+
+    @property
     def inputs(self) -> dict[str, dict[str, str]]:
         """File name -> ``{"sha256", "text"}`` of every input the results were made from."""
         return dict(self._data.get("inputs") or {})

@@ -28,9 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cicasim.errors import InputError, shown
-from cicasim.results import MANIFEST, read_manifest, write_json
-from cicasim.results.directory import directory_entries
+from cicasim.errors import InputError
+from cicasim.results import MANIFEST, write_json
+from cicasim.results.directory import directory_entries, existing_results
 from cicasim.sweep.plan import Plan
 from cicasim.sweep.result import SweepResult
 from cicasim.sweep.tables import (
@@ -378,22 +378,13 @@ def check_directory(directory: str | Path, plan: Plan, *, kind: str = "sweep",
     entries = directory_entries(directory)
     if not entries:  # absent or empty
         return False
-    if MANIFEST not in entries:
-        raise InputError(
-            f"{directory}: exists and is not a cicasim results directory; give a new one"
-        )
-    old = read_manifest(directory)
-    if old["cicasim_results"] != kind:
-        raise InputError(
-            f"{directory}: holds {shown(old['cicasim_results'])} results, not {kind} "
-            "results; give a new directory"
-        )
+    old = existing_results(directory, entries, kind=kind, instead="a new one", reasons=True)
     if not resume:
         raise InputError(
             f"{directory}: already holds results; pass --resume to complete them "
             "or give a new directory"
         )
-    if old.get("fingerprint") != plan.fingerprint():
+    if old.fingerprint != plan.fingerprint():
         raise InputError(
             f"{directory}: holds a different {kind} (experiment, scenario, seed or "
             "replications differ); give a new directory to start afresh"
