@@ -17,8 +17,12 @@ average: on a shared machine wall-clock figures move with the other jobs.
   uncertainty factors, 3 proposals × 1,000 replications: 768,000 negotiations), run directly
   (a loop of ``run_ensemble`` on one thread in this process, nothing written), then as a sweep
   on a local pool of 1 and of 2 worker processes (started and warmed before the clock).
-  Printed: seconds, the speed-up over the direct engine and the **2-worker efficiency**
-  = direct / (2 × 2-worker time); every way's files are checked to be identical.
+  Also the **machine's ceiling**: the same direct loop split over 2 worker processes at once
+  (half the points each, nothing written), which shows what two busy cores give here before
+  any sweep work (shared caches, memory bandwidth, the host's clock under load).
+  Printed: seconds, the speed-up over the direct engine, the **2-worker efficiency**
+  = direct / (2 × 2-worker time), the ceiling's efficiency = direct / (2 × two-direct time),
+  and the sweep's share of the ceiling; every way's files are checked to be identical.
 * **dask** - a ``LocalCluster`` of 2 single-threaded worker processes: the wall time of
   ``--tasks`` empty tasks submitted as the sweep submits them (a window of 2 × workers + 2 in
   flight), i.e. the scheduler's and the round trip's **cost per task**, and a model of a
@@ -163,6 +167,15 @@ def bench_scale(sizes: list[int], repeat: int, work: Path) -> dict:
 # -- workers: 1 against 2 on the Sobol design ------------------------------------------------
 
 
+def _direct(scenarios: list, keys: list[int], replications: int, seed: int) -> int:
+    """The direct engine over some design points (in a worker): nothing built, nothing kept."""
+    from cicasim.engine.ensemble import run_ensemble
+
+    for scenario, key in zip(scenarios, keys, strict=True):
+        run_ensemble(scenario, replications=replications, seed=seed, point=key, threads=1)
+    return len(keys)
+
+
 def bench_workers(repeat: int, work: Path) -> dict:
     from cicasim.engine.ensemble import run_ensemble
     from cicasim.sweep import plan_experiment, run_sweep
@@ -170,7 +183,8 @@ def bench_workers(repeat: int, work: Path) -> dict:
 
     plan = plan_experiment(sobol_experiment(work))
     run_ensemble(plan.scenario_at(0), replications=64, seed=0, threads=1)
-    runs: dict[str, list[float]] = {"direct": [], "1 worker": [], "2 workers": []}
+    runs: dict[str, list[float]] = {"direct": [], "two direct": [], "1 worker": [],
+                                    "2 workers": []}
     want = None
     for r in range(repeat):
         t0 = time.perf_counter()
@@ -182,6 +196,14 @@ def bench_workers(repeat: int, work: Path) -> dict:
             with LocalProcessExecutor(n) as pool:
                 warm = functools.partial(run_ensemble, replications=64, seed=0, threads=1)
                 list(pool.run([(i, warm, (plan.scenario_at(0),)) for i in range(2 * n)]))
+                if n == 2:  # the ceiling: half the direct loop in each worker, at once
+                    halves = [plan.points[h::2] for h in range(2)]
+                    args = [([plan.scenario_at(dp.point) for dp in pts],
+                             [dp.seed_key for dp in pts], plan.replications, plan.seed)
+                            for pts in halves]
+                    t0 = time.perf_counter()
+                    list(pool.run([(h, _direct, a) for h, a in enumerate(args)]))
+                    runs["two direct"].append(time.perf_counter() - t0)
                 out = work / f"workers-{n}-{r}"
                 t0 = time.perf_counter()
                 run_sweep(plan, out=out, executor=pool)
@@ -198,6 +220,10 @@ def bench_workers(repeat: int, work: Path) -> dict:
         "speedup_2": seconds["direct"] / seconds["2 workers"],
         "efficiency_2": median([d / (2 * t) for d, t in zip(runs["direct"], runs["2 workers"],
                                                              strict=True)]),
+        "ceiling_2": median([d / (2 * t) for d, t in zip(runs["direct"], runs["two direct"],
+                                                          strict=True)]),
+        "share_of_ceiling": median([c / t for c, t in zip(runs["two direct"], runs["2 workers"],
+                                                           strict=True)]),
     }
 
 
@@ -291,6 +317,9 @@ def report(result: dict) -> None:
               f"1 worker {s['1 worker']:.1f} s (× {w['speedup_1']:.2f}), 2 workers "
               f"{s['2 workers']:.1f} s (× {w['speedup_2']:.2f}); 2-worker efficiency "
               f"{w['efficiency_2']:.0%} of twice the direct engine; identical files")
+        print(f"the machine's ceiling: the direct loop on 2 processes at once "
+              f"{s['two direct']:.1f} s, {w['ceiling_2']:.0%} of twice the direct engine; the "
+              f"2-worker sweep runs at {w['share_of_ceiling']:.0%} of that ceiling")
     if "dask" in result:
         d = result["dask"]
         print(f"Dask LocalCluster (2 workers), {d['tasks']:,} empty tasks: "

@@ -22,11 +22,11 @@ from cicasim.engine.ensemble import (
     EnsembleResult,
     EnsembleSummary,
     ProposalSummary,
-    block_columns,
     run_ensemble,
     summarise_ensemble,
     table_columns,
 )
+from cicasim.engine.table import block_batch
 from cicasim.errors import InputError
 from cicasim.spec.scenario import Scenario
 
@@ -120,17 +120,9 @@ class ReplicationsWriter:
 
     def write(self, neg: Negotiation, first: int, o: Outcome) -> None:
         """Add the rows of one block: replications ``first``, ``first + 1``, ... of ``neg``."""
-        import numpy as np
-        import pyarrow as pa
-
-        cols = block_columns(neg, o, point=self.point, first=first)
-        n = len(o.status)
-        self._batches.append(pa.record_batch(
-            [pa.array(cols[f.name] if f.name in cols else np.full(n, np.nan), type=f.type)
-             for f in self.schema],
-            schema=self.schema,
-        ))
-        self._rows += n
+        self._batches.append(block_batch(neg, o, point=self.point, schema=self.schema,
+                                         first=first, nulls=False))
+        self._rows += len(o.status)
         if self._rows >= self.ROW_GROUP:
             self._flush()
 

@@ -19,6 +19,7 @@ import numpy as np
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.draws import BLOCK, BlockDraws
 from cicasim.engine.kernel import PASSED, REASONS, Negotiation, Outcome, negotiate
+from cicasim.engine.table import ROW_COLUMNS, block_columns, table_columns
 from cicasim.engine.threads import ordered_map, resolve_threads
 from cicasim.errors import InputError
 from cicasim.intervals import wilson
@@ -333,60 +334,6 @@ class EnsembleResult:
         import pandas as pd
 
         return pd.DataFrame(self.columns())
-
-
-#: The per-replication table's leading columns; per touched dimension ``outcome_<dim>`` and
-#: ``policy_<dim>`` follow (:func:`table_columns`).
-ROW_COLUMNS = ("point", "proposal", "replication", "passed", "reason", "rounds", "dilution",
-               "drift", "first_blocker", "objectors", "abstainers")
-_REASON_NAMES = np.array([REASONS[k] for k in sorted(REASONS)], dtype=object)
-
-
-def table_columns(negotiations: Sequence[Negotiation]) -> list[str]:
-    """The columns of the per-replication table of these proposals' negotiations, in order:
-    :data:`ROW_COLUMNS`, then each dimension's outcome and policy, in order of first touch."""
-    names = list(ROW_COLUMNS)
-    for neg in negotiations:
-        for d in neg.dimensions:
-            for col in (f"outcome_{d}", f"policy_{d}"):
-                if col not in names:
-                    names.append(col)
-    return names
-
-
-def block_columns(
-    neg: Negotiation, o: Outcome, *, point: int, first: int = 0
-) -> dict[str, np.ndarray]:
-    """The per-replication table's rows of outcomes ``o`` of one proposal, replications
-    ``first``, ``first + 1``, ...: the columns of :func:`table_columns` this proposal has."""
-    n = len(o.status)
-    ids = np.asarray(neg.actor_ids, dtype=object)
-    cols = {
-        "point": np.full(n, point, dtype=np.int64),
-        "proposal": np.full(n, neg.proposal, dtype=object),
-        "replication": np.arange(first, first + n, dtype=np.int64),
-        "passed": o.status == PASSED,
-        "reason": _REASON_NAMES[o.status],
-        "rounds": o.rounds.astype(np.int64),
-        "dilution": o.dilution,
-        "drift": o.drift,
-        "first_blocker": np.append(ids, None)[o.first_blocker],  # -1: none
-        "objectors": _joined_names(o.objectors, ids),
-        "abstainers": _joined_names(o.abstainers, ids),
-    }
-    for j, d in enumerate(neg.dimensions):
-        cols[f"outcome_{d}"] = o.outcome[:, j]
-        cols[f"policy_{d}"] = o.policy[:, j]
-    return cols
-
-
-def _joined_names(mask: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Per row of the boolean ``mask`` (R, N), the ids it marks joined by ";" ("" for none),
-    built a column at a time (numpy adds the strings of an object array in one pass)."""
-    acc = np.full(mask.shape[0], "", dtype=object)
-    for j in np.flatnonzero(mask.any(axis=0)):
-        acc[mask[:, j]] += ids[j] + ";"
-    return np.array([s[:-1] for s in acc], dtype=object)
 
 
 def chosen_proposals(scenario: Scenario, proposals: Sequence[str] | None,

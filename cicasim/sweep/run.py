@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from cicasim.engine.arrays import negotiation
 from cicasim.engine.ensemble import EnsembleResult, ProposalRun, run_negotiation, summarise
+from cicasim.engine.table import block_batch
 from cicasim.errors import InputError
 from cicasim.results import lock_directory, make_directory
 from cicasim.sweep.executors import Executor, InProcessExecutor, Task
@@ -172,18 +172,20 @@ def run_points(
     """The work unit (runs in a worker): every replication of every proposal at each of the
     design ``points`` (consecutive), as the batch's replications, summary and blocking tables,
     each built once for the whole batch (a table per point would cost more than a tiny point's
-    negotiations)."""
+    negotiations); the replications go straight from the outcomes to Arrow
+    (:func:`cicasim.engine.table.block_batch`)."""
     plan = ref.plan
     sch = schemas(plan)
     factors = [(f.label, f) for f in plan.factors]
-    columns: list[dict[str, np.ndarray]] = []
+    batches: list[pa.RecordBatch] = []
     srows: list[dict[str, Any]] = []
     brows: list[dict[str, Any]] = []
     for dp in points:
         result = _ensemble(plan, dp, threads)
-        columns.append(result.columns())
         values = {label: f.column(dp.values[label]) for label, f in factors}
         for run in result.runs:
+            batches.append(block_batch(run.negotiation, run.outcome, point=dp.point,
+                                       schema=sch[REPLICATIONS]))
             s = summarise(run)
             srows.append({
                 "point": dp.point, "proposal": s.id, **values, "n_members": dp.n_members,
@@ -197,7 +199,7 @@ def run_points(
                 for actor in sorted(s.blocking)
             )
     return (
-        _replications(columns, sch[REPLICATIONS]),
+        pa.Table.from_batches(batches, schema=sch[REPLICATIONS]).combine_chunks(),
         pa.Table.from_pylist(srows, schema=sch[SUMMARY]),
         pa.Table.from_pylist(brows, schema=sch[BLOCKING]),
     )
@@ -214,16 +216,3 @@ def _ensemble(plan: Plan, dp: DesignPoint, threads: int | None) -> EnsembleResul
         runs.append(ProposalRun(negotiation=neg, replications=plan.replications, outcome=outcome))
     return EnsembleResult(scenario=scenario, seed=plan.seed, point=dp.point,
                           replications=plan.replications, runs=tuple(runs))
-
-
-def _replications(columns: list[dict[str, np.ndarray]], schema: pa.Schema) -> pa.Table:
-    """The points' per-replication columns (:meth:`EnsembleResult.columns`) as one Arrow table.
-    NaN is written as null, as pandas would write it (a mean dilution with nothing agreed; the
-    dimensions a proposal does not touch)."""
-    def column(name: str) -> np.ndarray:
-        return np.concatenate([
-            c[name] if name in c else np.full(len(c["point"]), np.nan) for c in columns
-        ])
-
-    return pa.table({f.name: pa.array(column(f.name), type=f.type, from_pandas=True)
-                     for f in schema})
