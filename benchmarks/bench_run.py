@@ -5,7 +5,9 @@ the number of replications.
   block summarised as it comes, nothing per replication kept) on ``scenarios/cica-2022.toml``,
   its three proposals, ``--replications`` each, with 1 thread and with every core, alternately,
   ``--repeats`` times; the medians of the wall-clock times give the speed-up.  The summaries of
-  every timing are checked to be identical, bit for bit.
+  every timing are checked to be identical, bit for bit.  The machine's ceiling: the 1-thread
+  run in one process per core, all at once, shows what the cores give together before any
+  thread shares anything (the speed-up of doing that work in the time measured).
 * **Memory.** ``cicasim run`` and ``cicasim run --out`` at 10^4, 10^5, 10^6 (and with
   ``--largest 7`` 10^7) replications of one proposal (``--proposal``, the first by default),
   each in a fresh interpreter that runs the command in-process and reports its own peak
@@ -42,8 +44,36 @@ print(json.dumps({"code": code,
 """
 
 
+ONE_THREAD = """
+import sys
+from cicasim.analysis.runs import run_scenario
+run_scenario(sys.argv[1], replications=2048, seed=1, keep=False, threads=1)  # warm-up
+sys.stdin.readline()  # start together
+run_scenario(sys.argv[1], replications=int(sys.argv[2]), seed=1, keep=False, threads=1)
+"""
+
+
+def together(replications: int, copies: int) -> float:
+    """Wall-clock seconds of ``copies`` processes each running the 1-thread run at once
+    (started, warmed, then released together): the time the machine needs for ``copies``
+    times the work when nothing is shared but the hardware."""
+    procs = [subprocess.Popen([sys.executable, "-c", ONE_THREAD, str(CICA), str(replications)],
+                              stdin=subprocess.PIPE, text=True, cwd=ROOT)
+             for _ in range(copies)]
+    time.sleep(8)  # imports and warm-up
+    w = time.perf_counter()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    for p in procs:
+        if p.wait() != 0:
+            raise SystemExit("a 1-thread copy failed")
+    return time.perf_counter() - w
+
+
 def threads_scaling(replications: int, repeats: int) -> dict:
-    """Median wall-clock seconds of the run on 1 thread and on every core."""
+    """Median wall-clock seconds of the run on 1 thread and on every core, and of the
+    1-thread run in as many processes at once (the machine's ceiling for the speed-up)."""
     from cicasim.analysis.runs import run_scenario
     from cicasim.engine.threads import available_cores
 
@@ -60,7 +90,9 @@ def threads_scaling(replications: int, repeats: int) -> dict:
             first = first or summary
             if summary != first:
                 raise SystemExit("the thread count changed the numbers")
+    apart = [together(replications, cores) for _ in range(repeats)] if cores > 1 else []
     one, many = statistics.median(times[1]), statistics.median(times[cores])
+    ceiling = cores * one / statistics.median(apart) if apart else 1.0
     return {
         "cores": cores,
         "replications": replications,
@@ -71,6 +103,9 @@ def threads_scaling(replications: int, repeats: int) -> dict:
         "median_all_threads": many,
         "speedup": one / many,
         "efficiency": one / many / cores,
+        "seconds_processes_at_once": [round(x, 3) for x in apart],
+        "ceiling_speedup": ceiling,
+        "share_of_ceiling": one / many / ceiling,
         "identical": True,
     }
 
@@ -138,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{t['cores']} threads {t['median_all_threads']:.2f} s: speed-up "
               f"{t['speedup']:.2f}x ({t['efficiency']:.0%} of {t['cores']} cores), "
               "numbers identical")
+        print(f"the machine's ceiling: {t['cores']} processes each running the 1-thread run "
+              f"at once give a speed-up of {t['ceiling_speedup']:.2f}x; the threads reach "
+              f"{t['share_of_ceiling']:.0%} of it")
     if "memory" in result:
         print(f"peak RSS, one proposal ({args.proposal}):")
         print(f"{'replications':>12} {'run':>8} {'run --out':>10} {'table':>8}")
