@@ -21,12 +21,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from cicasim.calibrate.calibrated import Calibrated, CalibratedActor, Noted
-from cicasim.calibrate.cica import accession_order, chair, roster
+from cicasim.calibrate.calibrated import Calibrated, CalibratedActor, CalibratedTension, Noted
+from cicasim.calibrate.cica import CicaState, accession_order, chair, roster
 from cicasim.calibrate.measures import (
     IGO_LAST_YEAR,
     _alignment,
@@ -80,10 +80,12 @@ def load_assumptions(path: str | Path) -> dict[str, Any]:
     return data
 
 
-# -- helpers ----------------------------------------------------------------------------------
-
-
 # -- the pipeline -----------------------------------------------------------------------------
+
+People = list[tuple[CicaState, str]]
+
+_STAGES = ("IGO memberships", "capabilities", "population", "UNGA alignment", "tensions")
+
 
 def calibrate(
     *,
@@ -102,6 +104,55 @@ def calibrate(
     only the members of ``members_as_of`` vote; the later joiners are observers whose
     ``[[enlargement]]`` steps come first, in their real order of accession.
     """
+    data, apath, ass = _checked_request(data, year, capability, assumptions, members_as_of)
+    people = roster(year, members_as_of=members_as_of)
+    members = [s.iso3 for s, r in people if r == "member"]
+    m = _measure(data, year, people, capability, ass, progress)
+    dim_specs = ass["dimensions"]
+    positions, saliences = _positions_and_saliences(dim_specs, people, m)
+    unc = ass.get("uncertainty", {})
+    late = [] if members_as_of is None else accession_order(year, members_as_of)
+    late_ids = {s.iso3 for s in late}
+    actors = _actors(year, people, m, positions, saliences, unc, late_ids)
+    proposals = _proposals(ass["proposals"], members, year, apath)
+    return Calibrated(
+        year=year,
+        members_as_of=members_as_of,
+        capability_kind=capability,
+        description=str(ass.get("scenario", {}).get("description", "")).format(year=year),
+        uncertainty=_uncertainty(unc, apath),
+        behaviour={
+            k: Noted(v, f"assumption, reason in {apath.name}")
+            for k, v in ass.get("behaviour", {}).items()
+        },
+        dimensions=[
+            {k: str(spec[k]) for k in ("id", "name", "description") if k in spec}
+            | {"source": _dim_source(spec["id"], year)}
+            for spec in dim_specs
+        ],
+        actors=actors,
+        tensions=m.tensions,
+        tension_rule=m.tension_rule,
+        proposals=proposals,
+        enlargement=_enlargement(people, late, late_ids, m),
+        sources=_SOURCES,
+    )
+
+
+def _uncertainty(unc: dict[str, Any], apath: Path) -> dict[str, Noted]:
+    """The scenario-wide s.d.s that the assumptions file's ``[uncertainty]`` sets."""
+    return {
+        k: Noted(float(unc[k]), f"assumption, reason in {apath.name}")
+        for k in ("position_sd", "tension_sd", "capability_sd") if k in unc
+    }
+
+
+def _checked_request(data: str | Path, year: int, capability: str,
+                     assumptions: str | Path | None,
+                     members_as_of: int | None) -> tuple[Path, Path, dict[str, Any]]:
+    """The data folder, the assumptions file's path and its contents, once the arguments are
+    checked (in this order: data folder, capability, year, assumptions file, ``members_as_of``);
+    one-line :class:`InputError` otherwise."""
     data = Path(data)
     if not data.is_dir():
         raise InputError(f"{data}: data directory not found; expected the public data sets "
@@ -115,55 +166,81 @@ def calibrate(
     if members_as_of is not None and not 2002 <= members_as_of < year:
         raise InputError(f"--members-as-of: {members_as_of} must be from 2002 to {year - 1} "
                          "(before --year)")
-    people = roster(year, members_as_of=members_as_of)
-    ids = [s.iso3 for s, _ in people]
-    members = [s.iso3 for s, r in people if r == "member"]
+    return data, apath, ass
 
-    stages = ("IGO memberships", "capabilities", "population", "UNGA alignment", "tensions")
-    step = iter(range(1, len(stages) + 1))
 
-    def stage(i: int) -> None:
-        n = next(step)
+class _Measures(NamedTuple):
+    """What the data sets say about the scenario's actors (:mod:`cicasim.calibrate.measures`)."""
+
+    blocs: dict[str, set[str]]
+    capability: dict[str, Noted]
+    population: dict[str, Noted]
+    alignment: dict[str, Noted]
+    real_role: dict[str, str]  # each actor's role in the scenario year itself
+    median_alignment: float  # over the year's full membership
+    tensions: list[CalibratedTension]
+    tension_rule: list[str]
+
+
+def _measure(data: Path, year: int, people: People, capability: str, ass: dict[str, Any],
+             progress: Callable[[int, int, str], None] | None) -> _Measures:
+    """Read the data sets stage by stage, reporting each finished stage to ``progress``."""
+    done = 0
+
+    def stage() -> None:
+        nonlocal done
+        done += 1
         if progress is not None:
-            progress(n, len(stages), stages[i])
+            progress(done, len(_STAGES), _STAGES[done - 1])
 
     blocs = _blocs(data, year, people, ass)
-    stage(0)
+    stage()
     cap = _capability(data, year, people, capability)
-    stage(1)
+    stage()
     pop = _population(data, year, people)
-    stage(2)
+    stage()
     align = _alignment(data, year, people, blocs)
-    stage(3)
+    stage()
     # the median over the year's full membership, so a path scenario places everyone exactly
     # where the scenario of its year does
     real_role = {s.iso3: r for s, r in roster(year)}
     full = [i for i, r in real_role.items() if r == "member"]
     med_align = float(np.median([align[i].value for i in full]))
     tensions, rule = _tensions(data, year, people, blocs, ass)
-    stage(4)
+    stage()
+    return _Measures(blocs, cap, pop, align, real_role, med_align, tensions, rule)
 
-    dim_specs = ass["dimensions"]
-    positions: dict[str, dict[str, Noted]] = {i: {} for i in ids}
-    saliences: dict[str, dict[str, Noted]] = {i: {} for i in ids}
+
+def _positions_and_saliences(
+    dim_specs: list[dict[str, Any]], people: People, m: _Measures
+) -> tuple[dict[str, dict[str, Noted]], dict[str, dict[str, Noted]]]:
+    """Every actor's position and salience on every dimension: the data's alignment, and the
+    assumptions file's rules (:func:`_rule_position`) on the proposal dimensions."""
+    positions: dict[str, dict[str, Noted]] = {s.iso3: {} for s, _ in people}
+    saliences: dict[str, dict[str, Noted]] = {s.iso3: {} for s, _ in people}
     for spec in dim_specs:
         d = spec["id"]
         for s, _role in people:
             i = s.iso3
             if d == "alignment":
-                positions[i][d] = align[i]
+                positions[i][d] = m.alignment[i]
                 saliences[i][d] = Noted(float(spec.get("salience", 0.5)),
                                         spec.get("salience_why", "assumption"))
             else:
                 # rules see the actor's real role in ``year`` (a path scenario's later members
                 # are observers only until their accession step)
                 positions[i][d], saliences[i][d] = _rule_position(
-                    spec, i, real_role[i], blocs[i], align[i].value, med_align
+                    spec, i, m.real_role[i], m.blocs[i], m.alignment[i].value,
+                    m.median_alignment
                 )
+    return positions, saliences
 
-    unc = ass.get("uncertainty", {})
-    late = [] if members_as_of is None else accession_order(year, members_as_of)
-    late_ids = {s.iso3 for s in late}
+
+def _actors(year: int, people: People, m: _Measures, positions: dict[str, dict[str, Noted]],
+            saliences: dict[str, dict[str, Noted]], unc: dict[str, Any],
+            late_ids: set[str]) -> list[CalibratedActor]:
+    """The scenario's actors, each value with its note; an imputed state (no COW code) gets a
+    wider position s.d. and a capability s.d. of its own."""
     actors = []
     for s, role in people:
         i = s.iso3
@@ -172,9 +249,9 @@ def calibrate(
             CalibratedActor(
                 state=s,
                 role=role,
-                capability=cap[i],
-                population=pop[i],
-                blocs=Noted(sorted(blocs[i]), _bloc_note(year)),
+                capability=m.capability[i],
+                population=m.population[i],
+                blocs=Noted(sorted(m.blocs[i]), _bloc_note(year)),
                 position=positions[i],
                 salience=saliences[i],
                 position_sd=Noted(
@@ -193,9 +270,14 @@ def calibrate(
                 ),
             )
         )
+    return actors
 
+
+def _proposals(specs: list[dict[str, Any]], members: list[str], year: int,
+               apath: Path) -> list[dict[str, Any]]:
+    """The assumptions file's proposals with a note on their sponsor, who must be a member."""
     proposals = []
-    for p in ass["proposals"]:
+    for p in specs:
         p = dict(p)
         if p["sponsor"] not in members:
             raise InputError(f"{apath}: proposals ({p.get('id')}).sponsor: {p['sponsor']!r} is not "
@@ -203,13 +285,20 @@ def calibrate(
         p["sponsor_note"] = (f"proposer (assumptions file); CICA chair in {year}: {chair(year)} "
                              "(CICA_FACTS.md, Chairmanship)")
         proposals.append(p)
+    return proposals
 
+
+def _enlargement(people: People, late: list[CicaState], late_ids: set[str],
+                 m: _Measures) -> list[Noted]:
+    """The enlargement path: a path scenario's real accessions in order, then the observers,
+    the one closest to the members' median alignment first."""
     observers = [s.iso3 for s, r in people if r == "observer"]
     enlargement = [
         Noted(s.iso3, f"accession {k + 1} of {len(late)}: member from {s.member_from} "
                       f"({s.member_source})")
         for k, s in enumerate(late)
     ]
+    align, med_align = m.alignment, m.median_alignment
     rest = [i for i in observers if i not in late_ids]
     order = sorted(rest, key=lambda i: (abs(align[i].value - med_align), i))
     enlargement += [
@@ -217,32 +306,7 @@ def calibrate(
                  f"{med_align:.1f}| = {abs(align[i].value - med_align):.1f} (closest first)")
         for k, i in enumerate(order)
     ]
-
-    return Calibrated(
-        year=year,
-        members_as_of=members_as_of,
-        capability_kind=capability,
-        description=str(ass.get("scenario", {}).get("description", "")).format(year=year),
-        uncertainty={
-            k: Noted(float(unc[k]), f"assumption, reason in {apath.name}")
-            for k in ("position_sd", "tension_sd", "capability_sd") if k in unc
-        },
-        behaviour={
-            k: Noted(v, f"assumption, reason in {apath.name}")
-            for k, v in ass.get("behaviour", {}).items()
-        },
-        dimensions=[
-            {k: str(spec[k]) for k in ("id", "name", "description") if k in spec}
-            | {"source": _dim_source(spec["id"], year)}
-            for spec in dim_specs
-        ],
-        actors=actors,
-        tensions=tensions,
-        tension_rule=rule,
-        proposals=proposals,
-        enlargement=enlargement,
-        sources=_SOURCES,
-    )
+    return enlargement
 
 
 _SOURCES = [
