@@ -46,7 +46,12 @@ from cicasim.calibrate.measures import (
     _round,
     _tensions,
 )
-from cicasim.calibrate.pipeline import _SOURCES, default_assumptions, load_assumptions
+from cicasim.calibrate.pipeline import (
+    _SOURCES,
+    _uncertainty,
+    default_assumptions,
+    load_assumptions,
+)
 from cicasim.errors import InputError
 
 __all__ = ["FLAGSHIP", "calibrate_organisation", "resolve_states"]
@@ -111,17 +116,7 @@ def calibrate_organisation(
 ) -> Calibrated:
     """The scenario of an organisation of ``members`` (and ``observers``) in ``year``, with its
     flagship consensus text (module docstring); every value with the note naming its source."""
-    data = Path(data)
-    if not data.is_dir():
-        raise InputError(f"{data}: data directory not found; expected the public data sets "
-                         "laid out as in its README.md")
-    if not 1946 <= year <= 2030:
-        raise InputError(f"--year: {year} is outside the data's years; allowed: 1946-2030")
-    members = _parse_codes(list(members), "--members")
-    observers = [c for c in _parse_codes(list(observers), "--observers") if c not in members]
-    if chair is not None and chair not in members:
-        raise InputError(f"--chair: {chair!r} is not among the members; allowed: "
-                         f"{', '.join(members)}")
+    data, members, observers = _checked_request(data, year, members, observers, chair)
     apath = Path(assumptions) if assumptions is not None else default_assumptions()
     ass = load_assumptions(apath)
     states = resolve_states(data, members) + resolve_states(data, observers, what="--observers")
@@ -136,28 +131,9 @@ def calibrate_organisation(
 
     ref, ref_note, sponsor = _reference(members, cap, align, chair)
     unc = ass.get("uncertainty", {})
-    actors = []
-    for s, role in people:
-        i = s.iso3
-        x = _round(min(100.0, max(0.0, 100.0 - abs(align[i].value - ref))), 1)
-        actors.append(CalibratedActor(
-            state=s, role=role, capability=cap[i], population=pop[i],
-            blocs=Noted(sorted(blocs[i]), "COW IGO v3 full memberships (to 2014) and the "
-                                          "sourced post-2014 changes"),
-            position={
-                "alignment": align[i],
-                COMMITMENT: Noted(x, f"rule: 100 - |alignment - {ref:.1f}| ({ref_note})"),
-            },
-            salience={
-                "alignment": Noted(ALIGNMENT_SALIENCE, "assumption: as in the CICA scenarios; "
-                                                       "no proposal touches it"),
-                COMMITMENT: Noted(1.0, "rule: the declaration is what the meeting is for"),
-            },
-            position_sd=Noted(float(unc.get("position_sd", 15.0)),
-                              f"assumption, reason in {apath.name}"),
-            capability_sd=None,
-            source=f"{role} by the caller's list (cicasim calibrate --members/--observers)",
-        ))
+    position_sd = Noted(float(unc.get("position_sd", 15.0)), f"assumption, reason in {apath.name}")
+    actors = [_actor(s, role, cap, pop, blocs, align, (ref, ref_note), position_sd)
+              for s, role in people]
     order = sorted(observers, key=lambda i: (abs(align[i].value - ref), i))
     return Calibrated(
         year=year,
@@ -167,34 +143,15 @@ def calibrate_organisation(
                      f"of {year}; capabilities, alignment, tensions, blocs and population from "
                      "public data; the flagship text by the stated rules of "
                      "cicasim/calibrate/organisation.py."),
-        uncertainty={
-            k: Noted(float(unc[k]), f"assumption, reason in {apath.name}")
-            for k in ("position_sd", "tension_sd", "capability_sd") if k in unc
-        },
+        uncertainty=_uncertainty(unc, apath),
         behaviour={k: Noted(v, "consensus-organisations parameter set "
                                "(docs/validation-consensus.md)")
                    for k, v in (behaviour or {}).items()},
-        dimensions=[
-            {"id": "alignment", "name": "Geopolitical alignment",
-             "description": "UNGA ideal point rescaled to 0-100 over the states of that year",
-             "source": f"BSV UNGA ideal points (idealpointfp), latest year <= {year}"},
-            {"id": COMMITMENT, "name": "Commitment to the joint text",
-             "description": "0 = no joint text, 100 = the chair's full draft",
-             "source": "rule of cicasim/calibrate/organisation.py: 100 - |alignment - reference|"},
-        ],
+        dimensions=_dimensions(year),
         actors=actors,
         tensions=tensions,
         tension_rule=rule,
-        proposals=[{
-            "id": FLAGSHIP,
-            "title": f"the flagship consensus text of {name}",
-            "sponsor": sponsor,
-            "sponsor_note": ("the chair (--chair)" if chair else
-                             "rule: the member closest to the reference alignment"),
-            "touches": [{"dimension": COMMITMENT, "position": 100.0, "status_quo": 0.0}],
-            "rule": {"kind": "consensus"},
-            "max_rounds": 10,
-        }],
+        proposals=[_flagship(name, sponsor, chair)],
         enlargement=[
             Noted(i, f"observer {k + 1} of {len(order)} to join: closest to the reference "
                      "alignment first")
@@ -206,6 +163,84 @@ def calibrate_organisation(
         rule_note="the flagship text needs consensus (docs/calibration.md)",
         warnings=warnings,
     )
+
+
+def _checked_request(data: str | Path, year: int, members: list[str], observers: list[str],
+                     chair: str | None) -> tuple[Path, list[str], list[str]]:
+    """The data folder and the member and observer codes (upper case, without repeats; no
+    member also an observer), once checked in this order: data folder, year, members,
+    observers, chair; one-line :class:`InputError` otherwise."""
+    data = Path(data)
+    if not data.is_dir():
+        raise InputError(f"{data}: data directory not found; expected the public data sets "
+                         "laid out as in its README.md")
+    if not 1946 <= year <= 2030:
+        raise InputError(f"--year: {year} is outside the data's years; allowed: 1946-2030")
+    members = _parse_codes(list(members), "--members")
+    observers = [c for c in _parse_codes(list(observers), "--observers") if c not in members]
+    if chair is not None and chair not in members:
+        raise InputError(f"--chair: {chair!r} is not among the members; allowed: "
+                         f"{', '.join(members)}")
+    return data, members, observers
+
+
+def _actor(s: CicaState, role: str, cap: dict[str, Noted], pop: dict[str, Noted],
+           blocs: dict[str, set[str]], align: dict[str, Noted], reference: tuple[float, str],
+           position_sd: Noted) -> CalibratedActor:
+    """One actor: the data's values, and its position on the flagship text by the rule."""
+    i = s.iso3
+    return CalibratedActor(
+        state=s, role=role, capability=cap[i], population=pop[i],
+        blocs=Noted(sorted(blocs[i]), "COW IGO v3 full memberships (to 2014) and the "
+                                      "sourced post-2014 changes"),
+        position={"alignment": align[i], COMMITMENT: _commitment(align[i].value, *reference)},
+        salience=_saliences(), position_sd=position_sd, capability_sd=None,
+        source=f"{role} by the caller's list (cicasim calibrate --members/--observers)",
+    )
+
+
+def _commitment(alignment: float, ref: float, ref_note: str) -> Noted:
+    """A state's ideal point on the ``commitment`` dimension: 100 - |alignment - reference|,
+    clipped to 0-100 (module docstring)."""
+    x = _round(min(100.0, max(0.0, 100.0 - abs(alignment - ref))), 1)
+    return Noted(x, f"rule: 100 - |alignment - {ref:.1f}| ({ref_note})")
+
+
+def _saliences() -> dict[str, Noted]:
+    """An actor's saliences (the same for everyone): the flagship text is what the meeting is
+    for, and no proposal touches the alignment."""
+    return {
+        "alignment": Noted(ALIGNMENT_SALIENCE, "assumption: as in the CICA scenarios; "
+                                               "no proposal touches it"),
+        COMMITMENT: Noted(1.0, "rule: the declaration is what the meeting is for"),
+    }
+
+
+def _dimensions(year: int) -> list[dict[str, str]]:
+    """The two dimensions: the data's alignment and the commitment to the flagship text."""
+    return [
+        {"id": "alignment", "name": "Geopolitical alignment",
+         "description": "UNGA ideal point rescaled to 0-100 over the states of that year",
+         "source": f"BSV UNGA ideal points (idealpointfp), latest year <= {year}"},
+        {"id": COMMITMENT, "name": "Commitment to the joint text",
+         "description": "0 = no joint text, 100 = the chair's full draft",
+         "source": "rule of cicasim/calibrate/organisation.py: 100 - |alignment - reference|"},
+    ]
+
+
+def _flagship(name: str, sponsor: str, chair: str | None) -> dict[str, Any]:
+    """The one generic proposal: the chair's full draft of the flagship text against no joint
+    text, by consensus."""
+    return {
+        "id": FLAGSHIP,
+        "title": f"the flagship consensus text of {name}",
+        "sponsor": sponsor,
+        "sponsor_note": ("the chair (--chair)" if chair else
+                         "rule: the member closest to the reference alignment"),
+        "touches": [{"dimension": COMMITMENT, "position": 100.0, "status_quo": 0.0}],
+        "rule": {"kind": "consensus"},
+        "max_rounds": 10,
+    }
 
 
 def _reference(members: list[str], cap: dict[str, Noted], align: dict[str, Noted],
