@@ -11,7 +11,7 @@ from typing import Any
 
 import tomlkit
 
-from cicasim.calibrate.calibrated import Calibrated, Noted
+from cicasim.calibrate.calibrated import Calibrated, CalibratedActor, Noted
 from cicasim.errors import parse_toml
 from cicasim.spec.scenario import Uncertainty, parse_scenario
 
@@ -39,9 +39,54 @@ def _plain(table: Any, key: str, value: Any, note: str = "") -> None:
 def render(cal: Calibrated, *, command: str) -> str:
     """The scenario file's text; it is validated with the scenario schema before it is returned."""
     doc = tomlkit.document()
-    name = cal.name or f"cica-{cal.year}"
+    name = _scenario_name(cal)
+    _add_header(doc, cal, name, command)
+    doc.add("scenario", _scenario_table(cal, name))
+    beh = tomlkit.table()
+    beh.add(tomlkit.comment("engine defaults except the keys below (reasons in the assumptions "
+                            "file)"))
+    for k, v in cal.behaviour.items():
+        _add(beh, k, v)
+    doc.add("behaviour", beh)
+    unc = tomlkit.table()
+    for k, v in cal.uncertainty.items():
+        _add(unc, k, v)
+    doc.add("uncertainty", unc)
+    dims = tomlkit.aot()
+    for d in cal.dimensions:
+        t = tomlkit.table()
+        for k in ("id", "name", "description", "source"):
+            if k in d:
+                t.add(k, d[k])
+        dims.append(t)
+    doc.add("dimensions", dims)
+    wide = cal.uncertainty.get("position_sd")
+    wide_position_sd = Uncertainty().position_sd if wide is None else wide.value
+    actors = tomlkit.aot()
+    for a in cal.actors:
+        actors.append(_actor_table(a, wide_position_sd))
+    doc.add("actors", actors)
+    _add_tensions(doc, cal)
+    props = tomlkit.aot()
+    for p in cal.proposals:
+        props.append(_proposal_table(p, cal.rule_note))
+    doc.add("proposals", props)
+    _add_enlargement(doc, cal)
+    text = tomlkit.dumps(doc)
+    parse_scenario(parse_toml(text, f"<calibrated {name}>"), f"<calibrated {name}>")
+    return text
+
+
+def _scenario_name(cal: Calibrated) -> str:
+    """``cica-YEAR``, ``cica-path-YEAR0-YEAR`` or the organisation's name."""
     if cal.members_as_of is not None:
-        name = f"cica-path-{cal.members_as_of}-{cal.year}"
+        return f"cica-path-{cal.members_as_of}-{cal.year}"
+    return cal.name or f"cica-{cal.year}"
+
+
+def _add_header(doc: Any, cal: Calibrated, name: str, command: str) -> None:
+    """The file's opening comments: what the scenario is, how it was made, its data sets."""
+    if cal.members_as_of is not None:
         doc.add(tomlkit.comment(
             f"{name}: CICA's actors and data of {cal.year}, but only the members of "
             f"{cal.members_as_of} vote; the later members join by [[enlargement]] steps in their "
@@ -58,6 +103,9 @@ def render(cal: Calibrated, *, command: str) -> str:
         doc.add(tomlkit.comment(f"  - {s}"))
     doc.add(tomlkit.nl())
 
+
+def _scenario_table(cal: Calibrated, name: str) -> Any:
+    """The ``[scenario]`` table."""
     sc = tomlkit.table()
     _plain(sc, "name", name)
     description = cal.description
@@ -69,62 +117,43 @@ def render(cal: Calibrated, *, command: str) -> str:
            if cal.members_as_of is None else "actors and data of this year")
     _plain(sc, "default_tension", 0.0, "every pair is listed under [[tensions]]")
     _plain(sc, "source", cal.scenario_source)
-    doc.add("scenario", sc)
+    return sc
 
-    beh = tomlkit.table()
-    beh.add(tomlkit.comment("engine defaults except the keys below (reasons in the assumptions "
-                            "file)"))
-    for k, v in cal.behaviour.items():
-        _add(beh, k, v)
-    doc.add("behaviour", beh)
 
-    unc = tomlkit.table()
-    for k, v in cal.uncertainty.items():
-        _add(unc, k, v)
-    doc.add("uncertainty", unc)
+def _actor_table(a: CalibratedActor, wide_position_sd: float) -> Any:
+    """One ``[[actors]]`` entry; its own ``[uncertainty]`` only where it differs from the
+    scenario's."""
+    t = tomlkit.table()
+    _plain(t, "id", a.state.iso3)
+    _plain(t, "name", a.state.name)
+    _plain(t, "role", a.role, a.source)
+    _plain(t, "kind", "state")
+    _add(t, "capability", a.capability)
+    _add(t, "population", a.population)
+    _add(t, "blocs", a.blocs)
+    _plain(t, "source", _ACTOR_SOURCE)
+    pos = tomlkit.table()
+    for k, v in a.position.items():
+        _add(pos, k, v)
+    t.add("position", pos)
+    sal = tomlkit.table()
+    for k, v in a.salience.items():
+        _add(sal, k, v)
+    t.add("salience", sal)
+    # an actor's own s.d. only where it differs from the scenario-wide one: a written copy
+    # would hide the actor from an experiment's scenario-wide `position_sd` factor
+    u = tomlkit.table()
+    if a.position_sd.value != wide_position_sd:
+        _add(u, "position_sd", a.position_sd)
+    if a.capability_sd is not None:
+        _add(u, "capability_sd", a.capability_sd)
+    if u:
+        t.add("uncertainty", u)
+    return t
 
-    dims = tomlkit.aot()
-    for d in cal.dimensions:
-        t = tomlkit.table()
-        for k in ("id", "name", "description", "source"):
-            if k in d:
-                t.add(k, d[k])
-        dims.append(t)
-    doc.add("dimensions", dims)
 
-    wide = cal.uncertainty.get("position_sd")
-    wide_position_sd = Uncertainty().position_sd if wide is None else wide.value
-    actors = tomlkit.aot()
-    for a in cal.actors:
-        t = tomlkit.table()
-        _plain(t, "id", a.state.iso3)
-        _plain(t, "name", a.state.name)
-        _plain(t, "role", a.role, a.source)
-        _plain(t, "kind", "state")
-        _add(t, "capability", a.capability)
-        _add(t, "population", a.population)
-        _add(t, "blocs", a.blocs)
-        _plain(t, "source", _ACTOR_SOURCE)
-        pos = tomlkit.table()
-        for k, v in a.position.items():
-            _add(pos, k, v)
-        t.add("position", pos)
-        sal = tomlkit.table()
-        for k, v in a.salience.items():
-            _add(sal, k, v)
-        t.add("salience", sal)
-        # an actor's own s.d. only where it differs from the scenario-wide one: a written copy
-        # would hide the actor from an experiment's scenario-wide `position_sd` factor
-        u = tomlkit.table()
-        if a.position_sd.value != wide_position_sd:
-            _add(u, "position_sd", a.position_sd)
-        if a.capability_sd is not None:
-            _add(u, "capability_sd", a.capability_sd)
-        if u:
-            t.add("uncertainty", u)
-        actors.append(t)
-    doc.add("actors", actors)
-
+def _add_tensions(doc: Any, cal: Calibrated) -> None:
+    """The tension formula as comments, then one ``[[tensions]]`` entry per pair."""
     doc.add(tomlkit.nl())
     for line in cal.tension_rule:
         doc.add(tomlkit.comment(line))
@@ -138,29 +167,32 @@ def render(cal: Calibrated, *, command: str) -> str:
         tens.append(t)
     doc.add("tensions", tens)
 
-    props = tomlkit.aot()
-    for p in cal.proposals:
-        t = tomlkit.table()
-        for k in ("id", "title", "description"):
-            if k in p:
-                t.add(k, p[k])
-        _plain(t, "sponsor", p["sponsor"], p.get("sponsor_note", "assumption"))
-        touches = tomlkit.array()
-        for tc in p["touches"]:
-            it = tomlkit.inline_table()
-            it.update(tc)
-            touches.append(it)
-        _plain(t, "touches", touches, "assumption: positions on the dimension's 0-100 scale")
-        rule = tomlkit.inline_table()
-        rule.update(p.get("rule", {"kind": "consensus"}))
-        _plain(t, "rule", rule, cal.rule_note)
-        _plain(t, "max_rounds", int(p.get("max_rounds", 10)),
-               "assumption: one SOC negotiation cycle between summits")
-        if "source" in p:
-            t.add("source", p["source"])
-        props.append(t)
-    doc.add("proposals", props)
 
+def _proposal_table(p: dict[str, Any], rule_note: str) -> Any:
+    """One ``[[proposals]]`` entry, its decision rule noted with ``rule_note``."""
+    t = tomlkit.table()
+    for k in ("id", "title", "description"):
+        if k in p:
+            t.add(k, p[k])
+    _plain(t, "sponsor", p["sponsor"], p.get("sponsor_note", "assumption"))
+    touches = tomlkit.array()
+    for tc in p["touches"]:
+        it = tomlkit.inline_table()
+        it.update(tc)
+        touches.append(it)
+    _plain(t, "touches", touches, "assumption: positions on the dimension's 0-100 scale")
+    rule = tomlkit.inline_table()
+    rule.update(p.get("rule", {"kind": "consensus"}))
+    _plain(t, "rule", rule, rule_note)
+    _plain(t, "max_rounds", int(p.get("max_rounds", 10)),
+           "assumption: one SOC negotiation cycle between summits")
+    if "source" in p:
+        t.add("source", p["source"])
+    return t
+
+
+def _add_enlargement(doc: Any, cal: Calibrated) -> None:
+    """The ``[[enlargement]]`` steps, after comments saying how their order was found."""
     enl = tomlkit.aot()
     for step in cal.enlargement:
         t = tomlkit.table()
@@ -177,10 +209,6 @@ def render(cal: Calibrated, *, command: str) -> str:
                             "to the members' median alignment first (assumption: an order, not a "
                             "forecast)."))
     doc.add("enlargement", enl)
-
-    text = tomlkit.dumps(doc)
-    parse_scenario(parse_toml(text, f"<calibrated {name}>"), f"<calibrated {name}>")
-    return text
 
 
 def scenario_mapping(cal: Calibrated) -> dict[str, Any]:
