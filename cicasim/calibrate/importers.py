@@ -58,14 +58,41 @@ def ktab_mapping(path: str | Path, *, status_quo: float | None = None) -> tuple[
     path = Path(path)
     src = str(path)
     text = read_text(path, what="a KTAB SMP CSV file")
+    rows = _ktab_rows(text)
+    n_dim, header, body = _ktab_layout(rows, src)
+    name, description = rows[0][0], rows[0][1]
+    dims = _ktab_dimensions(header, n_dim)
+    actors: list[dict[str, Any]] = []
+    notes: Notes = {}
+    seen: set[str] = set()
+    for r, row in enumerate(body, start=3):
+        actors.append(_ktab_actor(row, r, f"{src}: row {r}", 3 + 2 * n_dim, dims, seen, notes,
+                                  path.name))
+    data: dict[str, Any] = {
+        "scenario": {"name": name or path.stem, "description": description,
+                     "source": f"KTAB SMP file {path.name}"},
+        "dimensions": dims,
+        "actors": actors,
+    }
+    if status_quo is not None:
+        data["proposals"] = [_ktab_compromise(actors, dims, status_quo)]
+    return data, notes
+
+
+def _ktab_rows(text: str) -> list[list[str]]:
+    """The file's non-empty rows, each cell stripped (KTAB's trailing comma dropped)."""
     rows = [[c.strip() for c in r] for r in csv.reader(text.splitlines(), skipinitialspace=True)]
     rows = [r[:-1] if r and r[-1] == "" else r for r in rows]  # KTAB rows end with a comma
-    rows = [r for r in rows if any(c for c in r)]
+    return [r for r in rows if any(c for c in r)]
+
+
+def _ktab_layout(rows: list[list[str]], src: str) -> tuple[int, list[str], list[list[str]]]:
+    """The number of dimensions, the header row and the actor rows, once row 1's counts are
+    checked against the header's width and the number of actor rows."""
     expected = ("a KTAB SMP CSV: row 1 name, description, number of actors, number of "
                 "dimensions; row 2 header; then one row per actor")
     if len(rows) < 3 or len(rows[0]) < 4:
         raise InputError(f"{src}: row 1: expected {expected}")
-    name, description = rows[0][0], rows[0][1]
     n_act = _number(rows[0][2], f"{src}: row 1, column 3", "the number of actors")
     n_dim = _number(rows[0][3], f"{src}: row 1, column 4", "the number of dimensions")
     if n_act != int(n_act) or n_act < 1 or n_dim != int(n_dim) or n_dim < 1:
@@ -82,7 +109,12 @@ def ktab_mapping(path: str | Path, *, status_quo: float | None = None) -> tuple[
     if len(body) != n_act:
         raise InputError(f"{src}: row 1 announces {n_act} actors but the file has {len(body)} "
                          "actor rows")
-    dims = []
+    return n_dim, header, body
+
+
+def _ktab_dimensions(header: list[str], n_dim: int) -> list[dict[str, str]]:
+    """The dimensions, named after their position columns (a repeated id becomes ``dimK``)."""
+    dims: list[dict[str, str]] = []
     for k in range(n_dim):
         label = re.sub(r"(?i)\s*(position|pstn|pos)\s*", " ", header[3 + 2 * k]).strip()
         did = _identifier(label.lower().replace(" ", "_"), f"dim{k + 1}")
@@ -90,64 +122,64 @@ def ktab_mapping(path: str | Path, *, status_quo: float | None = None) -> tuple[
             did = f"dim{k + 1}"
         dims.append({"id": did, "name": label or f"dimension {k + 1}",
                      "source": f"KTAB column {header[3 + 2 * k]!r}"})
-    actors, notes = [], {}
-    seen: set[str] = set()
-    for r, row in enumerate(body, start=3):
-        where = f"{src}: row {r}"
-        if len(row) < width:
-            raise InputError(f"{where}: expected {width} columns, got {len(row)}")
-        aid = _identifier(row[0], f"A{r - 2}")
-        if aid in seen:
-            raise InputError(f"{where}, column 1: duplicate actor {row[0]!r}; names must be unique")
-        seen.add(aid)
-        cap = _number(row[2], f"{where}, column 3", "a capability > 0")
-        if cap <= 0:
-            raise InputError(f"{where}, column 3: expected a capability > 0, got {row[2]!r}")
-        pos, sal = {}, {}
-        for k, d in enumerate(dims):
-            c = 3 + 2 * k
-            x = _number(row[c], f"{where}, column {c + 1}", "a position 0-100")
-            s = _number(row[c + 1], f"{where}, column {c + 2}", "a salience 0-100")
-            if not 0 <= x <= 100:
-                raise InputError(f"{where}, column {c + 1}: position {row[c]!r} is outside 0-100")
-            if not 0 <= s <= 100:
-                raise InputError(f"{where}, column {c + 2}: salience {row[c + 1]!r} is outside "
-                                 "0-100")
-            pos[d["id"]], sal[d["id"]] = x, round(s / 100.0, 6)
-            notes[("actors", aid, "position", d["id"])] = f"KTAB row {r}, column {c + 1}"
-            notes[("actors", aid, "salience", d["id"])] = f"KTAB row {r}, column {c + 2} / 100"
-        total = sum(sal.values())
-        if total > 1 + 1e-9:
-            raise InputError(f"{where}: saliences sum to {100 * total:g}; KTAB allows at most 100 "
-                             "per actor")
-        notes[("actors", aid, "capability")] = f"KTAB row {r}, column 3"
-        actors.append({"id": aid, "name": row[1] or row[0], "role": "member", "capability": cap,
-                       "position": pos, "salience": sal, "source": f"KTAB {path.name}, row {r}"})
-    data: dict[str, Any] = {
-        "scenario": {"name": name or path.stem, "description": description,
-                     "source": f"KTAB SMP file {path.name}"},
-        "dimensions": dims,
-        "actors": actors,
+    return dims
+
+
+def _ktab_actor(row: list[str], r: int, where: str, width: int, dims: list[dict[str, str]],
+                seen: set[str], notes: Notes, file_name: str) -> dict[str, Any]:
+    """The actor of row ``r``; its id is added to ``seen`` and its notes to ``notes``."""
+    if len(row) < width:
+        raise InputError(f"{where}: expected {width} columns, got {len(row)}")
+    aid = _identifier(row[0], f"A{r - 2}")
+    if aid in seen:
+        raise InputError(f"{where}, column 1: duplicate actor {row[0]!r}; names must be unique")
+    seen.add(aid)
+    cap = _number(row[2], f"{where}, column 3", "a capability > 0")
+    if cap <= 0:
+        raise InputError(f"{where}, column 3: expected a capability > 0, got {row[2]!r}")
+    pos, sal = {}, {}
+    for k, d in enumerate(dims):
+        c = 3 + 2 * k
+        x = _number(row[c], f"{where}, column {c + 1}", "a position 0-100")
+        s = _number(row[c + 1], f"{where}, column {c + 2}", "a salience 0-100")
+        if not 0 <= x <= 100:
+            raise InputError(f"{where}, column {c + 1}: position {row[c]!r} is outside 0-100")
+        if not 0 <= s <= 100:
+            raise InputError(f"{where}, column {c + 2}: salience {row[c + 1]!r} is outside "
+                             "0-100")
+        pos[d["id"]], sal[d["id"]] = x, round(s / 100.0, 6)
+        notes[("actors", aid, "position", d["id"])] = f"KTAB row {r}, column {c + 1}"
+        notes[("actors", aid, "salience", d["id"])] = f"KTAB row {r}, column {c + 2} / 100"
+    total = sum(sal.values())
+    if total > 1 + 1e-9:
+        raise InputError(f"{where}: saliences sum to {100 * total:g}; KTAB allows at most 100 "
+                         "per actor")
+    notes[("actors", aid, "capability")] = f"KTAB row {r}, column 3"
+    return {"id": aid, "name": row[1] or row[0], "role": "member", "capability": cap,
+            "position": pos, "salience": sal, "source": f"KTAB {file_name}, row {r}"}
+
+
+def _ktab_compromise(actors: list[dict[str, Any]], dims: list[dict[str, str]],
+                     status_quo: float) -> dict[str, Any]:
+    """The proposal at the capability x salience weighted mean (Achen 2006) against
+    ``status_quo``, sponsored by the most capable actor."""
+    if not 0 <= status_quo <= 100:
+        raise InputError(f"--status-quo: {status_quo:g} is outside 0-100")
+    sponsor = max(actors, key=lambda a: (a["capability"], a["id"]))["id"]
+    touches = []
+    for d in dims:
+        w = [a["capability"] * a["salience"][d["id"]] for a in actors]
+        x = [a["position"][d["id"]] for a in actors]
+        z = sum(wi * xi for wi, xi in zip(w, x, strict=True)) / sum(w) if sum(w) > 0 else 50.0
+        touches.append({"dimension": d["id"], "position": round(z, 4),
+                        "status_quo": float(status_quo)})
+    return {
+        "id": "compromise", "title": "The capability x salience weighted mean (Achen 2006)",
+        "sponsor": sponsor, "touches": touches, "rule": {"kind": "consensus"},
+        "max_rounds": 10,
+        "source": "cicasim import ktab: text at the compromise point, sponsor the most "
+                  "capable actor, status quo from --status-quo",
     }
-    if status_quo is not None:
-        if not 0 <= status_quo <= 100:
-            raise InputError(f"--status-quo: {status_quo:g} is outside 0-100")
-        sponsor = max(actors, key=lambda a: (a["capability"], a["id"]))["id"]
-        touches = []
-        for d in dims:
-            w = [a["capability"] * a["salience"][d["id"]] for a in actors]
-            x = [a["position"][d["id"]] for a in actors]
-            z = sum(wi * xi for wi, xi in zip(w, x, strict=True)) / sum(w) if sum(w) > 0 else 50.0
-            touches.append({"dimension": d["id"], "position": round(z, 4),
-                            "status_quo": float(status_quo)})
-        data["proposals"] = [{
-            "id": "compromise", "title": "The capability x salience weighted mean (Achen 2006)",
-            "sponsor": sponsor, "touches": touches, "rule": {"kind": "consensus"},
-            "max_rounds": 10,
-            "source": "cicasim import ktab: text at the compromise point, sponsor the most "
-                      "capable actor, status quo from --status-quo",
-        }]
-    return data, notes
 
 
 # -- DEU ----------------------------------------------------------------------------------------
