@@ -14,6 +14,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from cicasim.commands._common import (
     bounded_int,
@@ -94,30 +95,27 @@ def _beside(file: Path, rel: Path) -> Path:
     return (file.resolve().parent / rel).resolve()
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.dataset == "consensus":
-        return run_consensus(args)
+def _league_models(spec: str | None) -> list[str] | None:
+    """The models of ``--models`` (None: no league table), or a one-line error."""
+    if spec is None:
+        return None
+    from cicasim.validate.league import parse_league_models
+
+    try:
+        return parse_league_models(spec)
+    except ValueError as exc:
+        raise InputError(
+            f"--models: {exc}; allowed: all or a comma-separated list of compromise, "
+            "median, nbs, eum, eum-simple, exchange, smp, smp-stochastic, cicasim, "
+            "cicasim-cv, combination, combination-cv"
+        ) from None
+
+
+def _council(args: argparse.Namespace) -> tuple[Any, Path, Path | None]:
+    """The Council weights (``--council``, else the file beside the DEU file) with the
+    population table when there is one, and the paths read."""
     from cicasim.validate.council import read_council
-    from cicasim.validate.deu import read_deu
-    from cicasim.validate.params import load_params
-    from cicasim.validate.report import validate_deu
 
-    models = None
-    if args.models is not None:
-        from cicasim.validate.league import parse_league_models
-
-        try:
-            models = parse_league_models(args.models)
-        except ValueError as exc:
-            raise InputError(
-                f"--models: {exc}; allowed: all or a comma-separated list of compromise, "
-                "median, nbs, eum, eum-simple, exchange, smp, smp-stochastic, cicasim, "
-                "cicasim-cv, combination, combination-cv"
-            ) from None
-    if args.folds is not None and args.folds < 2:
-        raise InputError(f"--folds: must be at least 2 (got {args.folds})")
-    params = load_params(args.params)
-    data = read_deu(args.file)
     council_path = args.council or _beside(args.file, DEFAULT_COUNCIL)
     population_path = args.population or _beside(args.file, DEFAULT_POPULATION)
     if args.council is None and not council_path.exists():
@@ -126,7 +124,22 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.population is None and not population_path.exists():
         population_path = None
-    council = read_council(council_path, population=population_path)
+    return read_council(council_path, population=population_path), council_path, population_path
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.dataset == "consensus":
+        return run_consensus(args)
+    from cicasim.validate.deu import read_deu
+    from cicasim.validate.params import load_params
+    from cicasim.validate.report import validate_deu
+
+    models = _league_models(args.models)
+    if args.folds is not None and args.folds < 2:
+        raise InputError(f"--folds: must be at least 2 (got {args.folds})")
+    params = load_params(args.params)
+    data = read_deu(args.file)
+    council, council_path, population_path = _council(args)
     seed = params.fit.seed if args.seed is None else args.seed
     n_props = len({i.proposal for i in data.with_outcome()})
     folds = args.folds or params.fit.folds
