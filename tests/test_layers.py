@@ -44,3 +44,24 @@ def test_the_probe_sees_matplotlib_where_it_is_imported():
     count, found = _probe("cicasim.plotting")
     assert count > 5  # the plotting modules themselves were walked
     assert found == ["matplotlib"]
+
+
+def test_no_function_is_over_80_lines():
+    """The house's size rule: small functions everywhere but in the compiled loops, whose
+    kernels are long on purpose (one pass over a block's arrays, ``docs/performance.md``)."""
+    import ast
+    from pathlib import Path
+
+    import cicasim
+
+    package = Path(cicasim.__file__).parent
+    long = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).as_posix() == "engine/loops.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > 80:
+                    long.append(f"{path.relative_to(package)}:{node.lineno} {node.name} {lines}")
+    assert long == []
