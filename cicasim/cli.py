@@ -12,11 +12,12 @@ import argparse
 import importlib
 import importlib.util
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from cicasim import commands
-from cicasim.errors import InputError, one_line, os_reason
+from cicasim.errors import InputError, ResultsWarning, one_line, os_reason
 
 __all__ = ["main", "entry"]
 
@@ -146,6 +147,20 @@ class _Stdout:
         return getattr(self._stream, name)
 
 
+def _one_line_warnings(other: Callable[..., None]) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints a :class:`~cicasim.errors.ResultsWarning` as one
+    line on stderr, ``cicasim: warning: <message>``, and passes any other warning to ``other``."""
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        if issubclass(category, ResultsWarning):
+            sys.stderr.write(f"cicasim: warning: {one_line(str(message))}\n")
+        else:
+            other(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def _error(message: str) -> int:
     sys.stderr.write(f"cicasim: error: {one_line(message)}\n")
     return 2
@@ -164,7 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = _Stdout(stdout)  # type: ignore[assignment]
     try:
         args = parser.parse_args(args_in)
-        code = int(args._run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warnings(warnings.showwarning)
+            code = int(args._run(args) or 0)
         sys.stdout.flush()
         return code
     except InputError as exc:

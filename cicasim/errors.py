@@ -24,6 +24,7 @@ __all__ = [
     "MAX_NESTING",
     "MAX_SHOWN",
     "InputError",
+    "ResultsWarning",
     "one_line",
     "os_reason",
     "parse_toml",
@@ -47,6 +48,11 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 class InputError(ValueError):
     """Bad user input (a file, a field, an option); the message is one line that names the
     source, what was wrong and what is allowed."""
+
+
+class ResultsWarning(UserWarning):
+    """Results that can be read, but lack something a figure or table would show; the command
+    line prints it as one line, ``cicasim: warning: <message>``."""
 
 
 def _escape(ch: str) -> str:

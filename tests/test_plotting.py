@@ -4,8 +4,10 @@ objects (labels, titles and the plotted numbers against the tables), plus `cicas
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from conftest import DATA, ROOT
 from numpy.testing import assert_allclose
 
 from cicasim.cli import main
+from cicasim.errors import ResultsWarning
 from cicasim.spec.scenario import load_scenario, parse_scenario
 
 plotting = pytest.importorskip("cicasim.plotting")
@@ -695,3 +698,72 @@ def test_plot_and_report_report_progress_per_figure(run_dir, tmp_path):
         write(seen)
         total = len(plotting.figure_names(_results(run_dir)))
         assert seen == [(k, total) for k in range(1, total + 1)]
+
+
+# -- sweep folders written before steps.parquet ---------------------------------------------------
+
+
+def _enlargement_sweep(tmp: Path, scenario: str, *, extra: str = "") -> Path:
+    """A small enlargement sweep of the experiment ``tmp/experiments/old.toml`` (``scenario``
+    as its experiment.scenario field), then steps.parquet removed, as in a folder written
+    before that table existed; returns the folder."""
+    exp = tmp / "experiments" / "old.toml"
+    exp.parent.mkdir(exist_ok=True)
+    exp.write_text(
+        f'[experiment]\nname = "old"\nscenario = {json.dumps(scenario)}\nseed = 3\n'
+        f'replications = 30\n{extra}\n[[factors]]\nkind = "enlargement"\n',
+        encoding="utf-8",
+    )
+    out = tmp / "res"
+    assert main(["sweep", str(exp), "--out", str(out), "-j", "1", "--json"]) == 0
+    (out / "steps.parquet").rename(tmp / "steps.parquet")
+    return out
+
+
+def test_an_old_sweep_folder_gets_who_joins_from_the_experiment_its_manifest_records(
+    sweep_dir, tmp_path
+):
+    old = tmp_path / "old"
+    shutil.copytree(sweep_dir, old, ignore=shutil.ignore_patterns("figures"))
+    (old / "steps.parquet").unlink()
+    assert not _results(old).has("steps")
+    joined = plotting._joined(pd.read_parquet(sweep_dir / "steps.parquet"))
+    assert joined and plotting._sweep_joined(_results(old)) == joined
+    for kind in ("enlargement", "dilution", "delta"):
+        (a,) = plotting.write_standard_figures(sweep_dir, kind=kind, out=tmp_path / "new")
+        (b,) = plotting.write_standard_figures(old, kind=kind, out=tmp_path / "old-figures")
+        assert a.read_bytes() == b.read_bytes(), kind
+
+
+def test_who_joins_is_rebuilt_from_inputs_recorded_by_relative_paths(tmp_path):
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    shutil.copy(TINY, scenarios / "tiny.toml")
+    out = _enlargement_sweep(tmp_path, "../scenarios/tiny.toml")
+    assert "../scenarios/tiny.toml" in _results(out).manifest.inputs
+    shutil.rmtree(scenarios)  # the rebuild reads the manifest, not the files
+    joined = plotting._joined(pd.read_parquet(tmp_path / "steps.parquet"))
+    assert joined and plotting._sweep_joined(_results(out)) == joined
+
+
+def test_an_old_sweep_folder_that_cannot_be_planned_again_says_so_once(tmp_path, capsys):
+    # the parameter-set file the experiment reads is not among the manifest's inputs
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "params.toml").write_text("[behaviour]\nvote_noise = 0.05\n",
+                                                          encoding="utf-8")
+    out = _enlargement_sweep(tmp_path, TINY, extra='params = "params.toml"')
+    capsys.readouterr()
+    with pytest.warns(ResultsWarning, match="no steps.parquet") as caught:
+        paths = plotting.write_standard_figures(out, out=tmp_path / "figures")
+    assert len(caught) == 1
+    assert "params.toml" in str(caught[0].message)
+    assert {p.stem for p in paths} >= {"enlargement", "dilution"}
+    with pytest.warns(ResultsWarning):
+        fig = _results(out).plot("enlargement")
+    assert not fig.axes[0].child_axes  # no top axis naming who joins
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ResultsWarning)
+        assert main(["plot", str(out), "--kind", "enlargement"]) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("cicasim: warning:")]
+    assert len(lines) == 1 and "do not say who joins" in lines[0]

@@ -47,6 +47,7 @@ from cicasim.plotting.standard import (
 )
 from cicasim.plotting.standard import _heatmap_axes as _heatmap_axes  # for the tests
 from cicasim.plotting.standard import _joined as _joined  # for the tests
+from cicasim.plotting.standard import _sweep_joined as _sweep_joined  # for the tests
 from cicasim.plotting.style import FORMATS, PALETTE, save_figure
 from cicasim.plotting.style import _figure as _figure  # the explorer draws on it
 from cicasim.plotting.sweeps import (

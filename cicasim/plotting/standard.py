@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cicasim.errors import InputError, os_reason
+from cicasim.errors import InputError, ResultsWarning, os_reason
 from cicasim.plotting.comparison import comparison_figure, sobol_figure
 from cicasim.plotting.negotiation import negotiation_trace, trace_figure
 from cicasim.plotting.run import (
@@ -179,19 +180,20 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
     points = results.table("points") if results.has("points") else None
     summary = _with_members(results.table("summary"), points)
     miles = milestones_for(scen)
-    joined = _joined(results.table("steps")) if results.has("steps") else None
+    # read, or rebuilt, only when a figure against the number of members is drawn
+    joined = functools.cache(lambda: _sweep_joined(results))
     pname = _frame_probability_name(summary, scen)
     if "n_members" in summary.columns and summary["n_members"].nunique() > 1:
         yield ("enlargement", f"{pname} against the number of members",
                lambda: enlargement_curve(summary, scenario=scen, milestones=miles,
-                                         joined=joined))
+                                         joined=joined()))
         if results.has("replications"):
             def dilution() -> Figure:
                 dil = dilution_stats(results.table("replications"))
                 extra = [c for c in summary.columns if c in _factor_columns(summary)]
                 keys = summary[["point", "proposal", "n_members", *extra]].drop_duplicates()
                 dil = dil.merge(keys, on=["point", "proposal"], how="inner")
-                return dilution_curve(dil, scenario=scen, milestones=miles, joined=joined)
+                return dilution_curve(dil, scenario=scen, milestones=miles, joined=joined())
 
             yield ("dilution", "Mean dilution of agreed texts against the number of members",
                    dilution)
@@ -200,7 +202,7 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
             keys = summary[["point", "proposal", "n_members",
                             *_factor_columns(summary)]].drop_duplicates()
             table = results.table("deltas").merge(keys, on=["point", "proposal"], how="inner")
-            return delta_curve(table, scenario=scen, milestones=miles, joined=joined)
+            return delta_curve(table, scenario=scen, milestones=miles, joined=joined())
 
         if summary["n_members"].nunique() > 1:
             yield ("delta",
@@ -221,6 +223,30 @@ def _sweep_figures(results: Results) -> Iterator[Maker]:
                lambda: factor_curve(
                    summary, x=x, scenario=scen,
                    deltas=results.table("deltas") if results.has("deltas") else None))
+
+
+def _sweep_joined(results: Results) -> dict[int, str] | None:
+    """Members -> who joined at that enlargement step (:func:`_joined`), from the sweep's
+    ``steps.parquet``; for a folder written before that table existed, from the experiment its
+    manifest records, planned again (:func:`cicasim.sweep.recorded.recorded_steps`).  When that
+    cannot be done either, the figures go without the top axis and a
+    :class:`~cicasim.errors.ResultsWarning` says so, once."""
+    if results.has("steps"):
+        return _joined(results.table("steps"))
+    if results.directory is None:  # a sweep in memory holds every table it has
+        return None
+    from cicasim.sweep.recorded import recorded_steps
+
+    try:
+        steps = recorded_steps(results.manifest)
+    except InputError as exc:
+        warnings.warn(
+            f"{results.directory}: no steps.parquet (written before it existed), and {exc}; "
+            "the figures against the number of members do not say who joins at each step",
+            ResultsWarning, stacklevel=2,
+        )
+        return None
+    return None if steps is None else _joined(steps)
 
 
 def _joined(steps: pd.DataFrame) -> dict[int, str] | None:
