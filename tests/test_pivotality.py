@@ -6,15 +6,23 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from cli_contract import assert_contract, run_cli, snapshot
-from conftest import DATA, ROOT, make_scenario
+from conftest import DATA, ROOT, assert_same_outcome, make_scenario
 from numpy.testing import assert_allclose
 
 from cicasim.analysis.pivotality import CHANNELS, channel_negotiation, pivotality, without
+from cicasim.analysis.runs import run_scenario
 from cicasim.engine.arrays import negotiation
-from cicasim.engine.draws import BlockDraws
-from cicasim.engine.ensemble import blocks_for, concat_outcomes, run_block
+from cicasim.engine.draws import BLOCK, BlockDraws
+from cicasim.engine.ensemble import (
+    EnsembleResult,
+    blocks_for,
+    concat_outcomes,
+    run_block,
+    run_proposal,
+)
 from cicasim.engine.kernel import DEADLOCK, influence, initial_state
 from cicasim.spec.scenario import load_scenario
 
@@ -72,6 +80,39 @@ def test_a_blocker_is_pivotal_through_its_vote():
     d, lo, hi = top.channels["vote"]
     assert lo > 0 and d > top.channels["influence"][0]
     assert top.to_dict()["channels"]["vote"]["delta"] == d
+
+
+def test_without_the_run_kept_the_numbers_are_the_same_bit_for_bit():
+    """The run computed block by block beside its counterfactuals (nothing per replication
+    kept) gives the pivots of the run kept whole, and shows each of its blocks once, in
+    order."""
+    s = load_scenario(DATA / "tiny.toml")
+    reps = 2 * BLOCK + 37
+    base = run_proposal(s, "deal", replications=reps, seed=4)
+    for channels in (None, 0, 1):
+        kept = pivotality(s, "deal", replications=reps, seed=4, base=base, channels=channels)
+        seen = []
+        streamed = pivotality(s, "deal", replications=reps, seed=4, channels=channels,
+                              threads=2, each_block=seen.append)
+        assert streamed == kept
+        assert_same_outcome(concat_outcomes(seen), base.outcome)
+    assert any(p.channels for p in kept)
+
+
+def test_run_pivotality_keeps_nothing_and_gives_the_kept_numbers(tmp_path):
+    cica = load_scenario(ROOT / "scenarios" / "cica-2022.toml")
+    args = {"replications": BLOCK + 300, "seed": 5, "pivotality": True, "threads": 2,
+            "pivotality_channels": 2, "proposals": ["financial-summit"]}
+    kept = run_scenario(cica, **args)
+    seen = []
+    streamed = run_scenario(cica, **args, keep=False, table=tmp_path / "r.parquet",
+                            progress=lambda done, total: seen.append((done, total)))
+    assert isinstance(kept.ensemble, EnsembleResult)
+    assert not isinstance(streamed.ensemble, EnsembleResult)
+    assert streamed.to_dict() == kept.to_dict()
+    assert any(p["channels"] for p in streamed.to_dict()["proposals"][0]["pivotality"])
+    assert pd.read_parquet(tmp_path / "r.parquet").equals(kept.replications())
+    assert seen[-1][0] == seen[-1][1] and [d for d, _ in seen] == list(range(1, len(seen) + 1))
 
 
 def test_progress_reaches_its_total():

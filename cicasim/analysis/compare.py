@@ -43,7 +43,9 @@ __all__ = [
     "compare_sides",
     "comparison_table",
     "enlarged",
+    "paired_counts",
     "paired_difference",
+    "paired_interval",
     "same_inputs",
     "sides",
     "wald_paired",
@@ -51,10 +53,38 @@ __all__ = [
 ]
 
 
+def paired_counts(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int]:
+    """The 2×2 table of paired 0/1 outcomes: ``(both, only_a, only_b, neither)``, the number of
+    pairs that pass on both sides, on side a only, on side b only and on neither.  Tables of
+    consecutive blocks of pairs add up to the table of all of them (:func:`paired_interval`)."""
+    a = np.asarray(a, dtype=bool)
+    b = np.asarray(b, dtype=bool)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("paired outcomes must be two vectors of the same length")
+    both = int(np.count_nonzero(a & b))  # passes on both sides
+    only_b = int(np.count_nonzero(~a & b))
+    only_a = int(np.count_nonzero(a & ~b))
+    return both, only_a, only_b, a.size - both - only_a - only_b
+
+
 def paired_difference(
     a: np.ndarray, b: np.ndarray, *, confidence: float = 0.95
 ) -> tuple[float, float, float]:
-    """``(delta, low, high)`` for delta = P(b) − P(a) from paired 0/1 outcomes.
+    """``(delta, low, high)`` for delta = P(b) − P(a) from paired 0/1 outcomes: Newcombe's
+    interval (:func:`paired_interval`) of their 2×2 table (:func:`paired_counts`).
+
+    Two sides that are the same negotiation (a point compared with itself) differ by exactly 0
+    in every replication: callers report ``(0.0, 0.0, 0.0)`` for them (:func:`same_inputs`)
+    rather than this interval, which has width ~1/n even with no discordant pair.
+    """
+    return paired_interval(*paired_counts(a, b), confidence=confidence)
+
+
+def paired_interval(
+    both: int, only_a: int, only_b: int, neither: int, *, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """``(delta, low, high)`` for delta = P(b) − P(a) from the 2×2 table of paired 0/1
+    outcomes (:func:`paired_counts`), so pairs counted block by block need not be kept.
 
     Newcombe, R. G. (1998) "Improved confidence intervals for the difference between binomial
     proportions based on paired data", *Statistics in Medicine* 17, 2635-2650, method 10: the
@@ -65,23 +95,14 @@ def paired_difference(
         high = delta + sqrt((u_b − p_b)² − 2φ (u_b − p_b)(p_a − l_a) + (p_a − l_a)²)
 
     It stays inside [−1, 1], behaves at 0 and 1 and with no discordant pairs, where the Wald
-    interval collapses to a point.
-
-    Two sides that are the same negotiation (a point compared with itself) differ by exactly 0
-    in every replication: callers report ``(0.0, 0.0, 0.0)`` for them (:func:`same_inputs`)
-    rather than this interval, which has width ~1/n even with no discordant pair.
+    interval collapses to a point.  No pairs give ``(nan, nan, nan)``.
     """
-    a = np.asarray(a, dtype=bool)
-    b = np.asarray(b, dtype=bool)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError("paired outcomes must be two vectors of the same length")
-    n = a.size
+    both, only_a, only_b, neither = (int(k) for k in (both, only_a, only_b, neither))
+    if min(both, only_a, only_b, neither) < 0:
+        raise ValueError("the counts of a 2×2 table cannot be negative")
+    n = both + only_a + only_b + neither
     if n == 0:
         return (float("nan"),) * 3
-    both = int((a & b).sum())  # passes on both sides
-    only_b = int((~a & b).sum())
-    only_a = int((a & ~b).sum())
-    neither = n - both - only_a - only_b
     z = float(norm.ppf(0.5 + confidence / 2))
     ka, kb = both + only_a, both + only_b
     pa, pb = ka / n, kb / n

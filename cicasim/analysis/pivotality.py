@@ -3,10 +3,12 @@
 A member's pivotality is ΔP = P(pass without it) − P(pass with it), estimated on common random
 numbers: the remaining actors keep their random streams when one is removed
 (:mod:`cicasim.engine.draws`), so the two ensembles are paired replication by replication and ΔP
-gets
-Newcombe's (1998) paired interval.  Under consensus a positive ΔP marks a veto player whose
-absence would let texts pass (the "pivotal player" of Tsebelis 2002 and of Shapley-Shubik power,
-here measured in the bargaining model rather than in the bare rule).
+gets Newcombe's (1998) paired interval.  That interval depends only on the 2×2 table of (passed
+with it, passed without it) over the replications, so the two ensembles run block by block side
+by side and only the tables are kept (:func:`paired_tables`).  Under consensus a positive ΔP
+marks a veto player whose absence would let texts pass (the "pivotal player" of Tsebelis 2002
+and of Shapley-Shubik power, here measured in the bargaining model rather than in the bare
+rule).
 
 The counterfactual for member i on proposal p needs proposal p alone: the scenario without i
 keeps p and drops the other proposals, so a member that sponsors another proposal is removed
@@ -32,24 +34,20 @@ interact, so their ΔPs need not add up to the full removal's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from cicasim.analysis.compare import paired_difference
+from cicasim.analysis.compare import paired_counts, paired_interval
 from cicasim.engine.arrays import negotiation
-from cicasim.engine.ensemble import (
-    ProposalRun,
-    blocks_for,
-    concat_outcomes,
-    run_block,
-    run_proposal,
-)
-from cicasim.engine.kernel import PASSED, Negotiation
+from cicasim.engine.draws import BLOCK
+from cicasim.engine.ensemble import ProposalRun, blocks_for, run_block
+from cicasim.engine.kernel import PASSED, Negotiation, Outcome
+from cicasim.engine.threads import ordered_map, resolve_threads
 from cicasim.spec.scenario import Scenario, parse_scenario
 
-__all__ = ["CHANNELS", "Pivot", "channel_negotiation", "pivotality", "without"]
+__all__ = ["CHANNELS", "Pivot", "channel_negotiation", "paired_tables", "pivotality", "without"]
 
 #: The channels through which a member acts, in the order they are reported.
 CHANNELS: tuple[str, ...] = ("vote", "influence", "compromise")
@@ -117,12 +115,53 @@ def channel_negotiation(neg: Negotiation, actor_id: str, channel: str) -> Negoti
     return replace(neg, **{"source" if channel == "influence" else "weighed": mask})
 
 
-def _passed(neg: Negotiation, *, replications: int, seed: int) -> np.ndarray:
-    parts = [
-        run_block(neg, seed=seed, point=0, block=b, rows=rows)
-        for b, rows in blocks_for(replications)
-    ]
-    return concat_outcomes(parts).status == PASSED
+def paired_tables(
+    neg: Negotiation,
+    alternatives: Sequence[Negotiation],
+    *,
+    replications: int,
+    seed: int,
+    base: ProposalRun | None = None,
+    threads: int | None = None,
+    each_block: Callable[[Outcome], None] | None = None,
+    tick: Callable[[], None] | None = None,
+) -> np.ndarray:
+    """Each alternative's 2×2 table against ``neg`` over ``replications`` paired replications
+    (:func:`cicasim.analysis.compare.paired_counts`: ``(both, only neg, only the alternative,
+    neither)`` pass), one row per alternative.
+
+    The blocks run in lockstep: block ``b`` of ``neg`` (or of ``base``, its run kept in memory)
+    and block ``b`` of every alternative, with the same seed, so a replication is paired with
+    itself on common random numbers, as whole runs are; each block's tables are added to the
+    totals and its outcomes dropped, so nothing per replication is kept.  ``each_block(outcomes)``
+    sees every block of ``neg`` in order when ``base`` is None (to summarise the run or write
+    its table as it comes); ``tick()`` is called once per ensemble per block."""
+    blocks = blocks_for(replications)
+
+    def one(block: tuple[int, int]) -> tuple[Outcome | None, np.ndarray]:
+        b, rows = block
+        out = None
+        if base is None:
+            out = run_block(neg, seed=seed, point=0, block=b, rows=rows)
+            ref = out.status == PASSED
+        else:
+            ref = base.outcome.status[b * BLOCK:b * BLOCK + rows] == PASSED
+        tables = np.zeros((len(alternatives), 4), dtype=np.int64)
+        for i, alt in enumerate(alternatives):
+            other = run_block(alt, seed=seed, point=0, block=b, rows=rows)
+            tables[i] = paired_counts(ref, other.status == PASSED)
+        return out, tables
+
+    total = np.zeros((len(alternatives), 4), dtype=np.int64)
+    n = min(resolve_threads(threads), len(blocks))
+    for out, tables in ordered_map(one, blocks, threads=n):
+        total += tables
+        if each_block is not None and out is not None:
+            each_block(out)
+        if tick is not None:
+            for _ in range(1 + len(alternatives)):
+                tick()
+    return total
 
 
 def pivotality(
@@ -134,6 +173,8 @@ def pivotality(
     base: ProposalRun | None = None,
     channels: int | None = 5,
     progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+    each_block: Callable[[Outcome], None] | None = None,
 ) -> list[Pivot]:
     """ΔP(pass) from removing each member in turn (the proposal's sponsor is not removable
     and is left out), largest first.
@@ -141,48 +182,48 @@ def pivotality(
     ``channels``: how many members get the decomposition by channel, taken among those whose
     removal changes P significantly (the interval excludes 0), largest |ΔP| first (None: every
     member, significant or not; 0: none).  ``base`` is the full scenario's run with the same
-    seed and replications, when the caller has it already.  ``progress(done, total)`` is
-    called after each ensemble.
+    seed and replications, when the caller has it already; without it, the run is computed
+    block by block beside the removals (:func:`paired_tables`), and again beside the channels,
+    so memory does not grow with ``replications``, and ``each_block(outcomes)`` sees its blocks
+    in order (once).  The numbers are the same either way, bit for bit: they depend only on
+    the 2×2 tables.  The blocks run on ``threads`` threads (None: every core).
+    ``progress(done, total)`` is called after each block of each ensemble (the run counts as
+    one ensemble beside the removals, and, recomputed, one beside the channels).
     """
     sponsor = scenario.proposal(proposal_id).sponsor
     others = [a.id for a in scenario.members if a.id != sponsor]
     if channels is not None and channels < 0:
         raise ValueError(f"channels must be None or at least 0 (got {channels})")
     n_channels = len(others) if channels is None else min(channels, len(others))
-    total = 1 + len(others) + len(CHANNELS) * n_channels
+    blocks = len(blocks_for(replications))
+    again = 1 if base is None and n_channels else 0  # the run recomputed beside the channels
+    total = blocks * (1 + len(others) + again + len(CHANNELS) * n_channels)
     done = 0
 
-    def tick(k: int = 1) -> None:
-        nonlocal done, total
-        done += k
+    def tick() -> None:
+        nonlocal done
+        done += 1
         if progress:
             progress(done, total)
 
-    if base is None:
-        base = run_proposal(scenario, proposal_id, replications=replications, seed=seed)
-    tick()
-    ref = base.outcome.status == PASSED
-    out = []
-    for a in others:
-        other = run_proposal(
-            without(scenario, a, proposal=proposal_id), proposal_id, replications=replications,
-            seed=seed,
-        )
-        delta, lo, hi = paired_difference(ref, other.outcome.status == PASSED)
-        out.append(Pivot(a, delta, lo, hi))
-        tick()
+    neg = negotiation(scenario, proposal_id)
+    removed = [negotiation(without(scenario, a, proposal=proposal_id), proposal_id)
+               for a in others]
+    tables = paired_tables(neg, removed, replications=replications, seed=seed, base=base,
+                           threads=threads, each_block=each_block, tick=tick)
+    out = [Pivot(a, *paired_interval(*t)) for a, t in zip(others, tables.tolist(), strict=True)]
     chosen = out if channels is None else (p for p in out if p.low > 0 or p.high < 0)
     decompose = sorted(chosen, key=lambda p: (-abs(p.delta), p.actor))[:n_channels]
-    total = done + len(CHANNELS) * len(decompose)
-    neg = negotiation(scenario, proposal_id)
+    again = 1 if base is None and decompose else 0
+    total = done + blocks * (again + len(CHANNELS) * len(decompose))
+    alternatives = [channel_negotiation(neg, p.actor, c) for p in decompose for c in CHANNELS]
     decomposed = {}
-    for p in decompose:
-        ch = {}
-        for c in CHANNELS:
-            alt = _passed(channel_negotiation(neg, p.actor, c), replications=replications,
-                          seed=seed)
-            ch[c] = paired_difference(ref, alt)
-            tick()
-        decomposed[p.actor] = replace(p, channels=ch)
+    if alternatives:
+        tables = paired_tables(neg, alternatives, replications=replications, seed=seed,
+                               base=base, threads=threads, tick=tick).tolist()
+        for i, p in enumerate(decompose):
+            ch = {c: paired_interval(*tables[i * len(CHANNELS) + k])
+                  for k, c in enumerate(CHANNELS)}
+            decomposed[p.actor] = replace(p, channels=ch)
     out = [decomposed.get(p.actor, p) for p in out]
     return sorted(out, key=lambda p: (-p.delta, p.actor))

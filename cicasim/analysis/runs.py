@@ -22,6 +22,7 @@ from cicasim.engine.ensemble import (
     EnsembleResult,
     EnsembleSummary,
     ProposalSummary,
+    RunningSummary,
     run_ensemble,
     summarise_ensemble,
     table_columns,
@@ -355,8 +356,9 @@ def run_scenario(
     proposal, or those named in ``proposals``; with ``pivotality`` also each member's paired
     ΔP(consensus) when it is removed (one more ensemble per member), and for
     ``pivotality_channels`` of them (None: every member) the ΔP by channel
-    (:func:`cicasim.pivotality.pivotality`), reporting ``progress(done, total)`` in ensembles;
-    without ``pivotality`` and with ``keep=False``, ``progress`` counts the replication blocks.
+    (:func:`cicasim.analysis.pivotality.pivotality`), reporting ``progress(done, total)`` in
+    blocks of the ensembles; without ``pivotality`` and with ``keep=False``, ``progress``
+    counts the run's blocks.
 
     ``source`` is ``(path, text)`` of the file a Scenario object was read from, for the
     manifest; a file given as ``scenario`` is its own source.  The ensembles' blocks run on
@@ -367,7 +369,9 @@ def run_scenario(
     dropped (:func:`cicasim.engine.ensemble.summarise_ensemble`), so memory does not grow with
     ``replications``; the numbers are those of ``keep=True``, bit for bit.  ``table`` is a
     Parquet file to stream the per-replication table to (:class:`ReplicationsWriter`).  The
-    pivotality pairs every replication with the run's, so it keeps the outcomes.
+    pivotality needs only each counterfactual's 2×2 table of passes against the run's, counted
+    block by block beside the run (:func:`cicasim.analysis.pivotality.paired_tables`), so with
+    ``keep=False`` it keeps nothing per replication either, and gives the same numbers.
     ``on_block()`` is called after each block of the ensembles (an exception it raises stops
     the run).
     """
@@ -382,24 +386,24 @@ def run_scenario(
     threads = resolve_threads(threads)
     table = None if table is None else Path(table)
     result: EnsembleResult | EnsembleSummary
-    if keep or pivotality:
+    pivots = None
+    if keep:
         result = run_ensemble(
             scen, proposals=proposals, replications=replications, seed=seed, threads=threads,
             on_block=on_block,
         )
         if table is not None:
             write_replications(table, result)
+        if pivotality:
+            pivots = _members_pivotality(
+                scen, result, replications=replications, seed=seed,
+                channels=pivotality_channels, progress=progress, threads=threads,
+            )
     else:
-        result = _streamed_ensemble(
+        result, pivots = _streamed_ensemble(
             scen, proposals=proposals, replications=replications, seed=seed, threads=threads,
-            table=table, progress=progress, on_block=on_block,
-        )
-    pivots = None
-    if pivotality:
-        assert isinstance(result, EnsembleResult)
-        pivots = _members_pivotality(
-            scen, result, replications=replications, seed=seed, channels=pivotality_channels,
-            progress=progress,
+            table=table, progress=progress, on_block=on_block, pivotality=pivotality,
+            channels=pivotality_channels,
         )
     return RunResult(result, source=label, text=text, pivotality=pivots, threads=threads,
                      table=table)
@@ -430,10 +434,15 @@ def _streamed_ensemble(
     table: Path | None,
     progress: Callable[[int, int], None] | None,
     on_block: Callable[[], None] | None,
-) -> EnsembleSummary:
+    pivotality: bool = False,
+    channels: int | None = None,
+) -> tuple[EnsembleSummary, dict[str, list[Pivot]] | None]:
     """The ensembles summarised block by block as they are computed, each block then dropped
     (:func:`cicasim.engine.ensemble.summarise_ensemble`) and, with ``table``, streamed to that
-    Parquet file; ``progress(done, total)`` counts the blocks, ``on_block()`` follows each."""
+    Parquet file; ``progress(done, total)`` counts the blocks, ``on_block()`` follows each.
+    With ``pivotality`` each proposal's run is computed beside its counterfactuals instead
+    (:func:`_streamed_pivotality`), and ``progress`` counts their blocks; the members'
+    pivotality is returned beside the summaries (None without it)."""
     from cicasim.engine.arrays import negotiation
     from cicasim.engine.ensemble import blocks_for, chosen_proposals
 
@@ -445,17 +454,60 @@ def _streamed_ensemble(
         if writer is not None:
             writer.write(neg, first, out)
         done += 1
-        if progress:
+        if progress and not pivotality:
             progress(done, total)
         if on_block:
             on_block()
 
     with (ReplicationsWriter(table, [negotiation(scen, pid) for pid in chosen])
           if table is not None else contextlib.nullcontext()) as writer:
+        if pivotality:
+            return _streamed_pivotality(
+                scen, chosen, replications=replications, seed=seed, threads=threads,
+                channels=channels, progress=progress, each_block=each_block,
+            )
         return summarise_ensemble(
             scen, proposals=proposals, replications=replications, seed=seed,
             threads=threads, each_block=each_block,
+        ), None
+
+
+def _streamed_pivotality(
+    scen: Scenario,
+    chosen: Sequence[str],
+    *,
+    replications: int,
+    seed: int,
+    threads: int,
+    channels: int | None,
+    progress: Callable[[int, int], None] | None,
+    each_block: Callable[[Negotiation, int, Outcome], None],
+) -> tuple[EnsembleSummary, dict[str, list[Pivot]]]:
+    """Each proposal's run computed block by block beside its counterfactuals
+    (:func:`cicasim.analysis.pivotality.paired_tables`) and summarised as it comes
+    (:class:`~cicasim.engine.ensemble.RunningSummary`), ``each_block(negotiation, first
+    replication, outcomes)`` seeing its blocks in order: the summaries and the members'
+    pivotality, with nothing per replication kept."""
+    from cicasim.analysis.pivotality import pivotality as member_pivotality
+    from cicasim.engine.arrays import negotiation
+
+    titles = {p.id: p.title for p in scen.proposals}
+    summaries, pivots = [], {}
+    for j, pid in enumerate(chosen):
+        acc = RunningSummary(negotiation(scen, pid))
+
+        def each(out: Outcome, acc: RunningSummary = acc) -> None:
+            first = acc.replications
+            acc.add(out)
+            each_block(acc.negotiation, first, out)
+
+        pivots[pid] = member_pivotality(
+            scen, pid, replications=replications, seed=seed, channels=channels,
+            threads=threads, each_block=each, progress=_share(progress, j, len(chosen)),
         )
+        summaries.append(acc.summary(titles[pid]))
+    return EnsembleSummary(scenario=scen, seed=seed, point=0, replications=replications,
+                           proposal_summaries=tuple(summaries)), pivots
 
 
 def _members_pivotality(
@@ -466,21 +518,31 @@ def _members_pivotality(
     seed: int,
     channels: int | None,
     progress: Callable[[int, int], None] | None,
+    threads: int | None = None,
 ) -> dict[str, list[Pivot]]:
     """Each proposal's members' pivotality (:func:`cicasim.analysis.pivotality.pivotality`),
-    paired with the proposal's run in ``result``; ``progress(done, total)`` counts ensembles
-    over all the proposals (they take about as long each)."""
+    paired with the proposal's run in ``result``; ``progress(done, total)`` counts the blocks
+    of the ensembles over all the proposals (they take about as long each)."""
     from cicasim.analysis.pivotality import pivotality as member_pivotality
 
-    pivots = {}
-    k = len(result.runs)
-    for j, r in enumerate(result.runs):
-        def tick(done: int, total: int, j: int = j) -> None:
-            if progress:
-                progress(j * total + done, k * total)  # proposals take about as long each
-
-        pivots[r.proposal] = member_pivotality(
+    return {
+        r.proposal: member_pivotality(
             scen, r.proposal, replications=replications, seed=seed, base=r,
-            channels=channels, progress=tick,
+            channels=channels, threads=threads,
+            progress=_share(progress, j, len(result.runs)),
         )
-    return pivots
+        for j, r in enumerate(result.runs)
+    }
+
+
+def _share(progress: Callable[[int, int], None] | None, j: int,
+           k: int) -> Callable[[int, int], None] | None:
+    """The progress of the ``j``-th of ``k`` proposals' pivotality as a share of all ``k``
+    (the proposals take about as long each)."""
+    if progress is None:
+        return None
+
+    def tick(done: int, total: int) -> None:
+        progress(j * total + done, k * total)
+
+    return tick

@@ -261,8 +261,7 @@ def run(args: argparse.Namespace) -> int:
             if args.out
             else None
         )
-        bar = (progress_bar("pivotality", unit="ensembles") if args.pivotality
-               else progress_bar("run", unit="blocks"))
+        bar = progress_bar("pivotality" if args.pivotality else "run", unit="blocks")
         with bar as update:
             result = run_scenario(
                 scenario, proposals=args.proposal, replications=args.replications, seed=seed,
