@@ -109,10 +109,22 @@ def dilution_stats(replications: pd.DataFrame) -> pd.DataFrame:
 
 @_styled
 def run_summary_figure(
-    summary: pd.DataFrame, replications: pd.DataFrame, *, scenario: Scenario | None = None
+    summary: pd.DataFrame, replications: pd.DataFrame | None = None, *,
+    scenario: Scenario | None = None, boxes: pd.DataFrame | None = None,
 ) -> Figure:
     """Left: P(consensus) per proposal with its 95% Wilson interval.  Right: how far the agreed
-    texts were watered down (dilution of the passed replications, box and whiskers)."""
+    texts were watered down (dilution of the passed replications, box and whiskers).
+
+    The right panel needs only ``boxes`` (:attr:`cicasim.plotting.runstats.RunTableStats.boxes`:
+    per proposal the replications, passes, amended texts and the box's percentiles), computed
+    from ``replications``, the per-replication table, when not given."""
+    if boxes is None:
+        if replications is None:
+            raise ValueError("run_summary_figure needs the replications or their boxes")
+        from cicasim.plotting.runstats import frame_chunks, run_table_stats
+
+        boxes = run_table_stats(frame_chunks(replications)).boxes
+    box = {r["proposal"]: r for r in boxes.to_dict("records")}
     pids = list(summary["proposal"])
     k = len(pids)
     fig = _figure(9.6, max(3.0, 1.9 + 0.7 * k))
@@ -138,24 +150,23 @@ def run_summary_figure(
     # amended texts only
     spans = [0.0, 1.0]
     for yi, pid in zip(y, pids, strict=True):
-        sub = replications[(replications["proposal"] == pid) & replications["passed"]]
-        d = sub["dilution"].to_numpy(float)
-        if not len(d):
+        r = box.get(pid, {"passed": 0})
+        if not r["passed"]:
             ax_d.text(0.02, yi, "never agreed", va="center", fontsize=8, color=GREY,
                       style="italic", transform=ax_d.get_yaxis_transform())
             continue
-        amended = d[d != 0]
-        as_tabled = 1 - len(amended) / len(d)
+        amended = r["amended"]
+        as_tabled = 1 - amended / r["passed"]
         note = f"{as_tabled:.0%} as tabled"
-        if len(amended):
+        if amended:
             # box: quartiles; whiskers: 5th to 95th percentile; tick: median
-            p5, q1, med, q3, p95 = np.percentile(amended, [5, 25, 50, 75, 95])
+            p5, q1, med, q3, p95 = (r[k] for k in ("p5", "q1", "median", "q3", "p95"))
             ax_d.hlines(yi, p5, p95, color="black", lw=1.0)
             ax_d.barh(yi, max(q3 - q1, 1e-3), left=q1, height=0.45, color=PALETTE[5],
                       edgecolor="black", lw=0.8)
             ax_d.vlines(med, yi - 0.22, yi + 0.22, color="black", lw=2.0)
             spans += [p5, p95]
-            note += f"; {len(amended):,} amended (box)"
+            note += f"; {amended:,} amended (box)"
         if as_tabled > 0:
             ax_d.plot([0], [yi], marker="D", color=PALETTE[1], ms=5, zorder=3)
         ax_d.annotate(note, (0, yi), xytext=(2, -12), textcoords="offset points",
@@ -177,7 +188,7 @@ def run_summary_figure(
                   color="#555555")
     ax_d.set_title("How watered down the agreed texts are", loc="left", fontsize=10)
     ax_d.tick_params(axis="y", left=False)
-    n = int(replications.groupby("proposal").size().max()) if len(replications) else 0
+    n = int(boxes["replications"].max()) if len(boxes) else 0
     what = "consensus" if pname == "P(consensus)" else "adoption"
     fig.suptitle(f"{_scenario_name(scenario)}: {what} and dilution per proposal "
                  f"({n:,} replications each)")

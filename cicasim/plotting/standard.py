@@ -15,11 +15,12 @@ from matplotlib.figure import Figure
 from cicasim.errors import InputError, ResultsWarning, os_reason
 from cicasim.plotting.comparison import comparison_figure, sobol_figure
 from cicasim.plotting.negotiation import negotiation_trace, trace_figure
-from cicasim.plotting.run import (
-    blocking_bars,
-    blocking_frequencies,
-    dilution_stats,
-    run_summary_figure,
+from cicasim.plotting.run import blocking_bars, dilution_stats, run_summary_figure
+from cicasim.plotting.runstats import (
+    RunTableStats,
+    frame_chunks,
+    parquet_chunks,
+    run_table_stats,
 )
 from cicasim.plotting.style import (
     FORMATS,
@@ -120,7 +121,7 @@ def _sensitivity_figures(results: Results) -> Iterator[Maker]:
            lambda: sobol_figure(table, scenario=results.scenario))
 
 
-def _run_summary_table(results: Results, reps: pd.DataFrame) -> pd.DataFrame:
+def _run_summary_table(results: Results, stats: RunTableStats) -> pd.DataFrame:
     """summary.json's proposals as a table; recomputed from the replications when absent."""
 
     path = results.directory / "summary.json"
@@ -132,25 +133,42 @@ def _run_summary_table(results: Results, reps: pd.DataFrame) -> pd.DataFrame:
     from cicasim.engine.ensemble import wilson
 
     rows = []
-    for pid in _proposals(reps):
-        passed = reps.loc[reps["proposal"] == pid, "passed"].to_numpy(bool)
-        lo, hi = wilson(int(passed.sum()), len(passed))
-        rows.append({"proposal": pid, "p_consensus": passed.mean(), "ci_low": lo, "ci_high": hi})
+    for r in stats.boxes.to_dict("records"):
+        k, n = int(r["passed"]), int(r["replications"])
+        lo, hi = wilson(k, n)
+        rows.append({"proposal": r["proposal"], "p_consensus": k / n, "ci_low": lo,
+                     "ci_high": hi})
     return pd.DataFrame(rows, columns=["proposal", "p_consensus", "ci_low", "ci_high"])
+
+
+def run_stats(results: Results) -> RunTableStats:
+    """What a run's figures need of its per-replication table (:mod:`cicasim.plotting.runstats`),
+    read from ``replications.parquet`` a row group at a time, so drawing them holds memory that
+    does not grow with the replications; read once per :class:`Results`."""
+    cached = results.__dict__.get("_run_stats")
+    if cached is None:
+        path = None if results.directory is None else results.directory / "replications.parquet"
+        if path is not None and path.is_file() and "replications" not in results._tables:
+            chunks = parquet_chunks(path)
+        else:
+            chunks = frame_chunks(results.table("replications"))
+        cached = results.__dict__["_run_stats"] = run_table_stats(chunks)
+    return cached
 
 
 def _run_figures(results: Results, trace_replication: int) -> Iterator[Maker]:
     scen = results.scenario
-    reps = results.table("replications")
-    pids = _proposals(reps)
+    stats = run_stats(results)
+    pids = stats.proposals
     yield ("summary", f"{_probability_name(scen, pids)} per proposal and dilution of the "
            "agreed texts",
-           lambda: run_summary_figure(_run_summary_table(results, reps), reps, scenario=scen))
+           lambda: run_summary_figure(_run_summary_table(results, stats), scenario=scen,
+                                      boxes=stats.boxes))
     if scen is not None:
         members = [a.id for a in scen.members]
     else:
-        members = sorted({a for s in reps["objectors"] for a in s.split(";") if a})
-    blocking = functools.cache(lambda: blocking_frequencies(reps, members=members))
+        members = sorted(stats.objectors)
+    blocking = functools.cache(lambda: stats.blocking(members))
     for pid in pids:
         yield (f"blocking-{pid}",
                f"Blocking frequency by member: {_proposal_title(scen, pid, width=200)}",
