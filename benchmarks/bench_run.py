@@ -8,14 +8,18 @@ the number of replications.
   every timing are checked to be identical, bit for bit.  The machine's ceiling: the 1-thread
   run in one process per core, all at once, shows what the cores give together before any
   thread shares anything (the speed-up of doing that work in the time measured).
-* **Memory.** ``cicasim run`` and ``cicasim run --out`` at 10^4, 10^5, 10^6 (and with
-  ``--largest 7`` 10^7) replications of one proposal (``--proposal``, the first by default),
-  each in a fresh interpreter that runs the command in-process and reports its own peak
-  resident set size (``ru_maxrss``): imports, the run, the summary, the Parquet file.
+* **Memory.** ``cicasim run``, ``cicasim run --out`` and ``cicasim run --out --plots`` at
+  10^4, 10^5, 10^6 (and with ``--largest 7`` 10^7) replications of one proposal
+  (``--proposal``, the first by default), and ``cicasim run --pivotality --pivotality-top 1``
+  at 10^4 to 10^``--pivotality-largest`` (default 6; about 30 ensembles each, one per member
+  removed and three for the channels of the most pivotal one), each in a fresh interpreter
+  that runs the command in-process and reports its own peak resident set size
+  (``ru_maxrss``): imports, the run, the summary, the Parquet file, the figures.
 
 On a machine shared with other jobs the speed-up is capped by the share of the cores the
 others leave; the script prints the load average beside it.  Run:
-``python benchmarks/bench_run.py [--replications 100000] [--repeats 3] [--largest 6] [--json]``.
+``python benchmarks/bench_run.py [--replications 100000] [--repeats 3] [--largest 6]
+[--pivotality-largest 6] [--json]``.
 """
 
 from __future__ import annotations
@@ -119,6 +123,13 @@ def peak_rss(args: list[str]) -> float:
     return out["peak_mb"]
 
 
+def timed_rss(args: list[str]) -> tuple[float, float]:
+    """Peak RSS in MB and wall-clock seconds of ``cicasim args`` in a fresh interpreter."""
+    w = time.perf_counter()
+    mb = peak_rss(args)
+    return mb, time.perf_counter() - w
+
+
 def memory_curve(proposal: str, largest: int) -> list[dict]:
     rows = []
     tmp = Path(tempfile.mkdtemp(prefix="bench-run-"))
@@ -127,20 +138,33 @@ def memory_curve(proposal: str, largest: int) -> list[dict]:
             n = 10**e
             base = ["run", str(CICA), "-n", str(n), "--seed", "1", "--proposal", proposal,
                     "--json"]
-            w = time.perf_counter()
-            run = peak_rss(base)
-            run_s = time.perf_counter() - w
-            w = time.perf_counter()
-            out = peak_rss([*base, "--out", str(tmp / f"r{e}")])
-            out_s = time.perf_counter() - w
+            run, run_s = timed_rss(base)
+            out, out_s = timed_rss([*base, "--out", str(tmp / f"r{e}")])
             size = (tmp / f"r{e}" / "replications.parquet").stat().st_size / 2**20
             shutil.rmtree(tmp / f"r{e}")
+            plots, plots_s = timed_rss([*base, "--out", str(tmp / f"p{e}"), "--plots"])
+            shutil.rmtree(tmp / f"p{e}")
             rows.append({"replications": n, "run_mb": run, "run_seconds": run_s,
-                         "out_mb": out, "out_seconds": out_s, "table_mb": size})
+                         "out_mb": out, "out_seconds": out_s, "table_mb": size,
+                         "plots_mb": plots, "plots_seconds": plots_s})
             print(f"  10^{e}: run {run:.0f} MB ({run_s:.1f} s), run --out {out:.0f} MB "
-                  f"({out_s:.1f} s, table {size:.0f} MB)", file=sys.stderr, flush=True)
+                  f"({out_s:.1f} s, table {size:.0f} MB), run --out --plots {plots:.0f} MB "
+                  f"({plots_s:.1f} s)", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def pivotality_curve(proposal: str, largest: int) -> list[dict]:
+    """Peak RSS of ``run --pivotality --pivotality-top 1`` of one proposal."""
+    rows = []
+    for e in range(4, largest + 1):
+        n = 10**e
+        mb, s = timed_rss(["run", str(CICA), "-n", str(n), "--seed", "1", "--proposal",
+                           proposal, "--json", "--pivotality", "--pivotality-top", "1"])
+        rows.append({"replications": n, "pivotality_mb": mb, "pivotality_seconds": s})
+        print(f"  10^{e}: run --pivotality {mb:.0f} MB ({s:.1f} s)", file=sys.stderr,
+              flush=True)
     return rows
 
 
@@ -153,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                     "curve (7: 10^7 replications, a few minutes)")
     ap.add_argument("--proposal", default="financial-summit",
                     help="the proposal of the memory curve")
+    ap.add_argument("--pivotality-largest", type=int, default=6, help="largest power of ten "
+                    "of the pivotality's memory curve (3 or less: none)")
     ap.add_argument("--skip-threads", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--json", action="store_true")
@@ -162,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         result["threads"] = threads_scaling(args.replications, args.repeats)
     if not args.skip_memory:
         result["memory"] = memory_curve(args.proposal, args.largest)
+        result["pivotality"] = pivotality_curve(args.proposal, args.pivotality_largest)
     result["load_average_after"] = os.getloadavg()
     if args.json:
         print(json.dumps(result, indent=2))
@@ -178,10 +205,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{t['share_of_ceiling']:.0%} of it")
     if "memory" in result:
         print(f"peak RSS, one proposal ({args.proposal}):")
-        print(f"{'replications':>12} {'run':>8} {'run --out':>10} {'table':>8}")
+        print(f"{'replications':>12} {'run':>8} {'run --out':>10} {'--plots':>10} "
+              f"{'table':>8}")
         for r in result["memory"]:
             print(f"{r['replications']:>12,} {r['run_mb']:>6.0f} MB {r['out_mb']:>8.0f} MB "
-                  f"{r['table_mb']:>6.0f} MB")
+                  f"{r['plots_mb']:>7.0f} MB {r['table_mb']:>6.0f} MB")
+    if result.get("pivotality"):
+        print(f"peak RSS of run --pivotality --pivotality-top 1, {args.proposal}:")
+        print(f"{'replications':>12} {'peak RSS':>9} {'seconds':>8}")
+        for r in result["pivotality"]:
+            print(f"{r['replications']:>12,} {r['pivotality_mb']:>6.0f} MB "
+                  f"{r['pivotality_seconds']:>8.0f}")
     la = result["load_average_before"]
     print(f"load average before: {la[0]:.1f}, after: {result['load_average_after'][0]:.1f}")
     return 0
