@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -80,11 +81,13 @@ def cluster(tmp_path_factory):
             for i in range(2)
         ]
         deadline = time.monotonic() + 120
-        while not sched_file.exists():
+        address = None
+        while address is None:  # the file appears before it is written
             assert procs[0].poll() is None, "the dask scheduler exited"
             assert time.monotonic() < deadline, "the dask scheduler did not start"
             time.sleep(0.1)
-        address = json.loads(sched_file.read_text())["address"]
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                address = json.loads(sched_file.read_text())["address"]
         from distributed import Client
 
         with Client(address, timeout=60, set_as_default=False) as client:
