@@ -107,6 +107,18 @@ def dilution_stats(replications: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _dilution_boxes(replications: pd.DataFrame | None,
+                    boxes: pd.DataFrame | None) -> pd.DataFrame:
+    """``boxes`` when given, else those of the per-replication table ``replications``."""
+    if boxes is not None:
+        return boxes
+    if replications is None:
+        raise ValueError("run_summary_figure needs the replications or their boxes")
+    from cicasim.plotting.runstats import frame_chunks, run_table_stats
+
+    return run_table_stats(frame_chunks(replications)).boxes
+
+
 @_styled
 def run_summary_figure(
     summary: pd.DataFrame, replications: pd.DataFrame | None = None, *,
@@ -118,12 +130,7 @@ def run_summary_figure(
     The right panel needs only ``boxes`` (:attr:`cicasim.plotting.runstats.RunTableStats.boxes`:
     per proposal the replications, passes, amended texts and the box's percentiles), computed
     from ``replications``, the per-replication table, when not given."""
-    if boxes is None:
-        if replications is None:
-            raise ValueError("run_summary_figure needs the replications or their boxes")
-        from cicasim.plotting.runstats import frame_chunks, run_table_stats
-
-        boxes = run_table_stats(frame_chunks(replications)).boxes
+    boxes = _dilution_boxes(replications, boxes)
     box = {r["proposal"]: r for r in boxes.to_dict("records")}
     pids = list(summary["proposal"])
     k = len(pids)
