@@ -767,3 +767,16 @@ def test_an_old_sweep_folder_that_cannot_be_planned_again_says_so_once(tmp_path,
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith("cicasim: warning:")]
     assert len(lines) == 1 and "do not say who joins" in lines[0]
+
+
+def test_a_runs_probability_name_comes_from_its_manifest_not_its_replications(run_dir,
+                                                                           monkeypatch):
+    """Naming the probability of a run reads the proposals its manifest records: the
+    replications table can hold millions of rows."""
+    res = _results(run_dir)
+    read = []
+    original = type(res).table
+    monkeypatch.setattr(type(res), "table",
+                        lambda self, name: read.append(name) or original(self, name))
+    assert plotting.results_probability_name(res) == "P(consensus)"
+    assert read == []

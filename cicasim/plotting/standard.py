@@ -64,6 +64,9 @@ def load_results(directory: str | Path) -> Results:
 def results_probability_name(results: Results) -> str:
     """The probability's name for a results directory (its figures and its report): the
     rules of the proposals it holds, or its rule factor's values."""
+    proposals = results.manifest.get("proposals")
+    if results.kind == "run" and proposals:  # not the replications: they can be 10^7 rows
+        return _probability_name(results.scenario, list(proposals))
     table = {"run": "replications", "sweep": "summary", "compare": "comparison",
              "sensitivity": "sobol"}.get(results.kind)
     if table is None or not results.has(table):
