@@ -97,7 +97,6 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
         f"{count(plan.replications, 'replication')} · seed {plan.seed} · {crn} · "
         f"{count(result.computed, 'point')} computed now"
     )
-    labels = {dp.point: dp.label for dp in plan.points}
     dmap = {(d["point"], d["proposal"]): d for d in deltas or []}
     pname = probability_name(plan.rule_kinds())
     table = Table()
@@ -110,7 +109,8 @@ def _print_summary(result, plan, records: list[dict], deltas: list[dict] | None)
         table.add_column(col, justify=just)
     shown = records[:60]
     for r in shown:
-        cells = [str(r["point"]), labels[r["point"]], r["proposal"], f"{r['p_consensus']:.4f}",
+        label = plan.points[r["point"]].label  # built on demand: only the rows shown
+        cells = [str(r["point"]), label, r["proposal"], f"{r['p_consensus']:.4f}",
                  f"{r['ci_low']:.4f}-{r['ci_high']:.4f}"]
         if deltas:
             d = dmap[(r["point"], r["proposal"])]

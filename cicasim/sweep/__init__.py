@@ -4,7 +4,8 @@ A sweep has the layers of the EMA workbench and SALib:
 
 * :mod:`cicasim.spec.experiment` and :mod:`cicasim.spec.factors` - the experiment file, typed,
   and the factor kinds, each carrying its own behaviour;
-* :mod:`.plan` - the design made concrete as numbered design points, each with its seed key;
+* :mod:`.plan` - the design made concrete as numbered design points, each with its seed key
+  (built on demand from the design, so a plan is small whatever its number of points);
 * :mod:`.run` - the plan's work units run through an executor, into tables;
 * :mod:`.executors` - where work units run: in-process, a local process pool or Dask;
 * :mod:`.store` - the tables' schemas, the results directory, reading the tables back.
@@ -27,7 +28,14 @@ from cicasim.spec.experiment import (
     parse_experiment,
 )
 from cicasim.spec.factors import FACTORS
-from cicasim.sweep.plan import DESIGNS, DesignPoint, Plan, plan_experiment, seed_key
+from cicasim.sweep.plan import (
+    DESIGNS,
+    DesignPoint,
+    DesignPoints,
+    Plan,
+    plan_experiment,
+    seed_key,
+)
 from cicasim.sweep.result import SweepResult, records
 from cicasim.sweep.run import run_sweep
 from cicasim.sweep.store import check_directory, done_points
@@ -39,6 +47,7 @@ __all__ = [
     "MAX_POINTS",
     "TABLES",
     "DesignPoint",
+    "DesignPoints",
     "Experiment",
     "Plan",
     "SweepResult",

@@ -5,6 +5,10 @@ scenario, binds every factor to it (:meth:`cicasim.spec.factors.Factor.bind`) an
 design out: a full grid (the product of the factors' levels), or a space-filling design in the
 unit cube (:data:`DESIGNS`) mapped onto the factors' levels and ranges.
 
+The design points are lazy (:class:`DesignPoints`): the plan keeps only the design itself (the
+grid's level axes, or the space-filling design's unit-cube matrix) and builds a point, with its
+label and seed key, when it is asked for, so the plan's memory does not grow with its points.
+
 Each design point carries its **seed key** (:func:`seed_key`), a stable hash of its factor
 values: the random numbers of a point come from ``SeedSequence(seed, spawn_key=(seed_key, block,
 proposal, actor))`` (:mod:`cicasim.engine.draws`), so the same factor values give the same
@@ -17,10 +21,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Mapping
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 from pydantic import BaseModel
@@ -32,7 +37,7 @@ from cicasim.spec.factors import Bound, FactorContext, ScenarioChange, reference
 from cicasim.spec.paramsets import SHIPPED, with_params
 from cicasim.spec.scenario import Scenario, ScenarioError
 
-__all__ = ["DESIGNS", "DesignPoint", "Plan", "plan_experiment", "seed_key"]
+__all__ = ["DESIGNS", "DesignPoint", "DesignPoints", "Plan", "plan_experiment", "seed_key"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class Plan:
     scenario_text: str
     proposals: tuple[str, ...]
     replications: int
-    points: list[DesignPoint]
+    points: Sequence[DesignPoint]
     common_random_numbers: bool
     bound: list[Bound] = field(default_factory=list)
 
@@ -128,19 +133,25 @@ def seed_key(values: Mapping[str, Any]) -> int:
     Numbers enter by their exact binary value (``float.hex``), rules by their fields, scenario
     files by the path the experiment gives, so equal settings give equal keys in any experiment.
     """
-    if not values:
+    return _hashed({k: _canon(v) for k, v in values.items()})
+
+
+def _canon(v: Any) -> Any:
+    """A factor value as it enters the seed key (:func:`seed_key`)."""
+    if isinstance(v, BaseModel):
+        return v.model_dump(mode="json")
+    if isinstance(v, bool | int) and not isinstance(v, float):
+        return int(v)
+    if isinstance(v, str):  # a scenario factor's file, as the experiment names it
+        return v
+    return float(v).hex()
+
+
+def _hashed(canon: Mapping[str, Any]) -> int:
+    """The seed key of canonical factor values (:func:`_canon`) by factor name."""
+    if not canon:
         return 0
-
-    def canon(v: Any) -> Any:
-        if isinstance(v, BaseModel):
-            return v.model_dump(mode="json")
-        if isinstance(v, bool | int) and not isinstance(v, float):
-            return int(v)
-        if isinstance(v, str):  # a scenario factor's file, as the experiment names it
-            return v
-        return float(v).hex()
-
-    return key(json.dumps({k: canon(values[k]) for k in sorted(values)}, sort_keys=True))
+    return key(json.dumps({k: canon[k] for k in sorted(canon)}, sort_keys=True))
 
 
 # -- designs in the unit cube ----------------------------------------------------------------
@@ -173,6 +184,155 @@ DESIGNS: dict[str, Callable[[int, int, int], np.ndarray]] = {
 }
 
 
+# -- the design points, built on demand ------------------------------------------------------
+
+
+class _Level(NamedTuple):
+    """A factor's value with what a design point takes from it: its part of the label, the
+    member count it fixes (None: not a membership factor) and its seed-key form."""
+
+    value: Any
+    text: str
+    n_members: int | None
+    canon: Any
+
+
+class DesignPoints(Sequence[DesignPoint]):
+    """The numbered design points of a plan, read-only and lazy.
+
+    Only the design is kept: the level axes of a full grid (the first factor varying slowest,
+    as :func:`itertools.product` lays them out) or the unit-cube matrix of a space-filling
+    design (samples × factors, mapped by :meth:`~cicasim.spec.factors.Factor.from_unit`).  A
+    :class:`DesignPoint`, its label and its seed key are built each time one is asked for
+    (``points[i]``, ``points[a:b]``, iteration); nothing is cached per point, so the memory of
+    a plan of 100,000 points is that of its design.  A slice is a list of design points.
+    """
+
+    __slots__ = ("_bound", "_crn", "_known", "_levels", "_members", "_n", "_unit")
+
+    def __init__(
+        self,
+        bound: Sequence[Bound],
+        *,
+        members: int,
+        crn: bool,
+        axes: Sequence[Sequence[Any]] | None = None,
+        unit: np.ndarray | None = None,
+    ) -> None:
+        if (axes is None) == (unit is None):
+            raise ValueError("DesignPoints: give exactly one of axes (a grid) or unit")
+        self._bound = tuple(bound)
+        self._members = members
+        self._crn = crn
+        if axes is not None:
+            if len(axes) != len(self._bound):
+                raise ValueError(f"DesignPoints: {len(axes)} axes for {len(self._bound)} factors")
+            # each level's label part and seed-key form once, not once per point
+            self._levels: tuple[tuple[_Level, ...], ...] | None = tuple(
+                tuple(self._level(b, v) for v in axis)
+                for b, axis in zip(self._bound, axes, strict=True)
+            )
+            self._unit: np.ndarray | None = None
+            self._known: tuple[dict[int, _Level], ...] = ()
+            self._n = math.prod(len(a) for a in self._levels)
+        else:
+            u = np.array(unit)  # a copy: the caller's array may change, the points may not
+            if u.ndim != 2 or (len(u) and u.shape[1] != len(self._bound)):
+                raise ValueError(
+                    f"DesignPoints: the unit design must be samples × {len(self._bound)} "
+                    f"factors (got shape {u.shape})"
+                )
+            u.flags.writeable = False
+            self._levels, self._unit, self._n = None, u, len(u)
+            # the factors' listed levels (rules, enlargement steps, values), by identity: a
+            # coordinate maps onto one of these objects (Factor.from_unit)
+            self._known = tuple(
+                {id(v): self._level(b, v) for v in (b.levels or ())} for b in self._bound
+            )
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> DesignPoint: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DesignPoint]: ...
+
+    def __getitem__(self, index: int | slice) -> DesignPoint | list[DesignPoint]:
+        if isinstance(index, slice):
+            return [self._point(p) for p in range(self._n)[index]]
+        p = operator.index(index)
+        if p < 0:
+            p += self._n
+        if not 0 <= p < self._n:
+            raise IndexError(f"design point {index} out of range (the plan has {self._n})")
+        return self._point(p)
+
+    def __iter__(self) -> Iterator[DesignPoint]:
+        if self._levels is not None:
+            rows: Iterator[tuple[_Level, ...]] = itertools.product(*self._levels)
+        else:
+            rows = (self._unit_values(u) for u in self._unit)
+        for p, levels in enumerate(rows):
+            yield self._design_point(p, levels)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # compared by their points, as a list is
+
+    def __repr__(self) -> str:
+        if self._levels is not None:
+            shape = " × ".join(str(len(a)) for a in self._levels) or "no factors"
+            return f"<DesignPoints: {self._n:,} points, a grid of {shape}>"
+        return f"<DesignPoints: {self._n:,} points in the unit cube of {len(self._bound)} factors>"
+
+    def _level(self, b: Bound, value: Any) -> _Level:
+        """``value`` of factor ``b`` with its label part and seed-key form."""
+        text, n = b.factor.describe(value, b)
+        return _Level(value, text, n, None if self._crn else _canon(b.factor.key_value(value)))
+
+    def _unit_values(self, u: np.ndarray) -> tuple[_Level, ...]:
+        """The levels at a row ``u`` of the unit design."""
+        levels = []
+        for b, known, x in zip(self._bound, self._known, u, strict=True):
+            value = b.factor.from_unit(b, float(x))
+            level = known.get(id(value))
+            levels.append(level if level is not None and level.value is value
+                          else self._level(b, value))
+        return tuple(levels)
+
+    def _point(self, p: int) -> DesignPoint:
+        """Design point ``p`` (0 <= p < len)."""
+        if self._levels is None:
+            return self._design_point(p, self._unit_values(self._unit[p]))
+        digits = []
+        rest = p
+        for axis in reversed(self._levels):  # the last factor varies fastest
+            rest, i = divmod(rest, len(axis))
+            digits.append(axis[i])
+        return self._design_point(p, tuple(reversed(digits)))
+
+    def _design_point(self, p: int, levels: tuple[_Level, ...]) -> DesignPoint:
+        """Design point ``p`` at one level of each factor (in the factors' order): the label
+        joins the levels' descriptions; a membership factor fixes the member count."""
+        members = self._members
+        for lv in levels:
+            if lv.n_members is not None:
+                members = lv.n_members
+        return DesignPoint(
+            point=p,
+            values={b.factor.label: lv.value for b, lv in zip(self._bound, levels, strict=True)},
+            label="; ".join(lv.text for lv in levels) if levels else "base",
+            n_members=members,
+            seed_key=0 if self._crn else _hashed(
+                {b.factor.label: lv.canon for b, lv in zip(self._bound, levels, strict=True)}),
+        )
+
+
 # -- from the experiment to the plan ---------------------------------------------------------
 
 
@@ -202,10 +362,10 @@ def _proposals(path: Path, info: Any, scenario: Scenario) -> tuple[str, ...]:
     return proposals
 
 
-def _unit_rows(
+def _unit_design(
     ctx: FactorContext, exp: Experiment, bound: list[Bound], unit_points: np.ndarray | None
-) -> list[dict[str, Any]]:
-    """The factor values of a space-filling design (or of ``unit_points``)."""
+) -> np.ndarray:
+    """The unit-cube matrix (samples × factors) of a space-filling design (or ``unit_points``)."""
     if not bound:
         raise ctx.error(f"factors: a {exp.design.kind} design needs factors")
     if unit_points is None:
@@ -214,14 +374,11 @@ def _unit_rows(
         raise ctx.error(
             f"the design has {len(unit_points):,} points; allowed: at most {MAX_POINTS:,}"
         )
-    return [
-        {b.factor.label: b.factor.from_unit(b, float(x)) for b, x in zip(bound, u, strict=True)}
-        for u in unit_points
-    ]
+    return np.asarray(unit_points)
 
 
-def _grid_rows(ctx: FactorContext, bound: list[Bound]) -> list[dict[str, Any]]:
-    """The factor values of a full grid: every combination of the factors' levels."""
+def _grid_axes(ctx: FactorContext, bound: list[Bound]) -> list[list[Any]]:
+    """The level axes of a full grid (every combination of the factors' levels)."""
     axes = [b.factor.grid_axis(b, f"factors[{i}]", ctx) for i, b in enumerate(bound)]
     sizes = [len(a) for a in axes]
     if math.prod(sizes) > MAX_POINTS:
@@ -230,23 +387,7 @@ def _grid_rows(ctx: FactorContext, bound: list[Bound]) -> list[dict[str, Any]]:
             f"points; allowed: at most {MAX_POINTS:,} (use fewer levels, or a latin-hypercube "
             "or sobol design)"
         )
-    labels = [b.factor.label for b in bound]
-    return [dict(zip(labels, combo, strict=True)) for combo in itertools.product(*axes)]
-
-
-def _design_point(
-    p: int, values: dict[str, Any], bound: list[Bound], members: int, crn: bool
-) -> DesignPoint:
-    parts = []
-    for b in bound:
-        text, n = b.factor.describe(values[b.factor.label], b)
-        parts.append(text)
-        members = n if n is not None else members
-    key_values = {b.factor.label: b.factor.key_value(values[b.factor.label]) for b in bound}
-    return DesignPoint(
-        point=p, values=values, label="; ".join(parts) if parts else "base", n_members=members,
-        seed_key=0 if crn else seed_key(key_values),
-    )
+    return axes
 
 
 def plan_experiment(
@@ -273,18 +414,19 @@ def plan_experiment(
     ctx = FactorContext(path=path, scenario=scenario, scenario_name=info.scenario,
                         proposals=proposals, params=params, seed=info.seed)
     bound = [f.bind(ctx, f"factors[{i}] ({f.label})") for i, f in enumerate(exp.factors)]
-    if unit_points is not None or exp.design.kind != "grid":
-        rows = _unit_rows(ctx, exp, bound, unit_points)
-    else:
-        rows = _grid_rows(ctx, bound)
     crn = info.common_random_numbers
     if crn is None:
         crn = bool(bound) and all(b.factor.membership for b in bound)
     members = len(scenario.members)
+    if unit_points is not None or exp.design.kind != "grid":
+        points = DesignPoints(bound, members=members, crn=crn,
+                              unit=_unit_design(ctx, exp, bound, unit_points))
+    else:
+        points = DesignPoints(bound, members=members, crn=crn, axes=_grid_axes(ctx, bound))
     return Plan(
         experiment=exp, path=path, text=text, scenario=scenario, scenario_path=scen_path,
         scenario_text=scen_text, proposals=proposals,
         replications=replications or info.replications,
-        points=[_design_point(p, v, bound, members, crn) for p, v in enumerate(rows)],
+        points=points,
         common_random_numbers=crn, bound=bound,
     )

@@ -42,6 +42,9 @@ POINTS = "points.parquet"
 DELTAS = "deltas.parquet"
 STEPS = "steps.parquet"
 
+#: Design points per chunk of the points table while it is built (:func:`points_table`).
+POINTS_CHUNK = 16_384
+
 #: The tables of a sweep by file name, and their short names (``SweepResult.table(name)``).
 TABLES = {"replications": REPLICATIONS, "summary": SUMMARY, "blocking": BLOCKING,
           "points": POINTS, "deltas": DELTAS, "steps": STEPS}
@@ -103,16 +106,26 @@ def schemas(plan: Plan) -> dict[str, pa.Schema]:
 # -- the plan's tables -----------------------------------------------------------------------
 
 
-def points_table(plan: Plan) -> pd.DataFrame:
+def points_table(plan: Plan, chunk: int = POINTS_CHUNK) -> pa.Table:
     """One row per design point: its number, factor values, label, number of members and
-    seed key."""
-    rows = []
-    for dp in plan.points:
-        row = {"point": dp.point}
-        row.update({f.label: f.column(dp.values[f.label]) for f in plan.factors})
-        row.update(label=dp.label, n_members=dp.n_members, seed_key=dp.seed_key)
-        rows.append(row)
-    return pd.DataFrame(rows)
+    seed key (the schema ``schemas(plan)[POINTS]``).  Built ``chunk`` design points at a time,
+    since the plan makes its points on demand: never every point at once."""
+    schema = schemas(plan)[POINTS]
+    factors = plan.factors
+    parts = []
+    for first in range(0, len(plan.points), chunk):
+        columns: dict[str, list] = {name: [] for name in schema.names}
+        for dp in plan.points[first:first + chunk]:
+            columns["point"].append(dp.point)
+            for f in factors:
+                columns[f.label].append(f.column(dp.values[f.label]))
+            columns["label"].append(dp.label)
+            columns["n_members"].append(dp.n_members)
+            columns["seed_key"].append(dp.seed_key)
+        parts.append(arrow_table(pd.DataFrame(columns), schema))
+    if not parts:
+        return schema.empty_table()
+    return pa.concat_tables(parts).combine_chunks()
 
 
 def steps_table(plan: Plan) -> pd.DataFrame | None:
