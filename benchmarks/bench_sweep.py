@@ -18,8 +18,8 @@ average: on a shared machine wall-clock figures move with the other jobs.
   (a loop of ``run_ensemble`` on one thread in this process, nothing written), then as a sweep
   on a local pool of 1 and of 2 worker processes (started and warmed before the clock).
   Also the **machine's ceiling**: the same direct loop split over 2 worker processes at once
-  (half the points each, nothing written), which shows what two busy cores give here before
-  any sweep work (shared caches, memory bandwidth, the host's clock under load).
+  (in chunks of 8 points, as the sweep's batches, nothing written), which shows what two busy
+  cores give here before any sweep work (shared caches, memory bandwidth, the host's clock).
   Printed: seconds, the speed-up over the direct engine, the **2-worker efficiency**
   = direct / (2 × 2-worker time), the ceiling's efficiency = direct / (2 × two-direct time),
   and the sweep's share of the ceiling; every way's files are checked to be identical.
@@ -196,11 +196,11 @@ def bench_workers(repeat: int, work: Path) -> dict:
             with LocalProcessExecutor(n) as pool:
                 warm = functools.partial(run_ensemble, replications=64, seed=0, threads=1)
                 list(pool.run([(i, warm, (plan.scenario_at(0),)) for i in range(2 * n)]))
-                if n == 2:  # the ceiling: half the direct loop in each worker, at once
-                    halves = [plan.points[h::2] for h in range(2)]
+                if n == 2:  # the ceiling: the direct loop in chunks of 8 points, 2 at once
+                    chunks = [plan.points[c:c + 8] for c in range(0, len(plan.points), 8)]
                     args = [([plan.scenario_at(dp.point) for dp in pts],
                              [dp.seed_key for dp in pts], plan.replications, plan.seed)
-                            for pts in halves]
+                            for pts in chunks]
                     t0 = time.perf_counter()
                     list(pool.run([(h, _direct, a) for h, a in enumerate(args)]))
                     runs["two direct"].append(time.perf_counter() - t0)
