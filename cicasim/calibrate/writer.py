@@ -6,6 +6,7 @@ rounded figures), so a refreshed calibration shows up in ``git diff`` as changed
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +23,25 @@ _ACTOR_SOURCE = ("calibrated: capability, population, alignment, blocs from data
                  "positions and saliences assumption")
 
 
-def _add(table: Any, key: str, noted: Noted) -> None:
-    item = tomlkit.item(noted.value)
-    if noted.note:
-        item.comment(noted.note)
-    table.add(key, item)
-
-
 def _plain(table: Any, key: str, value: Any, note: str = "") -> None:
     item = tomlkit.item(value)
     if note:
         item.comment(note)
     table.add(key, item)
+
+
+def _add(table: Any, key: str, noted: Noted) -> None:
+    _plain(table, key, noted.value, noted.note)
+
+
+def _noted_table(items: Mapping[str, Noted], heading: str = "") -> Any:
+    """A table of noted values, each with its note as a comment (``heading`` above them)."""
+    table = tomlkit.table()
+    if heading:
+        table.add(tomlkit.comment(heading))
+    for k, v in items.items():
+        _add(table, k, v)
+    return table
 
 
 def render(cal: Calibrated, *, command: str) -> str:
@@ -42,16 +50,10 @@ def render(cal: Calibrated, *, command: str) -> str:
     name = _scenario_name(cal)
     _add_header(doc, cal, name, command)
     doc.add("scenario", _scenario_table(cal, name))
-    beh = tomlkit.table()
-    beh.add(tomlkit.comment("engine defaults except the keys below (reasons in the assumptions "
-                            "file)"))
-    for k, v in cal.behaviour.items():
-        _add(beh, k, v)
-    doc.add("behaviour", beh)
-    unc = tomlkit.table()
-    for k, v in cal.uncertainty.items():
-        _add(unc, k, v)
-    doc.add("uncertainty", unc)
+    doc.add("behaviour", _noted_table(
+        cal.behaviour,
+        "engine defaults except the keys below (reasons in the assumptions file)"))
+    doc.add("uncertainty", _noted_table(cal.uncertainty))
     dims = tomlkit.aot()
     for d in cal.dimensions:
         t = tomlkit.table()
@@ -132,14 +134,8 @@ def _actor_table(a: CalibratedActor, wide_position_sd: float) -> Any:
     _add(t, "population", a.population)
     _add(t, "blocs", a.blocs)
     _plain(t, "source", _ACTOR_SOURCE)
-    pos = tomlkit.table()
-    for k, v in a.position.items():
-        _add(pos, k, v)
-    t.add("position", pos)
-    sal = tomlkit.table()
-    for k, v in a.salience.items():
-        _add(sal, k, v)
-    t.add("salience", sal)
+    t.add("position", _noted_table(a.position))
+    t.add("salience", _noted_table(a.salience))
     # an actor's own s.d. only where it differs from the scenario-wide one: a written copy
     # would hide the actor from an experiment's scenario-wide `position_sd` factor
     u = tomlkit.table()
